@@ -1,0 +1,34 @@
+// Output conventions shared by every command: --json prints one JSON document and nothing else
+// on stdout; otherwise a human-readable text. --out DIR is where files go.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CommonArgs {
+  json: boolean;
+  out?: string;
+  verbose: boolean;
+}
+
+/** Prints either the JSON value or the human text, never both. */
+export function emit(args: Pick<CommonArgs, 'json'>, json: unknown, text: () => string): void {
+  process.stdout.write(args.json ? JSON.stringify(json, null, 2) + '\n' : text() + '\n');
+}
+
+/** Resolves and creates the output directory: --out, else npuval-out/<UTC timestamp>. */
+export function outDir(args: Pick<CommonArgs, 'out'>, now = new Date()): string {
+  const dir = args.out ?? join('npuval-out', now.toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Left-aligned text table; cells are converted with String(). */
+export function table(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const cells = [header, ...rows].map((r) => r.map((c) => (c === null || c === undefined ? '—' : String(c))));
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells
+    .map((r, ri) => {
+      const line = r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+      return ri === 0 ? line + '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : line;
+    })
+    .join('\n');
+}

@@ -1,0 +1,68 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createDevice, probe } from '../../devices/registry.js';
+import type { Tensor } from '../../devices/types.js';
+import { mlpModel } from '../helpers/tiny-model.js';
+import { deps, systemTest } from '../helpers/system.js';
+
+const { bytes, w, b } = mlpModel();
+const x = Float32Array.from({ length: 16 }, (_, i) => Math.sin(i));
+
+/** The same MLP computed in plain JS, in float64: the ground truth both EPs are held to. */
+function expected(): Float64Array {
+  const y = new Float64Array(8);
+  for (let r = 0; r < 2; r++) for (let c = 0; c < 4; c++) {
+    let acc = b[c]!;
+    for (let k = 0; k < 8; k++) acc += x[r * 8 + k]! * w[k * 4 + c]!;
+    y[r * 4 + c] = Math.max(0, acc);
+  }
+  return y;
+}
+
+async function runOn(spec: string): Promise<Float32Array> {
+  const session = await createDevice(spec).open({ bytes });
+  try {
+    assert.equal(session.inputs.map((i) => [i.name, i.type, i.shape]), [['X', 'float32', [2, 8]]]);
+    const out = await session.run({ X: { type: 'float32', dims: [2, 8], data: x } });
+    const y = out.Y as Tensor;
+    assert.equal([...y.dims], [2, 4]);
+    return y.data as Float32Array;
+  } finally {
+    await session.close();
+  }
+}
+
+// fp32 accumulation over 8 terms of magnitude ≤ 1: 1e-5 absolute is ~100 ulps of headroom.
+const TOL = 1e-5;
+
+test('ort:cpu computes the MLP within 1e-5 of a float64 reference', async () => {
+  const y = await runOn('ort:cpu');
+  expected().forEach((e, i) => assert.ok(Math.abs(y[i]! - e) <= TOL, `element ${i}: ${y[i]} vs ${e}`));
+});
+
+systemTest(test, deps.swiftshader, 'ort:webgpu (SwiftShader) agrees with ort:cpu within 1e-5', async () => {
+  const cpu = await runOn('ort:cpu');
+  const gpu = await runOn('ort:webgpu');
+  cpu.forEach((c, i) => assert.ok(Math.abs(gpu[i]! - c) <= TOL, `element ${i}: webgpu ${gpu[i]} vs cpu ${c}`));
+});
+
+systemTest(test, deps.swiftshader, 'ort:webgpu describes its Vulkan driver as SwiftShader', async () => {
+  const a = await probe('ort:webgpu');
+  assert.ok(a.available, a.reason ?? '');
+  assert.match(a.description?.driver?.detail ?? '', /SwiftShader/);
+});
+
+test('ort:cuda is reported unavailable with a reason, not thrown', async () => {
+  const a = await probe('ort:cuda');
+  assert.is(a.available, false);
+  assert.match(a.reason ?? '', /cuda/i);
+});
+
+test('a model that is not ONNX fails to open with the runtime message', async () => {
+  await createDevice('ort:cpu').open({ bytes: new Uint8Array([1, 2, 3]) }).then(
+    () => assert.unreachable('opened garbage'),
+    (err: Error) => assert.ok(err.message.length > 0),
+  );
+});
+
+test.run();

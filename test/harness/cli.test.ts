@@ -1,0 +1,40 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../../bin/npuval.js', import.meta.url));
+const npuval = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env } });
+
+test('devices --json lists ort:cpu available and cuda unavailable with a reason', () => {
+  const r = npuval('devices', '--json');
+  assert.is(r.status, 0, r.stderr);
+  const { devices } = JSON.parse(r.stdout) as { devices: { id: string; available: boolean; reason: string | null }[] };
+  assert.ok(devices.find((d) => d.id === 'ort:cpu')?.available);
+  const cuda = devices.find((d) => d.id === 'ort:cuda');
+  assert.is(cuda?.available, false);
+  assert.ok((cuda?.reason ?? '').length > 0);
+});
+
+test('an unknown device exits 2 with one line that lists what is available', () => {
+  const r = npuval('devices', '--device', 'ort:nosuch');
+  assert.is(r.status, 2);
+  const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('npuval:'));
+  assert.is(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /available here: .*ort:cpu/);
+  assert.not.match(r.stderr, /\s+at .*\.js:\d+/);
+});
+
+test('a malformed spec and an unknown command exit 2', () => {
+  assert.is(npuval('devices', '--device', 'ort:cpu:x').status, 2);
+  assert.is(npuval('nosuchcommand').status, 2);
+});
+
+test('--help explains the commands and exit codes', () => {
+  const r = npuval('--help');
+  assert.is(r.status, 0);
+  assert.match(r.stdout, /devices/);
+  assert.match(r.stdout, /Exit codes/);
+});
+
+test.run();
