@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DeviceInputError, DeviceUnavailableError } from './errors.js';
 import { describeHost } from './host.js';
+import { findCatalogEntry } from './catalog.js';
+import { queryNvidiaGpus } from './nvidia.js';
 import type { DeviceSpec } from './spec.js';
 import type {
   Device, DeviceDescription, DType, Feeds, ModelSource, OpenOptions, Outputs, Session, Tensor, Value, ValueInfo,
@@ -54,19 +56,32 @@ export class OrtDevice implements Device {
 
   async describe(): Promise<DeviceDescription> {
     const notes: string[] = [];
-    const driver = this.ep === 'webgpu' ? vulkanDriver(notes) : null;
+    const host = describeHost();
+    const vulkan = this.ep === 'webgpu' ? vulkanDriver(notes) : null;
+    const gpu = this.ep === 'cpu' || /swiftshader/i.test(vulkan?.detail ?? '') ? null : this.nvidiaGpu(notes);
+    const driver = gpu ? { name: 'nvidia', detail: `NVIDIA driver ${gpu.driver}${vulkan ? '; ' + vulkan.detail : ''}` } : vulkan;
     return {
       id: this.id,
       kind: 'ort',
-      vendor: null,
-      model: this.ep === 'cpu' ? describeHost().cpuModel : null,
+      vendor: gpu ? 'NVIDIA' : null,
+      model: gpu ? gpu.name : this.ep === 'cpu' ? host.cpuModel : null,
       runtime: { name: 'onnxruntime-node', version: ortVersion() },
       backend: { name: this.ep, options: { ...this.spec.options } },
       driver,
-      host: describeHost(),
-      catalogId: null,
+      host,
+      catalogId: gpu ? findCatalogEntry(gpu.name)?.id ?? null : null,
       notes,
     };
+  }
+
+  /** The NVIDIA GPU this EP runs on (index from the spec, else 0), if nvidia-smi can see one. */
+  private nvidiaGpu(notes: string[]) {
+    if (!['cuda', 'tensorrt', 'webgpu'].includes(this.ep)) return null;
+    const gpus = queryNvidiaGpus();
+    const index = this.spec.index ?? Number(this.spec.options.deviceId ?? 0);
+    const gpu = gpus.find((g) => g.index === index) ?? null;
+    if (gpu && this.ep === 'webgpu') notes.push(`assumed the WebGPU adapter is NVIDIA GPU ${index} (${gpu.name}); Dawn does not report its choice through ORT`);
+    return gpu;
   }
 
   async open(model: ModelSource, options: OpenOptions = {}): Promise<Session> {
@@ -142,6 +157,7 @@ function positiveInt(key: string, value: string, id: string): number {
 
 /** The Vulkan ICD the WebGPU EP (Dawn) will load: VK_ICD_FILENAMES if set, else the system's ICD files. */
 function vulkanDriver(notes: string[]): { name: string; detail: string } | null {
+  // Dawn's Vulkan backend loads these; SwiftShader is Chromium's CPU implementation.
   const explicit = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
   const files = explicit
     ? explicit.split(':').filter(Boolean)
