@@ -20,6 +20,7 @@ export const ORT_EP_NAMES = [
 /** Spec options that set ORT session options; every other option goes to the EP. */
 const SESSION_OPTION_KEYS = new Set([
   'intraOpThreads', 'interOpThreads', 'graphOptimizationLevel', 'executionMode', 'enableCpuMemArena', 'enableMemPattern', 'logSeverityLevel',
+  'cpuFallback',
 ]);
 
 // ORT's environment logger writes provider-load failures straight to stderr; we report them ourselves.
@@ -139,6 +140,8 @@ function buildSessionOptions(
         break;
       case 'enableCpuMemArena': so.enableCpuMemArena = value === 'true'; break;
       case 'enableMemPattern': so.enableMemPattern = value === 'true'; break;
+      // cpuFallback=false: nodes the EP lacks fail the session instead of running on the CPU EP (ORT config session.disable_cpu_ep_fallback).
+      case 'cpuFallback': if (value === 'false') so.extra = { session: { disable_cpu_ep_fallback: '1' } }; break;
     }
   }
   so.executionProviders = [epOptions as unknown as ort.InferenceSession.ExecutionProviderConfig];

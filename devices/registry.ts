@@ -1,14 +1,16 @@
 // The registry turns device spec strings into Devices and says which devices work here.
 import { DeviceInputError } from './errors.js';
 import { OrtDevice, ORT_EP_NAMES, bundledEps } from './ort.js';
+import { EndpointDevice } from './endpoint/index.js';
 import { probeDevice } from './probe.js';
+import { TfjsDevice } from './tfjs/index.js';
 import { parseDeviceSpec, type DeviceSpec } from './spec.js';
 import type { Availability, Device } from './types.js';
 
 /** A backend adapter: builds a Device from a parsed spec of its kind. */
 export type AdapterFactory = (spec: DeviceSpec) => Device;
 
-const adapters = new Map<string, AdapterFactory>([['ort', (spec) => new OrtDevice(spec)]]);
+const adapters = new Map<string, AdapterFactory>([['ort', (spec) => new OrtDevice(spec)], ['endpoint', (spec) => new EndpointDevice(spec)]]);
 
 /** Lets other adapters (tfjs, endpoint, proc) plug in without the registry importing them all eagerly. */
 export function registerAdapter(kind: string, factory: AdapterFactory): void {
@@ -20,6 +22,11 @@ const extraCandidates: string[] = [];
 export function registerCandidate(spec: string): void {
   if (!extraCandidates.includes(spec)) extraCandidates.push(spec);
 }
+
+// The independent tfjs reference (zoo models; the probe runs through its elementwise path). TensorFlow.js loads on first use.
+registerAdapter('tfjs', (spec) => new TfjsDevice(spec));
+registerCandidate('tfjs:wasm');
+registerCandidate('tfjs:cpu');
 
 export function candidateSpecs(): string[] {
   const eps = ['cpu', 'webgpu', 'cuda', 'tensorrt'];

@@ -69,7 +69,34 @@ export interface Session {
    * Never resolves with a partial result: a failure rejects with the runtime's message.
    */
   run(feeds: Feeds, fetches?: readonly string[]): Promise<Outputs>;
+  /**
+   * Streaming text generation, present only on serving endpoints (`endpoint:`). Yields events as
+   * they arrive; ends after the last one; rejects with the server's or the transport's error.
+   */
+  generate?(request: GenerateRequest): AsyncIterable<GenerateEvent>;
   close(): Promise<void>;
+}
+
+/** One streamed generation request to a serving endpoint. */
+export interface GenerateRequest {
+  /** Token ids (where the server accepts them) or text. */
+  readonly prompt: string | readonly number[];
+  readonly maxTokens: number;
+  /** Ask for exactly maxTokens (ignore_eos, min_tokens) where the server supports it. */
+  readonly fixedLength?: boolean;
+  /** Aborting cancels the request; the iterator then rejects with an AbortError. */
+  readonly signal?: AbortSignal;
+}
+
+/** One server-sent event of a generation stream, stamped when its last byte arrived (before parsing). */
+export interface GenerateEvent {
+  /** performance.now() in ms when the read holding the end of this event returned. */
+  readonly time: number;
+  /** Content delta; '' for role-only, empty or usage-only chunks. */
+  readonly text: string;
+  readonly finishReason: string | null;
+  /** The server's token counts, when it reports them (stream_options.include_usage). */
+  readonly usage: { readonly promptTokens: number; readonly completionTokens: number } | null;
 }
 
 /** Static facts about a device, gathered without running a workload. */
@@ -106,6 +133,8 @@ export type DeviceKind = 'ort' | 'tfjs' | 'endpoint' | 'proc';
 export interface Device {
   readonly id: string;
   readonly kind: DeviceKind;
+  /** True for serving endpoints: the server holds its model, open() ignores the source and the session offers generate(). */
+  readonly servesOwnModel?: boolean;
   describe(): Promise<DeviceDescription>;
   open(model: ModelSource, options?: OpenOptions): Promise<Session>;
 }

@@ -23,6 +23,8 @@ function runs(cmd: string, args: string[]): boolean {
 }
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+// WebGPU tests run on SwiftShader unless the caller chose a Vulkan driver; Dawn reads this at first use.
+if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 export const ONNX_TESTDATA = '/usr/share/libonnx-testdata/data';
 
 export const deps = {

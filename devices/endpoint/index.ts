@@ -1,0 +1,158 @@
+// The `endpoint:` adapter: an OpenAI-compatible serving endpoint (vLLM, furiosa-llm, vllm-rbln,
+// TGI, `npuval serve`) as a Device whose session streams generations. Spec options:
+//   model=NAME        the served model (default: the first one GET /v1/models lists)
+//   api=completions|chat   which route (default completions)
+//   usage=false       do not ask for the usage chunk (stream_options.include_usage)
+//   ignoreEos=false   do not send ignore_eos/min_tokens (strict OpenAI servers reject them)
+//   apiKeyEnv=NAME    environment variable holding the API key (default NPUVAL_API_KEY, then OPENAI_API_KEY)
+// The API key is read from the environment per request and never stored, described or logged.
+import { DeviceInputError, DeviceUnavailableError } from '../errors.js';
+import { describeHost } from '../host.js';
+import type { DeviceSpec } from '../spec.js';
+import type { Device, DeviceDescription, GenerateEvent, GenerateRequest, Outputs, Session, ValueInfo } from '../types.js';
+import { parseChunk, requestBody, type EndpointApi } from './openai.js';
+import { timedEvents } from './sse.js';
+
+const KNOWN_OPTIONS = new Set(['model', 'api', 'usage', 'ignoreEos', 'apiKeyEnv']);
+
+interface EndpointConfig {
+  readonly base: string;
+  readonly model: string | null;
+  readonly api: EndpointApi;
+  readonly includeUsage: boolean;
+  readonly sendIgnoreEos: boolean;
+  readonly apiKeyEnv: string | null;
+}
+
+export class EndpointDevice implements Device {
+  readonly kind = 'endpoint' as const;
+  readonly servesOwnModel = true;
+  readonly id: string;
+  private readonly config: EndpointConfig;
+
+  constructor(spec: DeviceSpec) {
+    this.id = spec.id;
+    const o = spec.options;
+    for (const key of Object.keys(o)) {
+      if (!KNOWN_OPTIONS.has(key)) throw new DeviceInputError(`option "${key}" in "${spec.id}" is not one of ${[...KNOWN_OPTIONS].join(', ')}`);
+    }
+    const bool = (key: string, fallback: boolean) => {
+      const v = o[key];
+      if (v === undefined) return fallback;
+      if (v !== 'true' && v !== 'false') throw new DeviceInputError(`option ${key}=${v} in "${spec.id}" is not true or false`);
+      return v === 'true';
+    };
+    const api = o.api ?? 'completions';
+    if (api !== 'completions' && api !== 'chat') throw new DeviceInputError(`option api=${api} in "${spec.id}" is not completions or chat`);
+    this.config = {
+      base: spec.target, model: o.model ?? null, api, includeUsage: bool('usage', true), sendIgnoreEos: bool('ignoreEos', true),
+      apiKeyEnv: o.apiKeyEnv ?? null,
+    };
+  }
+
+  async describe(): Promise<DeviceDescription> {
+    const keyEnv = apiKeyEnvName(this.config.apiKeyEnv);
+    return {
+      id: this.id,
+      kind: 'endpoint',
+      vendor: null,
+      model: this.config.model,
+      runtime: { name: 'OpenAI-compatible server', version: 'not reported by the API' },
+      backend: { name: this.config.api === 'chat' ? '/v1/chat/completions' : '/v1/completions', options: { base: this.config.base } },
+      driver: null,
+      host: describeHost(),
+      catalogId: null,
+      notes: [
+        'host is the client machine; the server\'s hardware is not visible through the API',
+        keyEnv ? `API key taken from $${keyEnv} (value not recorded)` : 'no API key set (NPUVAL_API_KEY / OPENAI_API_KEY unset)',
+      ],
+    };
+  }
+
+  /** The server holds its model: the source is ignored. Resolves the model name (GET /v1/models) when the spec names none. */
+  async open(): Promise<Session> {
+    const model = this.config.model ?? (await firstModel(this.config));
+    return new EndpointSession({ ...this.config, model });
+  }
+}
+
+function apiKeyEnvName(explicit: string | null): string | null {
+  if (explicit) return process.env[explicit] ? explicit : null;
+  for (const name of ['NPUVAL_API_KEY', 'OPENAI_API_KEY']) if (process.env[name]) return name;
+  return null;
+}
+
+function headers(config: EndpointConfig): Record<string, string> {
+  const h: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
+  const keyEnv = apiKeyEnvName(config.apiKeyEnv);
+  if (keyEnv) h.authorization = `Bearer ${process.env[keyEnv]}`;
+  return h;
+}
+
+async function firstModel(config: EndpointConfig): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(`${config.base}/models`, { headers: headers(config), signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new DeviceUnavailableError(`endpoint ${config.base} is unreachable (${(err as Error).message}); is the server running?`);
+  }
+  if (!res.ok) throw new DeviceUnavailableError(`GET ${config.base}/models answered HTTP ${res.status}; name the model with ?model=NAME`);
+  const json = (await res.json()) as { data?: { id?: unknown }[] };
+  const id = json.data?.[0]?.id;
+  if (typeof id !== 'string') throw new DeviceUnavailableError(`GET ${config.base}/models lists no model; name one with ?model=NAME`);
+  return id;
+}
+
+/** Thrown for HTTP errors and errors the server sends inside the stream. */
+export class EndpointError extends Error {}
+
+class EndpointSession implements Session {
+  readonly inputs: readonly ValueInfo[] = [];
+  readonly outputs: readonly ValueInfo[] = [];
+  readonly concurrentRuns = true;
+
+  constructor(private readonly config: EndpointConfig & { model: string }) {}
+
+  async run(): Promise<Outputs> {
+    throw new DeviceInputError(`${this.config.base} is a serving endpoint: it generates text (generate()), it does not run tensors`);
+  }
+
+  async *generate(request: GenerateRequest): AsyncGenerator<GenerateEvent> {
+    const c = this.config;
+    const body = requestBody({
+      api: c.api, model: c.model, prompt: request.prompt, maxTokens: request.maxTokens, fixedLength: request.fixedLength ?? false,
+      includeUsage: c.includeUsage, sendIgnoreEos: c.sendIgnoreEos,
+    });
+    const url = `${c.base}/${c.api === 'chat' ? 'chat/completions' : 'completions'}`;
+    const res = await fetch(url, { method: 'POST', headers: headers(c), body: JSON.stringify(body), signal: request.signal });
+    if (!res.ok || !res.body) {
+      const text = await res.text().catch(() => '');
+      throw new EndpointError(`HTTP ${res.status} from ${url}: ${errorMessage(text)}`);
+    }
+    let done = false;
+    for await (const e of timedEvents(res.body)) {
+      if (e.data === '[DONE]') {
+        done = true;
+        break;
+      }
+      if (e.event === 'error') throw new EndpointError(`server error in stream: ${errorMessage(e.data)}`);
+      const chunk = parseChunk(e.data, c.api);
+      if (chunk.error !== null) throw new EndpointError(`server error in stream: ${chunk.error}`);
+      yield { time: e.time, text: chunk.text, finishReason: chunk.finishReason, usage: chunk.usage };
+    }
+    if (!done) throw new EndpointError(`stream from ${url} ended without [DONE]`);
+  }
+
+  async close(): Promise<void> {}
+}
+
+function errorMessage(text: string): string {
+  try {
+    const j = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const m = typeof j.error === 'string' ? j.error : j.error?.message ?? j.message;
+    if (typeof m === 'string') return m;
+  } catch {
+    // not JSON: fall through
+  }
+  return text.slice(0, 200) || '(empty body)';
+}

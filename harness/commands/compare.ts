@@ -1,0 +1,47 @@
+// `npuval compare BASELINE CANDIDATE`: per-metric deltas with each metric's direction; exit 1
+// when any metric regressed by more than --max-regression percent.
+import type { Argv } from 'yargs';
+import { compareReports } from '../../reports/compare.js';
+import { formatValue } from '../../reports/metrics.js';
+import { EXIT, InputError } from '../errors.js';
+import { emit, table } from '../output.js';
+import { readRunReport } from './report.js';
+import type { Command } from './types.js';
+
+interface CompareArgs {
+  baseline: string;
+  candidate: string;
+  'max-regression': number;
+}
+
+export const compareCommand: Command<CompareArgs> = {
+  command: 'compare <baseline> <candidate>',
+  describe: 'Compare two report.json files metric by metric (lower latency, higher throughput are better); exit 1 on a regression over the threshold',
+  builder: (y: Argv) =>
+    y
+      .positional('baseline', { type: 'string', describe: 'The reference report.json' })
+      .positional('candidate', { type: 'string', describe: 'The report.json to judge' })
+      .option('max-regression', { type: 'number', default: 5, describe: 'Largest change for the worse allowed, in percent, per metric' })
+      .example('npuval compare gpu/report.json npu/report.json --max-regression 10', ''),
+  handler: async (args) => {
+    const threshold = args['max-regression'];
+    if (!Number.isFinite(threshold) || threshold < 0) throw new InputError(`--max-regression ${threshold} is not a non-negative number of percent`);
+    const { report: base } = readRunReport(args.baseline);
+    const { report: cand } = readRunReport(args.candidate);
+    const c = compareReports(base, cand, threshold);
+    emit(args, c, () => {
+      const rows = c.deltas
+        .filter((d) => d.direction !== 'neutral')
+        .map((d) => [
+          d.unit === d.baselineUnit ? d.unit : `${d.unit} (vs ${d.baselineUnit})`, d.metric, formatValue(d.metric, d.baseline), formatValue(d.metric, d.candidate),
+          d.deltaPct === null ? '—' : `${d.deltaPct >= 0 ? '+' : ''}${d.deltaPct.toFixed(1)} %`, `${d.direction} is better`, d.regressed ? 'REGRESSION' : '',
+        ]);
+      const lines = [table(['unit', 'metric', 'baseline', 'candidate', 'change', 'direction', ''], rows)];
+      if (c.onlyInBaseline.length) lines.push(`only in the baseline: ${c.onlyInBaseline.join(', ')}`);
+      if (c.onlyInCandidate.length) lines.push(`only in the candidate: ${c.onlyInCandidate.join(', ')}`);
+      lines.push(c.regressions.length ? `${c.regressions.length} regression(s) over ${threshold} %` : `no regression over ${threshold} %`);
+      return lines.join('\n');
+    });
+    return c.regressions.length ? EXIT.failed : EXIT.ok;
+  },
+};

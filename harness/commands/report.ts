@@ -1,0 +1,143 @@
+// `npuval report validate|render|sign|verify|keygen`: check a report (or suite/criteria file)
+// against its schema, re-render a report.json, and sign or verify it (ed25519, RFC 8785).
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import YAML from 'yaml';
+import { compareReports } from '../../reports/compare.js';
+import { renderCsv } from '../../reports/render/csv.js';
+import { renderHtml } from '../../reports/render/html.js';
+import { renderJunit } from '../../reports/render/junit.js';
+import { renderMarkdown } from '../../reports/render/markdown.js';
+import { generateSigningKey, signDocument, verifyDocument, type SignatureFile } from '../../reports/sign.js';
+import type { RunReport } from '../../reports/types.js';
+import { schemaNameOf, SCHEMAS, validate, type SchemaName } from '../../reports/validate.js';
+import { EXIT, InputError } from '../errors.js';
+import { emit } from '../output.js';
+import { readBaseline } from '../run/outputs.js';
+import type { Command } from './types.js';
+
+const ACTIONS = ['validate', 'render', 'sign', 'verify', 'keygen', 'schema'] as const;
+
+interface ReportArgs {
+  action: (typeof ACTIONS)[number];
+  file?: string;
+  schema?: SchemaName;
+  key?: string;
+  sig?: string;
+  'public-key'?: string;
+}
+
+function readDoc(file: string): { bytes: Buffer; doc: unknown } {
+  if (!existsSync(file)) throw new InputError(`${file} does not exist`);
+  const bytes = readFileSync(file);
+  try {
+    return { bytes, doc: /\.ya?ml$/i.test(file) ? YAML.parse(bytes.toString('utf8')) : JSON.parse(bytes.toString('utf8')) };
+  } catch (err) {
+    throw new InputError(`${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Reads and schema-checks a run report; bad input (exit 2) listing every problem otherwise. */
+export function readRunReport(file: string): { bytes: Buffer; report: RunReport } {
+  const { bytes, doc } = readDoc(file);
+  const errors = validate('run-report', doc);
+  if (errors.length) throw new InputError(`${file} is not a valid run report:\n${errors.join('\n')}`);
+  return { bytes, report: doc as RunReport };
+}
+
+export const reportCommand: Command<ReportArgs> = {
+  command: 'report <action> [file]',
+  describe: 'Validate (any npuval document), re-render, sign or verify a report; keygen makes an ed25519 signing key pair',
+  builder: (y: Argv) =>
+    y
+      .positional('action', { choices: ACTIONS, describe: 'validate | render | sign | verify | keygen | schema (print a JSON Schema: run-report, commercialization-report, suite, criteria)' })
+      .positional('file', { type: 'string', describe: 'The report.json (or, for validate, a suite/criteria/commercialization file)' })
+      .option('schema', { choices: Object.keys(SCHEMAS), describe: 'validate: the schema to use when the file has no $schema (run-report, commercialization-report, suite, criteria)' })
+      .option('key', { type: 'string', describe: 'sign: the ed25519 private key (PEM, PKCS#8) — make one with `npuval report keygen --out DIR`' })
+      .option('sig', { type: 'string', describe: 'sign/verify: the detached signature file (default FILE.sig)' })
+      .option('public-key', { type: 'string', describe: 'verify: require the signature to be made with this public key (PEM); without it only integrity is checked' })
+      .example('npuval report validate out/report.json', 'schema check; problems as `path: message`, one per line')
+      .example('npuval report render out/report.json --out html/', 're-render report.md/html, junit.xml, results.csv')
+      .example('npuval report sign out/report.json --key keys/npuval-signing.key', 'writes out/report.json.sig')
+      .example('npuval report verify out/report.json --public-key keys/npuval-signing.pub', 'exit 1 if anything changed')
+      .example('npuval report schema run-report > run-report.schema.json', 'the JSON Schema, for other validators'),
+  handler: async (args) => {
+    if (args.action === 'keygen') {
+      const dir = resolve(args.out ?? '.');
+      mkdirSync(dir, { recursive: true });
+      const keyPath = join(dir, 'npuval-signing.key');
+      const pubPath = join(dir, 'npuval-signing.pub');
+      if (existsSync(keyPath)) throw new InputError(`${keyPath} already exists; not overwriting a private key`);
+      const { privateKeyPem, publicKeyPem } = generateSigningKey();
+      writeFileSync(keyPath, privateKeyPem, { mode: 0o600 });
+      chmodSync(keyPath, 0o600);
+      writeFileSync(pubPath, publicKeyPem);
+      emit(args, { privateKey: keyPath, publicKey: pubPath }, () => `private key ${keyPath} (keep it secret), public key ${pubPath}`);
+      return EXIT.ok;
+    }
+    if (args.action === 'schema') {
+      const name = (args.file ?? 'run-report') as SchemaName;
+      if (!(name in SCHEMAS)) throw new InputError(`report schema ${name}: no such schema; one of ${Object.keys(SCHEMAS).join(', ')}`);
+      process.stdout.write(JSON.stringify(SCHEMAS[name].schema, null, 2) + '\n');
+      return EXIT.ok;
+    }
+    if (!args.file) throw new InputError(`report ${args.action} needs a FILE`);
+    const file = args.file;
+    switch (args.action) {
+      case 'validate': {
+        const { doc } = readDoc(file);
+        const name = args.schema ?? schemaNameOf(doc);
+        if (!name) throw new InputError(`${file} names no npuval schema in "$schema"; pass --schema (${Object.keys(SCHEMAS).join(', ')})`);
+        const errors = validate(name, doc);
+        emit(args, { file, schema: SCHEMAS[name].id, valid: errors.length === 0, errors }, () =>
+          errors.length ? `${file} is not a valid ${name}:\n${errors.join('\n')}` : `${file}: valid ${name} (${SCHEMAS[name].id})`);
+        return errors.length ? EXIT.input : EXIT.ok;
+      }
+      case 'render': {
+        const { report } = readRunReport(file);
+        const dir = resolve(args.out ?? dirname(file));
+        mkdirSync(dir, { recursive: true });
+        const notes: string[] = [];
+        const baseline = report.baseline ? readBaseline(report.baseline.path, notes) : null;
+        const comparison = baseline ? compareReports(baseline, report, 5) : null;
+        writeFileSync(join(dir, 'report.md'), renderMarkdown(report, comparison));
+        writeFileSync(join(dir, 'report.html'), await renderHtml(report, { comparison }));
+        writeFileSync(join(dir, 'junit.xml'), renderJunit(report));
+        writeFileSync(join(dir, 'results.csv'), renderCsv(report));
+        const files = ['report.md', 'report.html', 'junit.xml', 'results.csv'].map((f) => join(dir, f));
+        emit(args, { files, notes }, () => [...notes, `wrote ${files.join(', ')}`].join('\n'));
+        return EXIT.ok;
+      }
+      case 'sign': {
+        if (!args.key) throw new InputError('report sign needs --key PRIVATE.pem (make one with `npuval report keygen --out DIR`)');
+        if (!existsSync(args.key)) throw new InputError(`key file ${args.key} does not exist`);
+        const { bytes } = readDoc(file);
+        const sig = signDocument(bytes, readFileSync(args.key, 'utf8'), file);
+        const sigPath = args.sig ?? `${file}.sig`;
+        writeFileSync(sigPath, JSON.stringify(sig, null, 2) + '\n');
+        emit(args, { file, signature: sigPath, canonicalSha256: sig.canonicalSha256, fileSha256: sig.fileSha256 }, () => `signed ${file} → ${sigPath}`);
+        return EXIT.ok;
+      }
+      case 'verify': {
+        const sigPath = args.sig ?? `${file}.sig`;
+        if (!existsSync(file)) throw new InputError(`${file} does not exist`);
+        if (!existsSync(sigPath)) throw new InputError(`signature file ${sigPath} does not exist`);
+        let sig: SignatureFile;
+        try {
+          sig = JSON.parse(readFileSync(sigPath, 'utf8')) as SignatureFile;
+        } catch {
+          throw new InputError(`signature file ${sigPath} is not JSON`);
+        }
+        const trusted = args['public-key'] ? readFileSync(args['public-key'], 'utf8') : undefined;
+        const result = verifyDocument(readFileSync(file), sig, trusted, file);
+        emit(args, { file, signature: sigPath, ok: result.ok, problems: result.problems, trustedKey: trusted !== undefined }, () =>
+          result.ok
+            ? `${file}: signature OK${trusted ? ' (made with the trusted public key)' : ' (integrity only: pass --public-key to check who signed)'}`
+            : `${file}: signature verification FAILED\n${result.problems.join('\n')}`);
+        return result.ok ? EXIT.ok : EXIT.failed;
+      }
+    }
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,88 @@
+// `npuval run`: the main job. Runs a suite (built-in or file) on the devices it names, journals
+// every unit as it finishes, and writes the reports. SIGINT stops cleanly; --resume continues.
+import type { Argv } from 'yargs';
+import { resolve } from 'node:path';
+import { EXIT, InputError } from '../errors.js';
+import { emit, outDir } from '../output.js';
+import { runSuite } from '../run/orchestrate.js';
+import { writeReports } from '../run/outputs.js';
+import { BUILTIN_SUITES } from '../run/suite.js';
+import type { Command } from './types.js';
+
+interface RunArgs {
+  suite?: string;
+  device?: string[];
+  baseline?: string;
+  criteria?: string;
+  product?: string;
+  resume?: string;
+}
+
+/** Exit status after SIGINT, as shells report a process ended by it. */
+export const EXIT_INTERRUPTED = 130;
+
+export const runCommand: Command<RunArgs> = {
+  command: 'run',
+  describe: 'Run a validation suite end to end: journal.jsonl, report.json (schema-checked), report.md, report.html, junit.xml, results.csv',
+  builder: (y: Argv) =>
+    y
+      .option('suite', { type: 'string', describe: `Built-in suite (${Object.keys(BUILTIN_SUITES).join(', ')}) or a suite file (JSON or YAML); default: default` })
+      .option('device', { type: 'string', array: true, describe: 'Run every unit on these device specs instead of the suite\'s (e.g. ort:cpu ort:webgpu)' })
+      .option('baseline', { type: 'string', describe: 'A baseline report.json (e.g. a GPU run) to compare against, per workload' })
+      .option('criteria', { type: 'string', describe: 'Acceptance-criteria file (JSON or YAML); with product info gives the commercialization report' })
+      .option('product', { type: 'string', describe: 'Product description file (JSON or YAML, MLPerf system-description fields); overrides the suite\'s product' })
+      .option('resume', { type: 'string', describe: 'Continue the interrupted run in this out dir: finished units are kept, the unit in flight runs again' })
+      .example('npuval run', 'the default suite on every device available here')
+      .example('npuval run --suite smoke --out out/smoke', 'a seconds-long check of the harness')
+      .example('npuval run --resume out/smoke', 'continue an interrupted run'),
+  handler: async (args) => {
+    const controller = new AbortController();
+    let signals = 0;
+    const onSigint = () => {
+      signals += 1;
+      if (signals === 1) {
+        process.stderr.write('\nnpuval: SIGINT: stopping after journaling the units that finished (press Ctrl-C again to quit at once)\n');
+        controller.abort();
+      } else {
+        process.exit(EXIT_INTERRUPTED);
+      }
+    };
+    process.on('SIGINT', onSigint);
+    const log = (line: string) => {
+      if (line) process.stderr.write(`npuval: ${line}\n`);
+    };
+    try {
+      if (args.resume && args.out && resolve(args.out) !== resolve(args.resume)) {
+        throw new InputError('--resume DIR continues the run in DIR and writes there; leave out --out');
+      }
+      const dir = args.resume ?? outDir(args);
+      const result = await runSuite({
+        suite: args.suite, devices: args.device, baseline: args.baseline, criteria: args.criteria, product: args.product,
+        resume: args.resume, outDir: dir, argv: process.argv.slice(2), log, signal: controller.signal,
+      });
+      const written = await writeReports(result.outDir, result.state, result.inputs);
+      for (const note of written.notes) log(note);
+      const s = written.report.summary;
+      if (result.interrupted) {
+        process.stderr.write(
+          `npuval: interrupted: ${s.units} of ${s.planned} units finished and are journaled in ${result.outDir}/journal.jsonl ` +
+            `(partial reports written). Resume with: npuval run --resume ${result.outDir}\n`,
+        );
+        if (args.json) emit(args, { outDir: result.outDir, interrupted: true, resume: `npuval run --resume ${result.outDir}`, summary: s }, () => '');
+        // A unit's native work may still be winding down; do not wait for it.
+        setTimeout(() => process.exit(EXIT_INTERRUPTED), 1000).unref();
+        return EXIT_INTERRUPTED;
+      }
+      const failed = s.fail + s.error + s.invalid > 0 || written.commercialization?.overall === 'fail';
+      emit(args, { outDir: result.outDir, files: written.files, complete: written.report.complete, summary: s, commercialization: written.commercialization?.overall ?? null }, () =>
+        [
+          `${s.units}/${s.planned} units: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skipped} skipped; ${s.valid} VALID, ${s.invalid} INVALID`,
+          ...(written.commercialization ? [`commercialization verdict: ${written.commercialization.overall}`] : []),
+          `reports in ${result.outDir}: ${written.files.map((f) => f.slice(result.outDir.length + 1)).join(', ')}`,
+        ].join('\n'));
+      return failed ? EXIT.failed : EXIT.ok;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

@@ -1,0 +1,88 @@
+// `npuval serve`: an OpenAI-compatible streaming server in front of in-process generation with
+// continuous batching, so any OpenAI client (and `npuval llm --device endpoint:…`) can reach a
+// device npuval drives. Runs until SIGINT/SIGTERM; finished requests are journaled in batches (serve.requests).
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import { createDevice } from '../../devices/registry.js';
+import { buildZooModel, getZooEntry } from '../../models/zoo/index.js';
+import { existsSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { Journal } from '../journal.js';
+import { DecoderModel } from '../llm/decoder.js';
+import { BatchEngine } from '../llm/engine.js';
+import { startLlmServer, type ServedRequest } from '../llm/server.js';
+import { outDir } from '../output.js';
+import type { Command } from './types.js';
+
+interface ServeArgs {
+  device?: string;
+  model?: string;
+  dtype: string;
+  port: number;
+  host: string;
+  'max-batch': number;
+  seed: number;
+  name?: string;
+}
+
+export const serveCommand: Command<ServeArgs> = {
+  command: 'serve',
+  describe: 'Serve a decoder on a device as an OpenAI-compatible streaming endpoint with continuous batching',
+  builder: (y: Argv) =>
+    y
+      .usage('npuval serve --device SPEC --model M [--port 8000] [--max-batch 8]')
+      .option('device', { type: 'string', describe: 'In-process device, e.g. ort:cpu' })
+      .option('model', { type: 'string', describe: 'Zoo decoder (tiny-llama, llama-100m, …) or an ONNX decoder-with-past export' })
+      .option('dtype', { type: 'string', choices: ['float32', 'float16'], default: 'float32', describe: 'Zoo model precision' })
+      .option('port', { type: 'number', default: 8000, describe: 'TCP port (0: any free port)' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on (loopback unless you say otherwise)' })
+      .option('max-batch', { type: 'number', default: 8, describe: 'Most sequences decoded together; more requests wait in a queue' })
+      .option('seed', { type: 'number', default: 0, describe: 'Seed of the zoo model\'s dummy weights' })
+      .option('name', { type: 'string', describe: 'Model name the API reports (default: --model)' })
+      .epilog('Text is a reversible mapping of token ids (" 17 4 9"); other text prompts become UTF-8 bytes as ids. No EOS: every request generates max_tokens. GET /npuval/stats shows batching counters.'),
+  handler: async (args) => {
+    if (!args.device || !args.model) throw new InputError('serve needs --device SPEC and --model M');
+    if (!Number.isInteger(args['max-batch']) || args['max-batch'] < 1) throw new InputError(`--max-batch ${args['max-batch']} is not a positive integer`);
+    const device = createDevice(args.device);
+    if (device.servesOwnModel) throw new InputError(`--device ${args.device} is itself an endpoint; serve needs an in-process device such as ort:cpu`);
+    let zoo = null;
+    try {
+      zoo = getZooEntry(args.model);
+    } catch (err) {
+      if (!existsSync(args.model)) throw err;
+    }
+    const session = await device.open(zoo ? { bytes: buildZooModel(args.model, { dtype: args.dtype as 'float32' | 'float16', seed: args.seed }) } : { path: args.model });
+    const decoder = new DecoderModel(session, args.model);
+    const vocab = decoder.vocabSize ?? (zoo ? Number(zoo.config.vocab_size) : null);
+    if (vocab === null) throw new InputError(`model ${args.model}: the logits output's vocabulary dimension is symbolic`);
+    const engine = new BatchEngine(decoder, args['max-batch']);
+    const dir = outDir(args);
+    const journal = new Journal(join(dir, 'journal.jsonl'));
+    journal.append('serve.start', { device: await device.describe(), model: args.model, maxBatch: args['max-batch'] } as Record<string, unknown>);
+    // Finished requests are journaled once a second in one record: an fsync per request would
+    // block the event loop under the requests in flight.
+    let pending: ServedRequest[] = [];
+    const flush = () => {
+      if (pending.length) journal.append('serve.requests', { requests: pending });
+      pending = [];
+    };
+    const timer = setInterval(flush, 1000);
+    const server = await startLlmServer({
+      engine, modelName: args.name ?? args.model, vocabSize: vocab, port: args.port, host: args.host,
+      onRequest: (r) => pending.push(r),
+    });
+    const ready = { url: server.url, model: args.name ?? args.model, device: device.id, maxBatch: args['max-batch'], out: dir };
+    process.stdout.write(args.json ? JSON.stringify(ready) + '\n' : `npuval serve: ${ready.model} on ${device.id} at ${server.url} (max batch ${ready.maxBatch}); Ctrl-C stops\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await server.close();
+    clearInterval(timer);
+    flush();
+    journal.append('serve.end', { stats: engine.snapshot() as unknown as Record<string, unknown> });
+    journal.close();
+    await session.close();
+    return 0;
+  },
+};

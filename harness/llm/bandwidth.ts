@@ -1,0 +1,86 @@
+// Memory bandwidth, measured: the roofline that decode (memory-bound: every weight is read once
+// per step) is placed against. Two copy kernels, counted as STREAM counts its Copy/Scale kernels
+// (bytes read + bytes written, no write-allocate traffic), best of several repeats:
+//  - host: Float32Array.prototype.set over a buffer far larger than the caches (one JS thread, memcpy);
+//  - device: an ONNX graph Y = Slice(Add(X, 1), 0:1) on the device under test, so the EP's own
+//    elementwise kernel (with its thread pool) reads X and writes X + 1; only one element comes back.
+import onnxProto from 'onnx-proto';
+import type { Device, Tensor } from '../../devices/types.js';
+
+const { onnx } = onnxProto;
+
+export interface BandwidthMeasurement {
+  readonly method: string;
+  /** (bytes read + bytes written) per second, best repeat. */
+  readonly bytesPerS: number;
+  readonly medianBytesPerS: number;
+  readonly bufferBytes: number;
+  readonly repeats: number;
+  readonly bestMs: number;
+}
+
+function summarise(method: string, bytesMoved: number, bufferBytes: number, times: number[]): BandwidthMeasurement {
+  const sorted = [...times].sort((a, b) => a - b);
+  const best = sorted[0]!;
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  return { method, bytesPerS: bytesMoved / (best / 1000), medianBytesPerS: bytesMoved / (median / 1000), bufferBytes, repeats: times.length, bestMs: best };
+}
+
+/** Host memcpy bandwidth: Float32Array.set of `bytes` into another buffer; counts 2 × bytes per copy. */
+export function measureHostCopy(bytes = 128 << 20, repeats = 7): BandwidthMeasurement {
+  const n = bytes >>> 2;
+  const src = new Float32Array(n).fill(1);
+  const dst = new Float32Array(n);
+  dst.set(src); // touch every page first
+  const times: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t = performance.now();
+    dst.set(src);
+    times.push(performance.now() - t);
+  }
+  return summarise('host memcpy (Float32Array.set, 1 thread); bytes = read + write', 2 * n * 4, n * 4, times);
+}
+
+/** The EP's elementwise kernel: Y = Slice(Add(X, 1)) over float32[n]; counts read + write of X per run. */
+export async function measureDeviceCopy(device: Device, bytes = 128 << 20, repeats = 7): Promise<BandwidthMeasurement> {
+  const n = bytes >>> 2;
+  const session = await device.open({ bytes: addSliceModel(n) });
+  try {
+    const x: Tensor = { type: 'float32', dims: [n], data: new Float32Array(n).fill(1) };
+    const first = await session.run({ X: x }); // warm-up: allocations, page faults
+    const y = (first.Y as Tensor).data as Float32Array;
+    if (y[0] !== 2) throw new Error(`bandwidth kernel returned ${y[0]} instead of 2`);
+    const times: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t = performance.now();
+      await session.run({ X: x });
+      times.push(performance.now() - t);
+    }
+    return summarise(`${device.id} kernel Y = Slice(Add(X, 1)) over float32[${n}]; bytes = read + write; includes one run's dispatch`, 2 * n * 4, n * 4, times);
+  } finally {
+    await session.close();
+  }
+}
+
+function addSliceModel(n: number): Uint8Array {
+  const F = onnx.TensorProto.DataType.FLOAT;
+  const I64 = onnx.TensorProto.DataType.INT64;
+  const vi = (name: string, dim: number) => ({ name, type: { tensorType: { elemType: F, shape: { dim: [{ dimValue: dim }] } } } });
+  const i64 = (name: string, v: number) => ({ name, dims: [1], dataType: I64, int64Data: [v] });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'npuval-bandwidth',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'add_slice',
+      node: [
+        { opType: 'Add', input: ['X', 'one'], output: ['Z'], name: 'add' },
+        { opType: 'Slice', input: ['Z', 'start', 'end'], output: ['Y'], name: 'slice' },
+      ],
+      initializer: [{ name: 'one', dims: [], dataType: F, floatData: [1] }, i64('start', 0), i64('end', 1)],
+      input: [vi('X', n)],
+      output: [vi('Y', 1)],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

@@ -1,0 +1,495 @@
+// `npuval llm` and the suites' `llm` workload: LLM generation measured with one set of definitions
+// (metrics.ts) whether the device is in-process (ORT, tfjs) or a serving endpoint.
+//  - in-process, static batches: prefill then decode, split into prefill TFLOP/s (analytic FLOPs /
+//    measured time) and decode bytes/s against the measured memory bandwidth (the roofline);
+//  - in-process under load (--concurrency/--rate): the continuous-batching engine;
+//  - endpoint: the OpenAI-compatible streaming client, plus the HTTP round trip measured alone.
+// Every request and every point goes to the journal when its point finishes: the journal fsyncs
+// each record, and an fsync in the middle of a point would stall the event loop and delay the
+// arrival stamps of the other requests in flight.
+import { existsSync, readFileSync } from 'node:fs';
+import { createDevice } from '../../devices/registry.js';
+import { parseDeviceSpec } from '../../devices/spec.js';
+import type { Device, DeviceDescription, Session } from '../../devices/types.js';
+import { modelCost, type ModelCost } from '../../models/cost.js';
+import { buildZooModel, getZooEntry, type ZooEntry } from '../../models/zoo/index.js';
+import { InputError } from '../errors.js';
+import type { Journal } from '../journal.js';
+import { summarize, type Statistics } from '../stats.js';
+import { measureDeviceCopy, measureHostCopy, type BandwidthMeasurement } from './bandwidth.js';
+import { observeRequest, type TokenCounter } from './client.js';
+import { DecoderModel } from './decoder.js';
+import { BatchEngine, type EngineStats } from './engine.js';
+import { generateStatic } from './generate.js';
+import { engineSession } from './inprocess.js';
+import { driveLoad } from './load.js';
+import { requestMetrics, summarizeRun, type RequestMetrics, type RunSummary } from './metrics.js';
+import type { Slo } from './slo.js';
+import { idsToText, syntheticPrompt } from './text.js';
+
+export interface LlmSettings {
+  readonly device: string;
+  /** Zoo preset or ONNX file (in-process); optional for endpoints (the served name is in the spec). */
+  readonly model: string | null;
+  readonly dtype: 'float32' | 'float16';
+  /** In-process: the static batch size, or the engine's max batch under load. */
+  readonly batch: number;
+  readonly promptLen: number;
+  readonly genLen: number;
+  /** Sweeps: every prompt length × every generation length (null: just promptLen/genLen). */
+  readonly sweepPromptLen: readonly number[] | null;
+  readonly sweepGenLen: readonly number[] | null;
+  readonly requests: number;
+  /** Requests run first and not recorded. */
+  readonly warmup: number;
+  /** Closed-loop concurrency (or the cap with a rate). null with no rate: static batches in-process, 1 for endpoints. */
+  readonly concurrency: number | null;
+  readonly rate: number | null;
+  readonly burstiness: number;
+  readonly sweepConcurrency: readonly number[] | null;
+  /** Search the largest concurrency or rate meeting the SLO (needs slo). */
+  readonly slaSearch: 'concurrency' | 'rate' | null;
+  /** Upper end of the SLA search. */
+  readonly slaMax: number;
+  readonly slo: Slo | null;
+  readonly seed: number;
+  readonly timeoutMs: number;
+  readonly counter: TokenCounter;
+  /** JSONL, one {"prompt": "text" | [ids]} per line, used in turn instead of synthetic prompts. */
+  readonly promptFile: string | null;
+  /** Measure memory bandwidth (in-process) for the decode roofline. */
+  readonly bandwidth: boolean;
+}
+
+export const DEFAULT_LLM_SETTINGS: Omit<LlmSettings, 'device'> = {
+  model: null, dtype: 'float32', batch: 1, promptLen: 32, genLen: 32, sweepPromptLen: null, sweepGenLen: null,
+  requests: 8, warmup: 1, concurrency: null, rate: null, burstiness: 1, sweepConcurrency: null, slaSearch: null, slaMax: 64,
+  slo: null, seed: 0, timeoutMs: 120_000, counter: 'chunks', promptFile: null, bandwidth: true,
+};
+
+export interface PrefillDecodeSplit {
+  /** Prefill time per batch (prompt in, first token chosen). */
+  readonly prefillMs: Statistics | null;
+  readonly prefillTokensPerS: number | null;
+  /** Analytic prefill FLOPs (models/cost.ts) / measured prefill time; null without a cost model. */
+  readonly prefillTflops: number | null;
+  /** Time of each decode step (one token for every sequence of the batch). */
+  readonly decodeStepMs: Statistics | null;
+  /** batch / mean step time. */
+  readonly decodeTokensPerS: number | null;
+  /** Analytic bytes of every step (weights + KV) / total step time. */
+  readonly decodeBytesPerS: number | null;
+  /** decodeBytesPerS / measured memory bandwidth. */
+  readonly rooflineRatio: number | null;
+  /** The decode tokens/s the bandwidth would allow (bandwidth / bytes per step × batch, at the mean context). */
+  readonly rooflineTokensPerS: number | null;
+}
+
+export interface LlmPoint {
+  readonly label: string;
+  readonly mode: 'static' | 'engine' | 'endpoint';
+  readonly batch: number | null;
+  readonly promptLen: number;
+  readonly genLen: number;
+  readonly concurrency: number | null;
+  readonly rate: number | null;
+  readonly burstiness: number | null;
+  readonly summary: RunSummary;
+  readonly split: PrefillDecodeSplit | null;
+  /** In-process engine counters for this point (batching actually done). */
+  readonly engine: EngineStats | null;
+  /** Greedy tokens of the first request(s) (up to 4), for cross-device checks. */
+  readonly sampleTokens: number[][] | null;
+}
+
+export interface SlaSearch {
+  readonly variable: 'concurrency' | 'rate';
+  readonly slo: Slo;
+  /** Largest value tried that met the SLO; null when none did. */
+  readonly best: number | null;
+  readonly tried: readonly { readonly value: number; readonly met: boolean; readonly reasons: readonly string[] }[];
+}
+
+export interface LlmReport {
+  readonly kind: 'llm';
+  readonly settings: LlmSettings;
+  readonly device: DeviceDescription;
+  readonly model: { readonly name: string; readonly source: 'zoo' | 'file' | 'endpoint'; readonly params: number | null; readonly dtype: string | null };
+  readonly bandwidth: {
+    readonly measurements: readonly BandwidthMeasurement[];
+    /** The largest measured: the roofline is not flattered by a slow kernel. */
+    readonly rooflineBytesPerS: number;
+    readonly notes: readonly string[];
+  } | null;
+  /** Endpoints: GET /models round trips, measured alone, to size the HTTP overhead. */
+  readonly httpRoundTripMs: Statistics | null;
+  readonly points: readonly LlmPoint[];
+  readonly sla: SlaSearch | null;
+  readonly notes: readonly string[];
+}
+
+export interface LlmRunOptions {
+  readonly journal?: Journal | null;
+  readonly signal?: AbortSignal;
+  /** Progress lines (stderr in the CLI). */
+  readonly log?: (line: string) => void;
+}
+
+interface Target {
+  readonly session: Session;
+  readonly mode: 'endpoint' | 'inprocess';
+  readonly decoder: DecoderModel | null;
+  readonly vocab: number;
+  readonly cost: ModelCost | null;
+  readonly model: LlmReport['model'];
+  close(): Promise<void>;
+}
+
+export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {}): Promise<LlmReport> {
+  validate(settings);
+  const journal = options.journal ?? null;
+  const log = options.log ?? (() => {});
+  const device = createDevice(settings.device);
+  const description = await device.describe();
+  journal?.append('llm.start', { settings: settings as unknown as Record<string, unknown>, device: description as unknown as Record<string, unknown> });
+  const target = await openTarget(device, settings);
+  const notes: string[] = [];
+  try {
+    let bandwidth: LlmReport['bandwidth'] = null;
+    let httpRoundTripMs: Statistics | null = null;
+    if (target.mode === 'inprocess' && settings.bandwidth) {
+      bandwidth = await measureBandwidth(device, log);
+      journal?.append('llm.bandwidth', bandwidth as unknown as Record<string, unknown>);
+    }
+    if (target.mode === 'endpoint') {
+      httpRoundTripMs = await measureHttpRoundTrip(parseDeviceSpec(settings.device).target, notes);
+      if (httpRoundTripMs) journal?.append('llm.http-overhead', { roundTripMs: httpRoundTripMs });
+    }
+    const prompts = settings.promptFile ? readPromptFile(settings.promptFile) : null;
+    const points: LlmPoint[] = [];
+    const record = (p: LlmPoint) => {
+      points.push(p);
+      journal?.append('llm.point', p as unknown as Record<string, unknown>);
+      log(pointLine(p));
+    };
+    const grid = (settings.sweepPromptLen ?? [settings.promptLen]).flatMap((P) => (settings.sweepGenLen ?? [settings.genLen]).map((G) => [P, G] as const));
+    const underLoad = target.mode === 'endpoint' || settings.concurrency !== null || settings.rate !== null || settings.sweepConcurrency !== null || settings.slaSearch !== null;
+    let engine: BatchEngine | null = null;
+    let session = target.session;
+    if (target.mode === 'inprocess' && underLoad) {
+      engine = new BatchEngine(target.decoder!, settings.batch);
+      session = engineSession(engine);
+    }
+    const ctx: PointContext = { settings, target, session, engine, bandwidth, prompts, journal, signal: options.signal };
+    for (const [P, G] of grid) {
+      if (!underLoad) {
+        record(await staticPoint(ctx, P, G));
+        continue;
+      }
+      if (settings.slaSearch) continue;
+      for (const c of settings.sweepConcurrency ?? [settings.concurrency ?? 1]) {
+        record(await loadPoint(ctx, P, G, settings.rate === null ? c : settings.concurrency, settings.rate));
+      }
+    }
+    let sla: SlaSearch | null = null;
+    if (settings.slaSearch) sla = await slaSearch(ctx, record);
+    if (target.mode === 'endpoint' && settings.counter === 'chunks') {
+      notes.push('client token count = non-empty content chunks (one token per chunk, as vLLM and npuval serve stream); a server that packs several tokens per chunk shows up as usage mismatches');
+    }
+    const report: LlmReport = { kind: 'llm', settings, device: description, model: target.model, bandwidth, httpRoundTripMs, points, sla, notes };
+    journal?.append('llm.end', { points: points.length, sla: sla as unknown as Record<string, unknown> | null });
+    return report;
+  } finally {
+    await target.close();
+  }
+}
+
+function validate(s: LlmSettings): void {
+  const positive = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw new InputError(`--${name} ${v} is not a positive integer`);
+  };
+  positive('batch', s.batch);
+  positive('prompt-len', s.promptLen);
+  positive('gen-len', s.genLen);
+  positive('requests', s.requests);
+  for (const v of s.sweepPromptLen ?? []) positive('sweep-prompt-len', v);
+  for (const v of s.sweepGenLen ?? []) positive('sweep-gen-len', v);
+  for (const v of s.sweepConcurrency ?? []) positive('sweep-concurrency', v);
+  if (s.concurrency !== null) positive('concurrency', s.concurrency);
+  if (!Number.isInteger(s.warmup) || s.warmup < 0) throw new InputError(`--warmup ${s.warmup} is not a non-negative integer`);
+  if (s.rate !== null && !(s.rate > 0)) throw new InputError(`--rate ${s.rate} is not a positive number of requests/s (or inf)`);
+  if (!(s.burstiness > 0)) throw new InputError(`--burstiness ${s.burstiness} must be > 0 (1 = Poisson)`);
+  if (s.slaSearch && !s.slo) throw new InputError('--sla-search needs --slo (the objectives to meet)');
+  if (s.slaSearch === 'rate' && s.rate === null) throw new InputError('--sla-search rate needs --rate as the starting rate');
+  if (s.rate !== null && s.sweepConcurrency) throw new InputError('--rate and --sweep-concurrency do not combine; sweep one or the other');
+}
+
+async function openTarget(device: Device, s: LlmSettings): Promise<Target> {
+  if (device.servesOwnModel) {
+    const session = await device.open({ bytes: new Uint8Array(0) });
+    const spec = parseDeviceSpec(s.device);
+    const name = spec.options.model ?? s.model ?? 'served model';
+    const zoo = zooEntry(name) ?? (s.model ? zooEntry(s.model) : null);
+    // Prompt ids must be in the server's vocabulary: a zoo name tells it; else stay below 256.
+    const vocab = zoo ? Number(zoo.config.vocab_size) : 256;
+    return { session, mode: 'endpoint', decoder: null, vocab, cost: null, model: { name, source: 'endpoint', params: zoo?.params ?? null, dtype: null }, close: () => session.close() };
+  }
+  if (!s.model) throw new InputError(`--model is required for ${s.device}: a zoo preset (npuval models list) or an ONNX file`);
+  const zoo = zooEntry(s.model);
+  let session: Session;
+  if (zoo) {
+    if (zoo.family !== 'llama') throw new InputError(`--model ${s.model} is a ${zoo.family} model; npuval llm needs a decoder (llama family)`);
+    session = await device.open({ bytes: buildZooModel(s.model, { dtype: s.dtype, seed: s.seed }) });
+  } else if (existsSync(s.model)) {
+    session = await device.open({ path: s.model });
+  } else {
+    throw new InputError(`--model ${s.model} is neither a zoo preset nor an existing ONNX file`);
+  }
+  let decoder: DecoderModel;
+  try {
+    decoder = new DecoderModel(session, s.model);
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
+  const vocab = decoder.vocabSize ?? (zoo ? Number(zoo.config.vocab_size) : null);
+  if (vocab === null) throw new InputError(`model ${s.model}: the logits output's vocabulary dimension is symbolic; cannot pick prompt ids`);
+  const cost = zoo ? modelCost({ ...zoo, config: { ...zoo.config, dtype: s.dtype } }) : null;
+  return {
+    session, mode: 'inprocess', decoder, vocab, cost,
+    model: { name: s.model, source: zoo ? 'zoo' : 'file', params: zoo?.params ?? null, dtype: decoder.geometry.dtype },
+    close: () => session.close(),
+  };
+}
+
+function zooEntry(name: string): ZooEntry | null {
+  try {
+    return getZooEntry(name);
+  } catch {
+    return null;
+  }
+}
+
+async function measureBandwidth(device: Device, log: (s: string) => void): Promise<NonNullable<LlmReport['bandwidth']>> {
+  const measurements: BandwidthMeasurement[] = [measureHostCopy()];
+  const notes: string[] = [];
+  try {
+    measurements.push(await measureDeviceCopy(device));
+  } catch (err) {
+    notes.push(`device copy kernel not measured on ${device.id}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const best = measurements.reduce((a, b) => (b.bytesPerS > a.bytesPerS ? b : a));
+  log(`memory bandwidth: ${measurements.map((m) => `${(m.bytesPerS / 1e9).toFixed(1)} GB/s (${m.method.split(';')[0]})`).join(', ')}`);
+  return { measurements, rooflineBytesPerS: best.bytesPerS, notes };
+}
+
+/** GET {base}/models round trips on loopback or the network: the HTTP cost with no generation in it. */
+async function measureHttpRoundTrip(base: string, notes: string[], count = 20): Promise<Statistics | null> {
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < count + 2; i++) {
+      const t = performance.now();
+      const res = await fetch(`${base}/models`, { signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (i >= 2) times.push(performance.now() - t); // the first two open the connection
+    }
+  } catch (err) {
+    notes.push(`HTTP overhead not measured: GET ${base}/models failed (${(err as Error).message})`);
+    return null;
+  }
+  return summarize(times, 'ms');
+}
+
+interface PointContext {
+  readonly settings: LlmSettings;
+  readonly target: Target;
+  readonly session: Session;
+  readonly engine: BatchEngine | null;
+  readonly bandwidth: LlmReport['bandwidth'];
+  readonly prompts: readonly (string | number[])[] | null;
+  readonly journal: Journal | null;
+  readonly signal: AbortSignal | undefined;
+}
+
+function promptFor(ctx: PointContext, index: number, P: number): { prompt: string | number[]; tokens: number | null } {
+  if (ctx.prompts) {
+    const p = ctx.prompts[index % ctx.prompts.length]!;
+    return { prompt: p, tokens: typeof p === 'string' ? null : p.length };
+  }
+  const ids = syntheticPrompt(P, ctx.target.vocab, ctx.settings.seed * 100_003 + index);
+  // Chat routes take text: the reversible id text of text.ts (exact token count on npuval serve only).
+  const chat = ctx.target.mode === 'endpoint' && parseDeviceSpec(ctx.settings.device).options.api === 'chat';
+  return chat ? { prompt: idsToText(ids).trim(), tokens: null } : { prompt: ids, tokens: P };
+}
+
+async function staticPoint(ctx: PointContext, P: number, G: number): Promise<LlmPoint> {
+  const { settings: s, target } = ctx;
+  const decoder = target.decoder!;
+  const B = s.batch;
+  const batches = Math.ceil(s.requests / B);
+  const warmBatches = Math.ceil(s.warmup / B);
+  const prefillMs: number[] = [];
+  const stepMs: number[] = [];
+  let stepBytes = 0;
+  const results: RequestMetrics[] = [];
+  let sampleTokens: number[][] | null = null;
+  const origin = performance.now();
+  for (let k = -warmBatches; k < batches; k++) {
+    if (ctx.signal?.aborted) break;
+    const prompts = Array.from({ length: B }, (_, b) => syntheticPrompt(P, target.vocab, s.seed * 100_003 + Math.max(0, k) * B + b));
+    const g = await generateStatic(decoder, prompts, G);
+    if (k < 0) continue;
+    sampleTokens ??= g.tokens.slice(0, 4);
+    prefillMs.push(g.tokenMs[0]! - g.startMs);
+    for (let i = 1; i < G; i++) {
+      stepMs.push(g.tokenMs[i]! - g.tokenMs[i - 1]!);
+      // Step i decodes with P + i − 1 tokens cached.
+      if (target.cost) stepBytes += target.cost.decodeBytesPerToken(B, P + i - 1);
+    }
+    for (let b = 0; b < B && k * B + b < s.requests; b++) {
+      const m = requestMetrics({
+        index: k * B + b, scheduledMs: null, sentMs: g.startMs - origin, contentMs: g.tokenMs.map((t) => t - origin),
+        endMs: g.tokenMs[G - 1]! - origin, ok: true, error: null, promptTokens: P, usage: null, clientTokens: G,
+      });
+      results.push(m);
+    }
+  }
+  for (const m of results) ctx.journal?.append('llm.request', { point: `static b${B} p${P} g${G}`, ...m });
+  const summary = summarizeRun(results, s.slo);
+  const totalStepS = stepMs.reduce((a, v) => a + v, 0) / 1000;
+  const totalPrefillS = prefillMs.reduce((a, v) => a + v, 0) / 1000;
+  const bw = ctx.bandwidth?.rooflineBytesPerS ?? null;
+  const decodeBytesPerS = target.cost && totalStepS > 0 ? stepBytes / totalStepS : null;
+  const meanStepBytes = target.cost ? target.cost.decodeBytesPerToken(B, P + (G - 1) / 2) : null;
+  const split: PrefillDecodeSplit = {
+    prefillMs: summarize(prefillMs, 'ms'),
+    prefillTokensPerS: totalPrefillS > 0 ? (prefillMs.length * B * P) / totalPrefillS : null,
+    prefillTflops: target.cost && totalPrefillS > 0 ? (prefillMs.length * target.cost.prefillFlops(B, P)) / totalPrefillS / 1e12 : null,
+    decodeStepMs: summarize(stepMs, 'ms'),
+    decodeTokensPerS: totalStepS > 0 ? (stepMs.length * B) / totalStepS : null,
+    decodeBytesPerS,
+    rooflineRatio: decodeBytesPerS !== null && bw ? decodeBytesPerS / bw : null,
+    rooflineTokensPerS: bw && meanStepBytes ? (bw / meanStepBytes) * B : null,
+  };
+  return { label: `static b${B} p${P} g${G}`, mode: 'static', batch: B, promptLen: P, genLen: G, concurrency: null, rate: null, burstiness: null, summary, split, engine: null, sampleTokens };
+}
+
+async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: number | null, rate: number | null): Promise<LlmPoint> {
+  const { settings: s, target } = ctx;
+  const label = `${target.mode === 'endpoint' ? 'endpoint' : `engine b${s.batch}`} p${P} g${G} ${rate !== null ? `rate ${rate}/s${concurrency ? ` cap ${concurrency}` : ''}` : `c${concurrency}`}`;
+  const observe = (index: number, scheduled: number | null, origin: number) => {
+    const { prompt, tokens } = promptFor(ctx, index, P);
+    return observeRequest(ctx.session, {
+      index, originMs: origin, scheduledMs: scheduled, prompt, promptTokens: tokens, maxTokens: G, fixedLength: true,
+      timeoutMs: s.timeoutMs, counter: s.counter, runSignal: ctx.signal,
+    });
+  };
+  if (s.warmup > 0) {
+    const origin = performance.now();
+    await driveLoad({ requests: s.warmup, concurrency: concurrency ?? 1 }, async (i) => void (await observe(i, null, origin)), ctx.signal);
+  }
+  const before = ctx.engine?.snapshot() ?? null;
+  const results: RequestMetrics[] = [];
+  const origin = performance.now();
+  await driveLoad(
+    { requests: s.requests, concurrency: concurrency ?? undefined, rate: rate ?? undefined, burstiness: s.burstiness, seed: s.seed },
+    async (i, scheduled) => {
+      const m = requestMetrics(await observe(i, scheduled, origin));
+      results[i] = m;
+    },
+    ctx.signal,
+  );
+  const done = results.filter(Boolean);
+  for (const m of done) ctx.journal?.append('llm.request', { point: label, ...m });
+  return {
+    label, mode: target.mode === 'endpoint' ? 'endpoint' : 'engine', batch: target.mode === 'endpoint' ? null : s.batch, promptLen: P, genLen: G,
+    concurrency, rate, burstiness: rate !== null ? s.burstiness : null, summary: summarizeRun(done, s.slo), split: null,
+    engine: before && ctx.engine ? engineDelta(before, ctx.engine.snapshot()) : null, sampleTokens: null,
+  };
+}
+
+function engineDelta(a: EngineStats, b: EngineStats): EngineStats {
+  const stepsByBatch: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b.stepsByBatch)) {
+    const d = v - (a.stepsByBatch[k] ?? 0);
+    if (d > 0) stepsByBatch[k] = d;
+  }
+  const sizes = Object.keys(stepsByBatch).map(Number);
+  return {
+    maxBatch: b.maxBatch, maxBatchSeen: sizes.length ? Math.max(...sizes) : 0, decodeSteps: b.decodeSteps - a.decodeSteps,
+    prefills: b.prefills - a.prefills, tokens: b.tokens - a.tokens, stepsByBatch, repacks: b.repacks - a.repacks,
+  };
+}
+
+/** Doubling then bisection for the largest concurrency (integers) or rate meeting the SLO. */
+async function slaSearch(ctx: PointContext, record: (p: LlmPoint) => void): Promise<SlaSearch> {
+  const s = ctx.settings;
+  const variable = s.slaSearch!;
+  const tried: { value: number; met: boolean; reasons: readonly string[] }[] = [];
+  const attempt = async (value: number): Promise<boolean> => {
+    const p = variable === 'concurrency'
+      ? await loadPoint(ctx, s.promptLen, s.genLen, value, null)
+      : await loadPoint(ctx, s.promptLen, s.genLen, s.concurrency, value);
+    record(p);
+    const v = p.summary.slo!;
+    tried.push({ value, met: v.met, reasons: v.reasons });
+    return v.met;
+  };
+  let good: number | null = null;
+  let bad: number | null = null;
+  for (let v = variable === 'concurrency' ? 1 : s.rate!; v <= s.slaMax; v *= 2) {
+    if (await attempt(v)) good = v;
+    else {
+      bad = v;
+      break;
+    }
+  }
+  if (good !== null && bad !== null) {
+    // Bisect: integers for concurrency, three halvings for a rate.
+    let lo = good, hi = bad;
+    for (let i = 0; variable === 'concurrency' ? hi - lo > 1 : i < 3; i++) {
+      const mid = variable === 'concurrency' ? Math.floor((lo + hi) / 2) : (lo + hi) / 2;
+      if (await attempt(mid)) lo = mid;
+      else hi = mid;
+    }
+    good = lo;
+  }
+  return { variable, slo: s.slo!, best: good, tried };
+}
+
+function readPromptFile(path: string): (string | number[])[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`--prompt-file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const out: (string | number[])[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      throw new InputError(`--prompt-file ${path} line ${i + 1} is not JSON`);
+    }
+    const p = (v as { prompt?: unknown } | null)?.prompt;
+    if (typeof p === 'string' || (Array.isArray(p) && p.length > 0 && p.every((t) => Number.isInteger(t) && t >= 0))) out.push(p as string | number[]);
+    else throw new InputError(`--prompt-file ${path} line ${i + 1} has no "prompt" (a string or a list of token ids)`);
+  });
+  if (out.length === 0) throw new InputError(`--prompt-file ${path} holds no prompts`);
+  return out;
+}
+
+const f = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+
+/** One progress line per point. */
+export function pointLine(p: LlmPoint): string {
+  const s = p.summary;
+  let line = `${p.label}: ${s.succeeded}/${s.requests} ok, ${f(s.outputTokensPerS)} tok/s, TTFT p50 ${f(s.ttft?.p50)} ms, TPOT p50 ${f(s.tpot?.p50, 2)} ms`;
+  if (s.slo) line += `, goodput ${f(s.slo.goodputRps, 2)} req/s (SLO ${s.slo.met ? 'met' : 'missed'})`;
+  if (p.split) line += `, prefill ${f(p.split.prefillTflops, 4)} TFLOP/s, decode ${f(p.split.decodeTokensPerS)} tok/s = ${f(p.split.rooflineRatio, 2)} of roofline`;
+  if (p.engine) line += `, max batch ${p.engine.maxBatchSeen}`;
+  return line;
+}

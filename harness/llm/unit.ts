@@ -1,0 +1,57 @@
+// The suites' `llm` unit: runLlm on the unit's device and model, its headline metrics under the
+// registry's names (reports/metrics.ts). Settings (all optional): batch, promptLen, genLen,
+// requests, warmup, concurrency, rate, burstiness, slo ("ttft=…,tpot=…" or a preset), seed,
+// timeoutMs, dtype, bandwidth. Register in harness/run/units/index.ts as `llm: runLlmUnit`.
+import type { UnitExecutor } from '../run/units/types.js';
+import { InputError } from '../errors.js';
+import { DEFAULT_LLM_SETTINGS, runLlm, type LlmSettings } from './run.js';
+import { parseSlo } from './slo.js';
+
+const KEYS = ['batch', 'promptLen', 'genLen', 'requests', 'warmup', 'concurrency', 'rate', 'burstiness', 'slo', 'seed', 'timeoutMs', 'dtype', 'bandwidth'];
+
+export const runLlmUnit: UnitExecutor = async (unit, ctx) => {
+  if (!unit.device) throw new InputError(`llm unit ${unit.id} needs a device`);
+  const s = unit.spec.settings ?? {};
+  for (const key of Object.keys(s)) {
+    if (!KEYS.includes(key)) throw new InputError(`unit ${unit.id}: setting "${key}" is not one of ${KEYS.join(', ')}`);
+  }
+  const num = (key: string, fallback: number | null): number | null => {
+    const v = s[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number') throw new InputError(`unit ${unit.id}: setting "${key}" must be a number`);
+    return v;
+  };
+  const settings: LlmSettings = {
+    ...DEFAULT_LLM_SETTINGS,
+    device: unit.device, model: unit.model, seed: num('seed', ctx.seed)!,
+    batch: num('batch', 1)!, promptLen: num('promptLen', DEFAULT_LLM_SETTINGS.promptLen)!, genLen: num('genLen', DEFAULT_LLM_SETTINGS.genLen)!,
+    requests: num('requests', DEFAULT_LLM_SETTINGS.requests)!, warmup: num('warmup', DEFAULT_LLM_SETTINGS.warmup)!,
+    concurrency: num('concurrency', null), rate: num('rate', null), burstiness: num('burstiness', 1)!,
+    timeoutMs: num('timeoutMs', DEFAULT_LLM_SETTINGS.timeoutMs)!,
+    slo: typeof s.slo === 'string' ? parseSlo(s.slo) : null,
+    dtype: s.dtype === 'float16' ? 'float16' : 'float32',
+    bandwidth: s.bandwidth !== false,
+  };
+  const report = await runLlm(settings, { journal: ctx.journal, signal: ctx.signal });
+  const point = report.points[report.points.length - 1]!;
+  const r = point.summary;
+  const verdict = r.slo;
+  const notes: string[] = [...report.notes, ...Object.entries(r.errors).map(([e, c]) => `${c} request(s) failed: ${e}`)];
+  if (r.usageMismatches) notes.push(`${r.usageMismatches} request(s) where the server's usage count differs from the client's`);
+  if (point.split?.rooflineRatio != null) notes.push(`decode at ${(point.split.rooflineRatio * 100).toFixed(0)} % of the measured memory-bandwidth roofline; prefill ${point.split.prefillTflops?.toFixed(4)} TFLOP/s (analytic FLOPs / measured time)`);
+  return {
+    status: r.failed > 0 || (verdict !== null && !verdict.met) ? 'fail' : 'pass',
+    validity: verdict
+      ? { valid: verdict.met, checks: [{ name: `SLO (${verdict.slo.source})`, passed: verdict.met, detail: verdict.met ? `p${verdict.slo.percentile} within bounds` : verdict.reasons.join('; ') }], reasons: [...verdict.reasons] }
+      : { valid: null, checks: [], reasons: [] },
+    metrics: {
+      ttft_p50_ms: r.ttft?.p50 ?? null, ttft_p99_ms: r.ttft?.p99 ?? null, tpot_p50_ms: r.tpot?.p50 ?? null, tpot_p99_ms: r.tpot?.p99 ?? null,
+      e2e_p50_ms: r.e2e?.p50 ?? null, e2e_p99_ms: r.e2e?.p99 ?? null, icl_p99_ms: r.icl?.p99 ?? null,
+      output_tokens_per_second: r.outputTokensPerS, requests_per_second: r.requestsPerS, goodput_rps: verdict?.goodputRps ?? null,
+      query_count: r.succeeded, duration_s: r.durationS,
+    },
+    notes,
+    result: { kind: 'llm', ...(report as unknown as Record<string, unknown>) },
+    settings: settings as unknown as Record<string, unknown>,
+  };
+};

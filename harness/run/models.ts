@@ -1,0 +1,45 @@
+// Models a run uses: zoo presets built in memory with seeded weights, or ONNX files named by
+// path. Each is loaded once per run and recorded in the report with its SHA-256, parameters and
+// analytic FLOPs.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { modelCost } from '../../models/cost.js';
+import { buildZooModel, getZooEntry, type ZooEntry } from '../../models/zoo/index.js';
+import { sha256Hex } from '../../reports/digest.js';
+import type { ModelEntry } from '../../reports/types.js';
+import type { LoadedModel } from './units/types.js';
+
+export class ModelStore {
+  private readonly loaded = new Map<string, { model: LoadedModel; entry: ModelEntry }>();
+
+  constructor(private readonly weightSeed: number) {}
+
+  /** Loads (once) the model called `name`: a zoo preset, or a path to an .onnx file. */
+  load(name: string): { model: LoadedModel; entry: ModelEntry } {
+    const hit = this.loaded.get(name);
+    if (hit) return hit;
+    let bytes: Uint8Array;
+    let entry: Omit<ModelEntry, 'sha256' | 'bytes'>;
+    if (/\.onnx$/i.test(name) && existsSync(resolve(name))) {
+      bytes = readFileSync(resolve(name));
+      entry = { name, source: 'file', family: null, params: null, flopsPerSample: null, dtype: null };
+    } else {
+      const zoo = getZooEntry(name);
+      bytes = buildZooModel(name, { seed: this.weightSeed });
+      entry = { name, source: 'zoo', family: zoo.family, params: zoo.params, flopsPerSample: modelCost(zoo).flopsPerSample, dtype: 'float32' };
+    }
+    const sha256 = sha256Hex(bytes);
+    const loaded = { model: { name, bytes, sha256 }, entry: { ...entry, sha256, bytes: bytes.length } };
+    this.loaded.set(name, loaded);
+    return loaded;
+  }
+
+  entries(): ModelEntry[] {
+    return [...this.loaded.values()].map((l) => l.entry);
+  }
+}
+
+/** The zoo entry of a model name, or null for ONNX files. */
+export function zooEntryOf(name: string): ZooEntry | null {
+  return /\.onnx$/i.test(name) ? null : getZooEntry(name);
+}

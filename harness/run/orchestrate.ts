@@ -1,0 +1,312 @@
+// `npuval run`: plans a suite, runs its units one at a time, journals each as it finishes, and
+// assembles and renders the reports from the journal. `--resume DIR` re-reads the journal:
+// finished units are kept, the unit that was in flight runs again. SIGINT stops the unit in
+// flight (its partial result is discarded, never journaled) and leaves a journal to resume from.
+import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createDevice, probe, probeAll } from '../../devices/registry.js';
+import type { Device } from '../../devices/types.js';
+import { journalState, type JournalState, type RunPlan } from '../../reports/assemble.js';
+import { sha256Hex } from '../../reports/digest.js';
+import { isMetricName } from '../../reports/metrics.js';
+import type { Criterion, ProductInfo } from '../../reports/commercialization.js';
+import type { DeviceEntry, UnitRecord } from '../../reports/types.js';
+import { EnvironmentError, InputError } from '../errors.js';
+import { Journal, readJournal } from '../journal.js';
+import { deviceEntry, environmentInfo, toolInfo } from './environment.js';
+import { DEFAULT_SEED } from '../../models/zoo/index.js';
+import { ModelStore } from './models.js';
+import { planUnits } from './plan.js';
+import { loadCriteria, loadProduct, loadSuite, type Suite } from './suite.js';
+import { UNIT_EXECUTORS } from './units/index.js';
+import type { PlannedUnitSpec, UnitContext, UnitOutcome } from './units/types.js';
+import { evaluateFleet } from './targets.js';
+
+export interface RunOptions {
+  readonly suite?: string;
+  readonly devices?: readonly string[];
+  readonly baseline?: string;
+  readonly criteria?: string;
+  readonly product?: string;
+  readonly resume?: string;
+  /** The output directory (already created) for a new run. */
+  readonly outDir: string;
+  readonly argv: readonly string[];
+  /** Progress lines (stderr in the CLI). */
+  readonly log: (line: string) => void;
+  /** Aborting stops the run after journaling what finished (the CLI wires SIGINT to it). */
+  readonly signal: AbortSignal;
+}
+
+/** Inputs besides the plan that a resumed run needs, journaled in the first run-start. */
+export interface RunInputs {
+  readonly suite: Suite;
+  readonly baselinePath: string | null;
+  readonly criteria: { readonly source: string; readonly sha256: string; readonly criteria: readonly Criterion[] } | null;
+  readonly product: ProductInfo | null;
+  readonly productPath: string | null;
+  readonly unitSpecs: readonly PlannedUnitSpec[];
+}
+
+export interface RunResult {
+  readonly outDir: string;
+  readonly state: JournalState;
+  readonly inputs: RunInputs;
+  readonly interrupted: boolean;
+  /** The unit that was in flight when the run was interrupted. */
+  readonly interruptedUnit: string | null;
+}
+
+export const JOURNAL_FILE = 'journal.jsonl';
+
+class Interrupted extends Error {}
+
+/** SIGINT before the journal was started: exit as interrupted, with nothing to resume. */
+export class InterruptedBeforeStart extends Error {
+  readonly exitCode = 130;
+}
+
+export async function runSuite(options: RunOptions): Promise<RunResult> {
+  const resuming = options.resume !== undefined;
+  const outDir = resuming ? resolve(options.resume!) : resolve(options.outDir);
+  const journalPath = join(outDir, JOURNAL_FILE);
+  let plan: RunPlan;
+  let inputs: RunInputs;
+  if (resuming) {
+    if (options.suite || options.devices?.length || options.baseline || options.criteria || options.product) {
+      throw new InputError('--resume continues the run exactly as journaled; leave out --suite, --device, --baseline, --criteria and --product');
+    }
+    if (!existsSync(journalPath)) throw new InputError(`--resume ${options.resume}: there is no ${JOURNAL_FILE} in that directory`);
+    const contents = readJournal(journalPath);
+    if (contents.torn) {
+      // A crash mid-write left half a line: cut it off so the next record starts on a line of its own.
+      truncateSync(journalPath, statSync(journalPath).size - contents.torn.bytes);
+      options.log(`dropped a half-written last line (${contents.torn.bytes} bytes) from ${JOURNAL_FILE}`);
+    }
+    const first = contents.records.find((r) => r.type === 'run-start') as { plan?: RunPlan; inputs?: RunInputs } | undefined;
+    if (!first?.plan || !first.inputs) throw new InputError(`--resume ${options.resume}: ${JOURNAL_FILE} has no run-start record, so there is nothing to resume`);
+    plan = first.plan;
+    inputs = first.inputs;
+  } else {
+    if (existsSync(journalPath)) {
+      throw new InputError(`${outDir} already holds a run (${JOURNAL_FILE}); resume it with --resume ${outDir} or choose another --out`);
+    }
+    ({ plan, inputs } = await makePlan(options));
+  }
+  if (options.signal.aborted) throw new InterruptedBeforeStart('interrupted (SIGINT) while planning, before any unit ran; nothing to resume');
+
+  const journal = new Journal(journalPath);
+  try {
+    journal.append('run-start', { plan, inputs: resuming ? undefined : inputs, argv: [...options.argv], resume: resuming });
+    const before = journalState(readJournal(journalPath).records);
+    const models = new ModelStore(plan.seeds.weights ?? 0);
+    const devices = new Map<string, Device>();
+    const available = new Map(plan.devices.map((d) => [d.spec, d]));
+    const total = inputs.unitSpecs.length;
+    let index = 0;
+    for (const unit of inputs.unitSpecs) {
+      index += 1;
+      if (before.finished.has(unit.id)) continue;
+      if (options.signal.aborted) return interrupted(journal, outDir, inputs, null, options);
+      const attempt = (before.attempts.get(unit.id) ?? 0) + 1;
+      journal.append('unit-start', { unit: unit.id, attempt });
+      options.log(`[${index}/${total}] ${unit.title} …`);
+      const startedAt = new Date();
+      let outcome: UnitOutcome;
+      let error: UnitRecord['error'] = null;
+      try {
+        outcome = await untilAborted(runUnit(unit, plan, available, devices, models, journal, outDir, options.signal), options.signal);
+      } catch (err) {
+        if (err instanceof Interrupted) return interrupted(journal, outDir, inputs, unit.id, options);
+        const code = (err as { exitCode?: unknown }).exitCode;
+        error = { message: oneLine(err instanceof Error ? err.message : String(err)), exitCode: typeof code === 'number' ? code : null };
+        outcome = {
+          status: 'error', validity: { valid: null, checks: [], reasons: [] }, metrics: {}, notes: [],
+          result: null, settings: { ...(unit.spec.settings ?? {}) },
+        };
+      }
+      const finishedAt = new Date();
+      const record = toRecord(unit, outcome, error, startedAt, finishedAt, attempt);
+      journal.append('unit-end', { unit: record });
+      options.log(`[${index}/${total}] ${unit.title}: ${record.status}${record.validity.valid === false ? ' (INVALID)' : ''}${error ? ` — ${error.message}` : ''} (${(record.durationMs / 1000).toFixed(1)} s)`);
+    }
+    const after = journalState(readJournal(journalPath).records);
+    const targets = evaluateFleet(inputs.suite, plan, [...after.finished.values()]);
+    journal.append('targets', targets);
+    journal.append('run-end');
+  } finally {
+    journal.close();
+  }
+  return { outDir, state: journalState(readJournal(journalPath).records), inputs, interrupted: false, interruptedUnit: null };
+}
+
+function interrupted(journal: Journal, outDir: string, inputs: RunInputs, unit: string | null, options: RunOptions): RunResult {
+  journal.append('run-interrupted', { unit, signal: 'SIGINT' });
+  journal.close();
+  options.log(`interrupted${unit ? ` during ${unit} (it will run again)` : ''}`);
+  return { outDir, state: journalState(readJournal(join(outDir, JOURNAL_FILE)).records), inputs, interrupted: true, interruptedUnit: unit };
+}
+
+/** Resolves with the promise, or rejects with Interrupted as soon as the signal aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Interrupted('interrupted'));
+  return new Promise<T>((resolvePromise, reject) => {
+    const onAbort = () => reject(new Interrupted('interrupted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolvePromise(v); },
+      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+async function runUnit(
+  unit: PlannedUnitSpec, plan: RunPlan, available: ReadonlyMap<string, DeviceEntry>, devices: Map<string, Device>,
+  models: ModelStore, journal: Journal, outDir: string, signal: AbortSignal,
+): Promise<UnitOutcome> {
+  const executor = UNIT_EXECUTORS[unit.kind];
+  if (!executor) {
+    return skipped(unit, `this build of npuval has no runner for "${unit.kind}" units yet`);
+  }
+  const entry = unit.device ? available.get(unit.device) : undefined;
+  if (unit.device && entry && !entry.available) return skipped(unit, `device ${unit.device} is unavailable here: ${entry.reason ?? 'probe failed'}`);
+  const deviceFor = (spec: string): Device => {
+    let d = devices.get(spec);
+    if (!d) {
+      d = createDevice(spec);
+      devices.set(spec, d);
+    }
+    return d;
+  };
+  const ctx: UnitContext = {
+    device: unit.device ? deviceFor(unit.device) : null,
+    seed: plan.seeds.base ?? 0,
+    journal,
+    outDir,
+    signal,
+    model: async (name) => models.load(name).model,
+    createDevice: deviceFor,
+  };
+  return executor(unit, ctx);
+}
+
+function skipped(unit: PlannedUnitSpec, why: string): UnitOutcome {
+  return { status: 'skipped', validity: { valid: null, checks: [], reasons: [] }, metrics: {}, notes: [why], result: null, settings: { ...(unit.spec.settings ?? {}) } };
+}
+
+/** Makes the outcome JSON-safe and schema-shaped: unknown metric names and non-finite numbers are reported, not kept. */
+function toRecord(unit: PlannedUnitSpec, o: UnitOutcome, error: UnitRecord['error'], startedAt: Date, finishedAt: Date, attempt: number): UnitRecord {
+  const notes = [...o.notes];
+  const metrics: Record<string, number | null> = {};
+  for (const [name, value] of Object.entries(o.metrics)) {
+    if (!isMetricName(name)) {
+      notes.push(`metric "${name}" is not in the registry (reports/metrics.ts) and was left out`);
+      continue;
+    }
+    metrics[name] = typeof value === 'number' && Number.isFinite(value) ? value : null;
+  }
+  return {
+    id: unit.id, kind: unit.kind, title: unit.title, device: unit.device, model: unit.model,
+    settings: jsonSafe(o.settings) as Record<string, unknown>,
+    status: o.status,
+    validity: { valid: o.validity.valid, checks: o.validity.checks.map((c) => ({ name: c.name, passed: c.passed, detail: c.detail })), reasons: [...o.validity.reasons] },
+    metrics,
+    notes,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    attempts: attempt,
+    result: o.result ? (jsonSafe(o.result) as UnitRecord['result']) : null,
+    error,
+    artifacts: [...(o.artifacts ?? [])],
+  };
+}
+
+/** Round-trips through JSON (NaN/Infinity → null, typed arrays → plain arrays, bigint → number). */
+function jsonSafe(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return Number(v);
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+    return v;
+  }) ?? 'null');
+}
+
+function oneLine(message: string): string {
+  const line = message.split('\n').map((l) => l.trim()).find(Boolean) ?? message;
+  return line.length > 500 ? line.slice(0, 497) + '...' : line;
+}
+
+async function makePlan(options: RunOptions): Promise<{ plan: RunPlan; inputs: RunInputs }> {
+  const loaded = loadSuite(options.suite ?? 'default');
+  const suite = loaded.suite;
+  const override = options.devices?.length ? options.devices : null;
+  const usesAvailable = !override && (suite.devices === 'available' || suite.units.some((u) => u.devices === 'available'));
+  // Malformed or unknown device specs are bad input; say what is available.
+  for (const spec of override ?? []) {
+    try {
+      createDevice(spec);
+    } catch (err) {
+      const here = (await probeAll()).filter((a) => a.available).map((a) => a.id);
+      createDevice(spec, here);
+      throw err;
+    }
+  }
+  const candidates = usesAvailable ? await probeAll() : [];
+  const availableSpecs = candidates.filter((a) => a.available).map((a) => a.id);
+  options.log(usesAvailable ? `devices available here: ${availableSpecs.join(', ') || 'none'}` : '');
+  const unitSpecs = planUnits(suite, availableSpecs, override);
+  if (unitSpecs.length === 0) throw new EnvironmentError(`suite ${suite.name} has no unit to run: no device it names is available here`);
+
+  const specs = [...new Set(unitSpecs.flatMap((u) => [u.device, u.spec.kind === 'accuracy' ? u.spec.reference ?? null : null]).filter((d): d is string => d !== null))];
+  const byId = new Map(candidates.map((a) => [a.id, a]));
+  const devices: DeviceEntry[] = [];
+  for (const spec of specs) devices.push(deviceEntry(byId.get(spec) ?? (await probe(spec))));
+  const missing = devices.filter((d) => !d.available && override?.includes(d.spec));
+  if (missing.length) throw new EnvironmentError(missing.map((d) => `device ${d.spec} is unavailable: ${d.reason}`).join('; '));
+
+  const seed = suite.seed ?? 1;
+  // Zoo weights use the zoo's default seed, as the accuracy runner does, so one model name is one SHA-256 in the report.
+  const models = new ModelStore(DEFAULT_SEED);
+  const notes: string[] = [];
+  // LLM units build their weights inside harness/llm (real-shape presets can be many GB), so they are not hashed here.
+  const hashed = unitSpecs.filter((u) => u.kind !== 'llm' && u.kind !== 'cluster' && !u.device?.startsWith('endpoint:'));
+  for (const name of new Set(hashed.map((u) => u.model).filter((m): m is string => m !== null))) models.load(name);
+  const llmModels = [...new Set(unitSpecs.filter((u) => u.kind === 'llm' && u.model).map((u) => u.model!))];
+  if (llmModels.length) notes.push(`models of llm units (${llmModels.join(', ')}) are built by harness/llm with the run seed and are described in each unit's result, not hashed here`);
+
+  const baselinePath = options.baseline ?? (suite.baseline && loaded.path ? resolve(loaded.path, '..', suite.baseline) : suite.baseline) ?? null;
+  let baseline: RunPlan['baseline'] = null;
+  if (baselinePath) {
+    if (!existsSync(baselinePath)) throw new InputError(`baseline report ${baselinePath} does not exist`);
+    baseline = { path: resolve(baselinePath), sha256: sha256Hex(readFileSync(baselinePath)) };
+  }
+  let criteria: RunInputs['criteria'] = null;
+  const criteriaPath = options.criteria ?? (typeof suite.criteria === 'string' ? (loaded.path ? resolve(loaded.path, '..', suite.criteria) : suite.criteria) : null);
+  if (criteriaPath) {
+    const c = loadCriteria(criteriaPath);
+    criteria = { source: resolve(criteriaPath), sha256: c.sha256, criteria: c.criteria };
+  } else if (Array.isArray(suite.criteria)) {
+    criteria = { source: `suite ${suite.name}`, sha256: sha256Hex(JSON.stringify(suite.criteria)), criteria: suite.criteria };
+  }
+  const product = options.product ? loadProduct(options.product) : suite.product ?? null;
+
+  if (usesAvailable) notes.push(`devices probed here: ${candidates.map((a) => `${a.id} ${a.available ? 'available' : `unavailable (${a.reason})`}`).join('; ')}`);
+  const plan: RunPlan = {
+    tool: toolInfo(),
+    command: { argv: ['npuval', ...options.argv], cwd: process.cwd() },
+    suite: { name: suite.name, source: loaded.source, path: loaded.path, sha256: loaded.sha256, description: suite.description ?? '' },
+    seeds: { base: seed, weights: DEFAULT_SEED },
+    environment: environmentInfo(devices),
+    devices,
+    models: models.entries(),
+    units: unitSpecs.map((u) => ({ id: u.id, kind: u.kind, title: u.title, device: u.device, model: u.model })),
+    baseline,
+    notes,
+  };
+  return {
+    plan,
+    inputs: { suite, baselinePath: baseline?.path ?? null, criteria, product, productPath: options.product ? resolve(options.product) : null, unitSpecs },
+  };
+}
+
+export { Interrupted };

@@ -1,0 +1,59 @@
+// The `accuracy` unit: the same seeded inputs on the device and on a reference device
+// (harness/accuracy): per-output cosine and errors, top-1 for logits, greedy-token agreement for
+// decoders. The runner's thresholds decide pass/fail; each is a validity check in the report.
+import { runAccuracy, type AccuracyResult } from '../../accuracy/index.js';
+import { InputError } from '../../errors.js';
+import type { UnitExecutor, UnitOutcome } from './types.js';
+
+const SETTING_KEYS = ['tokens', 'dims', 'criteria'] as const;
+
+function worst(values: readonly (number | null)[], pick: (a: number, b: number) => number): number | null {
+  const v = values.filter((x): x is number => x !== null);
+  return v.length ? v.reduce((a, b) => pick(a, b)) : null;
+}
+
+export function accuracyOutcome(r: AccuracyResult, settings: Record<string, unknown>): UnitOutcome {
+  const logits = r.outputs.filter((o) => o.topK);
+  const rows = logits.reduce((n, o) => n + o.topK!.rows, 0);
+  const notes: string[] = [];
+  if (r.generationNote) notes.push(r.generationNote);
+  const nonFinite = r.outputs.reduce((n, o) => n + o.nonFinite, 0);
+  if (nonFinite) notes.push(`${nonFinite} non-finite output value(s)`);
+  const checks = r.checks.map((c) => ({
+    name: c.name, passed: c.pass,
+    detail: `${c.value === null ? 'not measured' : c.value.toPrecision(6)} vs ${c.name.startsWith('max') ? '≤' : '≥'} ${c.threshold}`,
+  }));
+  return {
+    status: r.pass ? 'pass' : 'fail',
+    validity: { valid: r.pass, checks, reasons: checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`) },
+    metrics: {
+      cosine_similarity_min: worst(r.outputs.map((o) => o.minCosine), Math.min),
+      max_abs_error: worst(r.outputs.map((o) => o.maxAbsError), Math.max),
+      max_rel_error: worst(r.outputs.map((o) => o.maxRelError), Math.max),
+      ...(rows ? { top1_agreement_pct: (100 * logits.reduce((n, o) => n + o.topK!.top1 * o.topK!.rows, 0)) / rows } : {}),
+      ...(r.generation ? { token_agreement_pct: 100 * r.generation.agreement } : {}),
+    },
+    notes,
+    result: { kind: 'accuracy', ...r },
+    settings,
+  };
+}
+
+export const runAccuracyUnit: UnitExecutor = async (unit, ctx) => {
+  if (!unit.device) throw new InputError(`accuracy unit ${unit.id} needs a device`);
+  const s = unit.spec.settings ?? {};
+  for (const key of Object.keys(s)) {
+    if (!(SETTING_KEYS as readonly string[]).includes(key)) throw new InputError(`unit ${unit.id}: setting "${key}" is not one of ${SETTING_KEYS.join(', ')}`);
+  }
+  const r = await runAccuracy({
+    device: unit.device,
+    reference: unit.spec.reference!,
+    model: unit.spec.model!,
+    samples: unit.spec.samples ?? 2,
+    seed: ctx.seed,
+    tokens: typeof s.tokens === 'number' ? s.tokens : undefined,
+    dims: s.dims as Record<string, number> | undefined,
+    criteria: s.criteria as Record<string, number | null> | undefined,
+  }, ctx.journal);
+  return accuracyOutcome(r, { ...s, reference: unit.spec.reference, samples: unit.spec.samples ?? 2 });
+};

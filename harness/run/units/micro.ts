@@ -1,0 +1,82 @@
+// The `micro` unit: a micro-benchmark on one device.
+// - With `settings.op` (MatMul, RMSNorm, SwiGLU MLP, Attention block, Conv 3×3): that op at zoo
+//   shapes (harness/micro.ts; `settings.llama`, `settings.resnet`, `settings.tokens`, `settings.timeMs`),
+//   timed by tinybench, with achieved GFLOP/s from its analytic FLOPs.
+// - Without: the device's probe graph (open, then N runs of Y = X + X), which measures the
+//   runtime's per-call overhead, not compute.
+import { probeModelBytes } from '../../../devices/probe.js';
+import type { Tensor } from '../../../devices/types.js';
+import { InputError } from '../../errors.js';
+import { microCases, runMicro as timeMicroCases } from '../../micro.js';
+import { summarize } from '../../stats.js';
+import type { UnitExecutor, UnitOutcome } from './types.js';
+import { NO_VALIDITY_RULES } from './types.js';
+
+const PROBE_KEYS = ['iterations', 'warmup'];
+const OP_KEYS = ['op', 'llama', 'resnet', 'tokens', 'timeMs'];
+
+export const runMicro: UnitExecutor = async (unit, ctx) => {
+  if (!ctx.device) throw new InputError(`micro unit ${unit.id} needs a device`);
+  const s = unit.spec.settings ?? {};
+  const allowed = s.op !== undefined ? OP_KEYS : PROBE_KEYS;
+  for (const key of Object.keys(s)) {
+    if (!allowed.includes(key)) throw new InputError(`unit ${unit.id}: setting "${key}" is not one of ${allowed.join(', ')}`);
+  }
+  return s.op !== undefined ? opBenchmark(unit.id, s, ctx.device) : probeBenchmark(s, ctx);
+};
+
+async function opBenchmark(id: string, s: Readonly<Record<string, unknown>>, device: NonNullable<Parameters<UnitExecutor>[1]['device']>): Promise<UnitOutcome> {
+  const settings = {
+    op: String(s.op), llama: String(s.llama ?? 'tiny-llama'), resnet: String(s.resnet ?? 'tiny-resnet'),
+    tokens: Number(s.tokens ?? 32), timeMs: Number(s.timeMs ?? 300),
+  };
+  const cases = microCases({ llama: settings.llama, resnet: settings.resnet, tokens: settings.tokens });
+  const chosen = cases.filter((c) => c.name === settings.op);
+  if (!chosen.length) throw new InputError(`unit ${id}: op "${settings.op}" is not one of ${cases.map((c) => c.name).join(', ')}`);
+  const [r] = await timeMicroCases(device, chosen, { timeMs: settings.timeMs });
+  return {
+    status: 'pass',
+    validity: NO_VALIDITY_RULES,
+    metrics: { latency_mean_ms: r!.meanMs, latency_p50_ms: r!.p50Ms, latency_p99_ms: r!.p99Ms, latency_min_ms: r!.minMs, achieved_gflops: r!.flopsPerSecond / 1e9 },
+    notes: [`${r!.name} at ${r!.shapes}; FLOPs ${r!.flopsNote}; ±${r!.rmePercent.toFixed(1)} % (95 %) over ${r!.runs} runs`],
+    result: { kind: 'micro', ...r! },
+    settings,
+  };
+}
+
+async function probeBenchmark(s: Readonly<Record<string, unknown>>, ctx: Parameters<UnitExecutor>[1]): Promise<UnitOutcome> {
+  const iterations = Number(s.iterations ?? 200);
+  const warmup = Number(s.warmup ?? 10);
+  const t0 = performance.now();
+  const session = await ctx.device!.open({ bytes: probeModelBytes() });
+  const openMs = performance.now() - t0;
+  const times: number[] = [];
+  try {
+    const x: Tensor = { type: 'float32', dims: [4], data: new Float32Array([1, 2, 3, 4]) };
+    for (let i = 0; i < warmup + iterations && !ctx.signal.aborted; i++) {
+      const start = performance.now();
+      await session.run({ X: x });
+      if (i >= warmup) times.push(performance.now() - start);
+    }
+  } finally {
+    await session.close();
+  }
+  const stats = summarize(times, 'ms');
+  return {
+    status: stats ? 'pass' : 'error',
+    validity: NO_VALIDITY_RULES,
+    metrics: {
+      session_open_ms: openMs,
+      latency_p50_ms: stats?.p50 ?? null,
+      latency_p90_ms: stats?.p90 ?? null,
+      latency_p99_ms: stats?.p99 ?? null,
+      latency_mean_ms: stats?.avg ?? null,
+      latency_min_ms: stats?.min ?? null,
+      latency_max_ms: stats?.max ?? null,
+      duration_s: times.reduce((a, b) => a + b, 0) / 1000,
+    },
+    notes: ['probe graph (one Add on float32[4]): measures per-run overhead, not compute'],
+    result: { kind: 'micro', op: 'probe-add', iterations: times.length, warmup, latency: stats },
+    settings: { iterations, warmup },
+  };
+}

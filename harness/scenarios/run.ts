@@ -1,0 +1,266 @@
+// runScenario: drive one scenario on one session, judge it, and return a plain JSON record.
+// Per-query records go to the journal after the timed run (so no fsync lands inside it),
+// followed by the result record.
+import type { Session } from '../../devices/types.js';
+import { meanWatts, type PowerReading, type PowerRun, type PowerSampler } from '../../devices/power/index.js';
+import type { Journal } from '../journal.js';
+import { percentile, summarize, type Statistics } from '../stats.js';
+import { driveScenario, type ProgressCounters, type RawRun } from './drivers.js';
+import { LOADGEN_SCENARIO_NAME, type ScenarioName, type ScenarioSettings } from './settings.js';
+import { judge, latenciesOf, pctLabel, type Validity } from './validity.js';
+import type { Batching, Workload } from './workload.js';
+
+/** The catalog peak the caller found for the device at the run's precision, or why there is none. */
+export type PeakInfo =
+  | { readonly entry: string; readonly tflops: number; readonly precision: string; readonly source: string }
+  | { readonly entry: null; readonly reason: string };
+
+/** Effective compute: analytic FLOPs × the measured sample rate, and its share of the catalog peak. */
+export interface EffectiveCompute {
+  readonly flopsPerSample: number | null;
+  /** flopsPerSample × metric samples/s, in TFLOP/s; null when FLOPs are unknown. */
+  readonly effectiveTflops: number | null;
+  /** The catalog's peak (a cited fact, not a measurement), or null with the reason in `note`. */
+  readonly peakTflops: number | null;
+  readonly peakSource: string | null;
+  /** effective / peak, 0–1; null when either is unknown. */
+  readonly utilization: number | null;
+  readonly note: string | null;
+}
+
+export type PowerSummary =
+  | {
+      readonly measured: true;
+      readonly sampler: string;
+      readonly source: string;
+      readonly intervalMs: number;
+      readonly sampleCount: number;
+      readonly avgWatts: number;
+      readonly energyJoules: number;
+      readonly joulesPerQuery: number;
+      readonly joulesPerSample: number;
+      readonly samplesPerSecondPerWatt: number;
+      readonly notes: readonly string[];
+    }
+  | { readonly measured: false; readonly reason: string };
+
+/**
+ * The result of one scenario run: a plain, JSON-able record (no classes, no functions, no
+ * typed arrays). All times in ms unless a field says otherwise.
+ *
+ * - `result`/`valid`: LoadGen's verdict; `validity.reasons` lists every reason it is INVALID.
+ * - `metric`: the scenario's metric — SingleStream p90 latency, MultiStream p99 per-query
+ *   latency, Server completed samples/s, Offline samples/s.
+ * - `latency.sample`: per-sample latency (completion − the query's scheduled time);
+ *   `latency.query`: per query (MultiStream); `latency.issueDelay`: issued − scheduled (Server).
+ *   Each is AIPerf-shaped Statistics (ms) or null.
+ * - `throughput`: LoadGen's rates (`completedSamplesPerSecond` = (samples − 1)/last completion,
+ *   as results.cc counts it; `samplesPerSecond` = the metric rate used for compute and power).
+ * - `settings`: the effective settings, seeds included, exactly as run.
+ * - `compute`, `power`: derived figures, each saying when and why it is not available.
+ */
+export interface ScenarioResult {
+  readonly type: 'scenario-result';
+  readonly scenario: ScenarioName;
+  readonly loadgenScenario: string;
+  readonly mode: 'PerformanceOnly';
+  readonly device: string;
+  readonly model: string;
+  readonly precision: string;
+  readonly startedAt: string;
+  readonly settings: ScenarioSettings;
+  readonly batching: Batching;
+  readonly result: 'VALID' | 'INVALID';
+  readonly valid: boolean;
+  readonly metric: { readonly name: string; readonly value: number | null; readonly unit: string; readonly better: 'lower' | 'higher' };
+  readonly validity: Validity;
+  readonly counts: {
+    readonly queries: number;
+    readonly samples: number;
+    readonly warmupQueries: number;
+    /** Server: queries over the latency bound. */
+    readonly overBound: number | null;
+    /** Offline: samples its one query carried. */
+    readonly samplesInQuery: number;
+  };
+  readonly times: {
+    readonly finalQueryScheduledMs: number;
+    readonly finalQueryIssuedMs: number;
+    readonly finalQueryCompletedMs: number;
+  };
+  readonly throughput: {
+    readonly samplesPerSecond: number | null;
+    readonly completedSamplesPerSecond: number | null;
+    /** Server: (samples − 1)/final scheduled time — the rate actually offered. */
+    readonly scheduledSamplesPerSecond: number | null;
+    /** SingleStream: (samples − 1)/final issue time, and 1/mean latency. */
+    readonly qpsWithLoadgenOverhead: number | null;
+    readonly qpsWithoutLoadgenOverhead: number | null;
+    /** Offline: the warm-up rate the query was sized by. */
+    readonly expectedSamplesPerSecond: number | null;
+  };
+  readonly latency: { readonly sample: Statistics | null; readonly query: Statistics | null; readonly issueDelay: Statistics | null };
+  readonly compute: EffectiveCompute;
+  readonly power: PowerSummary;
+}
+
+export interface RunOptions {
+  /** Device id as given (e.g. ort:cpu). */
+  readonly device: string;
+  /** Where per-query records and the result go; omitted, nothing is written. */
+  readonly journal?: Journal | null;
+  /** Tag joined to every journal record (e.g. which sweep point or probe this run is). */
+  readonly journalTag?: Record<string, unknown>;
+  readonly peak?: PeakInfo;
+  /** A sampler that works here (see devices/power chooseSampler), or why there is none. */
+  readonly power?: { readonly sampler: PowerSampler } | { readonly sampler: null; readonly reason: string };
+  /** Live counters for a progress line. */
+  readonly progress?: ProgressCounters;
+}
+
+/** Query records are journaled in chunks of this many. */
+const QUERY_CHUNK = 1000;
+
+/**
+ * Runs `settings.scenario` on `session` with `workload`, journals the per-query records and the
+ * result, and returns the result. The caller owns the session (it is not closed here).
+ */
+export async function runScenario(session: Session, workload: Workload, settings: ScenarioSettings, options: RunOptions): Promise<ScenarioResult> {
+  const sampler = options.power?.sampler ?? null;
+  let powerRun = null as PowerRun | null;
+  let run: RawRun;
+  let reading: PowerReading | null = null;
+  try {
+    run = await driveScenario(session, workload, settings, options.progress, () => {
+      powerRun = sampler ? sampler.start() : null;
+    });
+  } finally {
+    if (powerRun) reading = await powerRun.stop();
+  }
+  const result = assembleResult(run, workload, settings, options, reading);
+  const journal = options.journal;
+  if (journal) {
+    const tag = { scenario: settings.scenario, model: workload.name, device: options.device, startedAt: run.startedAt, ...(options.journalTag ?? {}) };
+    for (let i = 0; i < run.records.length; i += QUERY_CHUNK) {
+      journal.append('bench.queries', {
+        ...tag,
+        fields: ['query', 'scheduledMs', 'issuedMs', 'completedMs', 'samples'],
+        rows: run.records.slice(i, i + QUERY_CHUNK).map((r) => [r.query, round3(r.scheduledMs), round3(r.issuedMs), round3(r.completedMs), r.samples]),
+      });
+    }
+    journal.append('bench.result', { ...tag, result });
+  }
+  return result;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export function assembleResult(
+  run: RawRun, workload: Workload, settings: ScenarioSettings, options: RunOptions, reading: PowerReading | null,
+): ScenarioResult {
+  const s = settings.scenario;
+  const lat = latenciesOf(run);
+  const validity = judge(settings, run, lat);
+  const recs = run.records;
+  const max = (f: (r: (typeof recs)[number]) => number) => recs.reduce((m, r) => Math.max(m, f(r)), 0);
+  const finalScheduled = max((r) => r.scheduledMs);
+  const finalIssued = max((r) => r.issuedMs);
+  const finalCompleted = max((r) => r.completedMs);
+  const samples = lat.sample.length;
+  const rate = (n: number, ms: number) => (ms > 0 && n > 0 ? n / (ms / 1000) : null);
+  const completedSps = rate(samples - 1, finalCompleted);
+  const meanLatency = samples ? lat.sample.reduce((a, b) => a + b, 0) / samples : 0;
+  const samplesPerSecond = s === 'server' ? completedSps : rate(samples, finalCompleted);
+  const p = settings.targetLatencyPercentile;
+  const metricLat = s === 'multi-stream' ? lat.query : lat.sample;
+  const metricValue = s === 'server' || s === 'offline' ? samplesPerSecond
+    : metricLat.length ? percentile([...metricLat].sort((a, b) => a - b), p) : null;
+  const metric: ScenarioResult['metric'] = s === 'server'
+    ? { name: 'completed samples per second', value: metricValue, unit: 'samples/s', better: 'higher' }
+    : s === 'offline'
+      ? { name: 'samples per second', value: metricValue, unit: 'samples/s', better: 'higher' }
+      : { name: `p${pctLabel(p)} ${s === 'multi-stream' ? 'per-query ' : ''}latency`, value: metricValue, unit: 'ms', better: 'lower' };
+  const overBound = s === 'server' ? lat.sample.filter((l) => l > settings.targetLatencyMs!).length : null;
+  return {
+    type: 'scenario-result',
+    scenario: s,
+    loadgenScenario: LOADGEN_SCENARIO_NAME[s],
+    mode: 'PerformanceOnly',
+    device: options.device,
+    model: workload.name,
+    precision: workload.precision,
+    startedAt: run.startedAt,
+    settings,
+    batching: run.batching,
+    result: validity.valid ? 'VALID' : 'INVALID',
+    valid: validity.valid,
+    metric,
+    validity,
+    counts: { queries: run.queriesIssued, samples, warmupQueries: run.warmupQueries, overBound, samplesInQuery: run.samplesInQuery },
+    times: { finalQueryScheduledMs: finalScheduled, finalQueryIssuedMs: finalIssued, finalQueryCompletedMs: finalCompleted },
+    throughput: {
+      samplesPerSecond,
+      completedSamplesPerSecond: completedSps,
+      scheduledSamplesPerSecond: s === 'server' ? rate(samples - 1, finalScheduled) : null,
+      qpsWithLoadgenOverhead: s === 'single-stream' ? rate(samples - 1, finalIssued) : null,
+      qpsWithoutLoadgenOverhead: s === 'single-stream' && meanLatency > 0 ? 1000 / meanLatency : null,
+      expectedSamplesPerSecond: run.expectedSamplesPerSecond,
+    },
+    latency: {
+      sample: summarize(lat.sample, 'ms'),
+      query: s === 'multi-stream' ? summarize(lat.query, 'ms') : null,
+      issueDelay: s === 'server' ? summarize(recs.map((r) => r.issuedMs - r.scheduledMs), 'ms') : null,
+    },
+    compute: effectiveCompute(workload.flopsPerSample, samplesPerSecond, options.peak),
+    power: summarizePower(options.power, reading, run.queriesIssued, samples, samplesPerSecond),
+  };
+}
+
+export function effectiveCompute(flopsPerSample: number | null, samplesPerSecond: number | null, peak: PeakInfo | undefined): EffectiveCompute {
+  const effective = flopsPerSample !== null && samplesPerSecond !== null ? (flopsPerSample * samplesPerSecond) / 1e12 : null;
+  const notes: string[] = [];
+  if (flopsPerSample === null) notes.push('the model has no analytic FLOP count, so effective compute is not computed');
+  let peakTflops: number | null = null;
+  let peakSource: string | null = null;
+  if (!peak) notes.push('no catalog peak was looked up for this device');
+  else if (peak.entry === null) notes.push(peak.reason);
+  else {
+    peakTflops = peak.tflops;
+    peakSource = `catalog ${peak.entry}, ${peak.precision} peak (${peak.source})`;
+  }
+  return {
+    flopsPerSample,
+    effectiveTflops: effective,
+    peakTflops,
+    peakSource,
+    utilization: effective !== null && peakTflops ? effective / peakTflops : null,
+    note: notes.length ? notes.join('; ') : null,
+  };
+}
+
+export function summarizePower(
+  choice: RunOptions['power'], reading: PowerReading | null, queries: number, samples: number, samplesPerSecond: number | null,
+): PowerSummary {
+  if (!choice) return { measured: false, reason: 'power sampling was not requested' };
+  if (!choice.sampler) return { measured: false, reason: choice.reason };
+  if (!reading || reading.samples.length === 0) {
+    return { measured: false, reason: `${choice.sampler.name} took no readings during the run${reading?.notes.length ? `: ${reading.notes.join('; ')}` : ''}` };
+  }
+  const energy = reading.energyJoules ?? (meanWatts(reading.samples, reading.durationMs)! * reading.durationMs) / 1000;
+  const avgWatts = energy / (reading.durationMs / 1000);
+  return {
+    measured: true,
+    sampler: reading.sampler,
+    source: reading.source,
+    intervalMs: reading.intervalMs,
+    sampleCount: reading.samples.length,
+    avgWatts,
+    energyJoules: energy,
+    joulesPerQuery: queries > 0 ? energy / queries : 0,
+    joulesPerSample: samples > 0 ? energy / samples : 0,
+    samplesPerSecondPerWatt: samplesPerSecond !== null && avgWatts > 0 ? samplesPerSecond / avgWatts : 0,
+    notes: reading.notes,
+  };
+}

@@ -1,0 +1,33 @@
+// Digests: SHA-256 of files and of documents in RFC 8785 canonical JSON (the `canonicalize`
+// package), so the same content always has the same digest however it was formatted.
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import canonicalizeModule from 'canonicalize';
+import type { Artifact } from './types.js';
+
+const canonicalizeFn = ((canonicalizeModule as unknown as { default?: unknown }).default ?? canonicalizeModule) as (v: unknown) => string | undefined;
+
+/** RFC 8785 (JCS) serialisation. Throws for values JSON cannot hold. */
+export function canonicalJson(value: unknown): string {
+  const text = canonicalizeFn(value);
+  if (text === undefined) throw new Error('value has no JSON representation');
+  return text;
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function sha256File(path: string): string {
+  return sha256Hex(readFileSync(path));
+}
+
+/** Digest of a document's content: SHA-256 of its canonical JSON. */
+export function canonicalDigest(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
+}
+
+/** An artifact entry for a file: path as given (relative where the caller wants it), digest and size. */
+export function fileArtifact(path: string, role: string, absolutePath = path): Artifact {
+  return { path, role, sha256: sha256File(absolutePath), bytes: statSync(absolutePath).size };
+}

@@ -1,0 +1,116 @@
+// The endpoint: adapter against a scripted loopback server: SSE framing (split events, several
+// per read, comments, [DONE]), role-only and empty chunks, usage, in-stream and HTTP errors,
+// API key handling.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createDevice } from '../../devices/registry.js';
+import type { GenerateEvent, Session } from '../../devices/types.js';
+import { DONE, delta, startScriptedServer, text, usage, data, type ScriptedServer } from '../fixtures/llm/scripted-server.js';
+
+let server: ScriptedServer;
+
+async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    assert.match((err as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`expected a rejection matching ${pattern}`);
+}
+
+test.before(async () => {
+  const splitEvent = text(' b');
+  server = await startScriptedServer({
+    framing: {
+      steps: [
+        { at: 0, raw: ': comment before anything\n\n' },
+        { at: 5, raw: text('') },
+        { at: 10, raw: text('a') },
+        { at: 15, raw: splitEvent.slice(0, 12) },
+        { at: 25, raw: splitEvent.slice(12) },
+        { at: 30, raw: text(' c') + ': keep-alive\n\n' + text(' d') },
+        { at: 35, raw: usage(7, 4) },
+        { at: 36, raw: DONE },
+      ],
+    },
+    chat: {
+      steps: [
+        { at: 0, raw: delta({ role: 'assistant' }) },
+        { at: 10, raw: delta({ content: 'x' }) },
+        { at: 20, raw: delta({ content: 'y' }) + DONE },
+      ],
+    },
+    broken: { steps: [{ at: 0, raw: text('a') }, { at: 5, raw: data({ error: { message: 'engine fell over', code: 500 } }) }] },
+    truncated: { steps: [{ at: 0, raw: text('a') }] },
+    refused: { status: 400, steps: [{ at: 0, raw: JSON.stringify({ error: { message: 'max_tokens is too large' } }) }] },
+  });
+});
+test.after(() => server.close());
+
+async function collect(session: Session, prompt: string): Promise<GenerateEvent[]> {
+  const out: GenerateEvent[] = [];
+  for await (const e of session.generate!({ prompt, maxTokens: 4 })) out.push(e);
+  return out;
+}
+
+test('framing: split events join, batched events separate, comments dropped, usage read, stamps at arrival', async () => {
+  const session = await createDevice(`endpoint:${server.url}?model=m`).open({ bytes: new Uint8Array() });
+  const events = await collect(session, 'script:framing');
+  assert.equal(events.map((e) => e.text), ['', 'a', ' b', ' c', ' d', '']);
+  assert.equal(events[5]!.usage, { promptTokens: 7, completionTokens: 4 });
+  const writes = server.log.at(-1)!.writesMs;
+  // The split event is complete only when its second half arrives (write 4), not at write 3.
+  assert.ok(events[2]!.time >= writes[4]!, 'split event stamped at the read that completed it');
+  // Two events in one write share one arrival stamp.
+  assert.is(events[3]!.time, events[4]!.time);
+});
+
+test('chat: role-only first chunk carries no text', async () => {
+  const session = await createDevice(`endpoint:${server.url}?model=m&api=chat&usage=false`).open({ bytes: new Uint8Array() });
+  const events = await collect(session, 'script:chat');
+  assert.equal(events.map((e) => e.text), ['', 'x', 'y']);
+  assert.ok(events.every((e) => e.usage === null));
+});
+
+test('an error inside the stream, a stream cut before [DONE] and an HTTP error all reject with the cause', async () => {
+  const session = await createDevice(`endpoint:${server.url}?model=m`).open({ bytes: new Uint8Array() });
+  await rejects(collect(session, 'script:broken'), /engine fell over/);
+  await rejects(collect(session, 'script:truncated'), /without \[DONE\]/);
+  await rejects(collect(session, 'script:refused'), /HTTP 400.*max_tokens is too large/);
+});
+
+test('API key: sent as a bearer token from the environment, never in the description', async () => {
+  process.env.NPUVAL_TEST_KEY = 'sk-secret-123';
+  try {
+    const device = createDevice(`endpoint:${server.url}?model=m&apiKeyEnv=NPUVAL_TEST_KEY`);
+    await collect(await device.open({ bytes: new Uint8Array() }), 'script:chat');
+    assert.is(server.log.at(-1)!.authorization, 'Bearer sk-secret-123');
+    const described = JSON.stringify(await device.describe());
+    assert.not.match(described, /sk-secret/);
+    assert.match(described, /NPUVAL_TEST_KEY/);
+  } finally {
+    delete process.env.NPUVAL_TEST_KEY;
+  }
+});
+
+test('cancellation aborts the request', async () => {
+  const session = await createDevice(`endpoint:${server.url}?model=m`).open({ bytes: new Uint8Array() });
+  const controller = new AbortController();
+  const it = session.generate!({ prompt: 'script:framing', maxTokens: 4, signal: controller.signal });
+  const seen: string[] = [];
+  await rejects((async () => {
+    for await (const e of it) {
+      seen.push(e.text);
+      if (e.text === 'a') controller.abort(new Error('stop now'));
+    }
+  })(), /stop now|abort/i);
+  assert.equal(seen, ['', 'a']);
+});
+
+test('bad options are bad input', () => {
+  assert.throws(() => createDevice(`endpoint:${server.url}?api=grpc`), /api=grpc/);
+  assert.throws(() => createDevice(`endpoint:${server.url}?colour=red`), /colour/);
+});
+
+test.run();

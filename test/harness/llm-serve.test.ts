@@ -1,0 +1,114 @@
+// `npuval serve` (the real command, in this process) measured by the endpoint client: token counts
+// equal the server's usage counts, the streamed tokens equal in-process greedy generation, and
+// concurrency 1, 2, 4 is served by continuous batching (the server's own counters show batches > 1).
+// Tokens/s per concurrency and the HTTP overhead (endpoint vs in-process TTFT/TPOT, and a bare
+// HTTP round trip) are printed, not asserted: timings on a shared 2-core machine are not a test.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createDevice } from '../../devices/registry.js';
+import { main } from '../../harness/cli.js';
+import { readJournal } from '../../harness/journal.js';
+import { DecoderModel } from '../../harness/llm/decoder.js';
+import { generateStatic } from '../../harness/llm/generate.js';
+import { DEFAULT_LLM_SETTINGS, runLlm } from '../../harness/llm/run.js';
+import { syntheticPrompt, textToIds } from '../../harness/llm/text.js';
+import { buildZooModel } from '../../models/zoo/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'npuval-serve-'));
+let url = '';
+let served: Promise<number>;
+
+test.before(async () => {
+  const write = process.stdout.write.bind(process.stdout);
+  let captured = '';
+  const ready = new Promise<void>((resolve) => {
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      captured += chunk.toString();
+      if (captured.includes('\n')) resolve();
+      return true;
+    }) as typeof process.stdout.write;
+  });
+  served = main(['serve', '--device', 'ort:cpu', '--model', 'tiny-llama', '--port', '0', '--max-batch', '4', '--json', '--out', dir]);
+  await Promise.race([ready, served.then((code) => { throw new Error(`serve exited ${code}`); })]);
+  process.stdout.write = write;
+  url = (JSON.parse(captured.trim()) as { url: string }).url;
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+});
+
+test.after(async () => {
+  process.emit('SIGINT');
+  assert.is(await served, 0);
+});
+
+const base = { ...DEFAULT_LLM_SETTINGS, promptLen: 8, genLen: 8, requests: 8, warmup: 1 };
+
+test('streamed tokens equal in-process greedy tokens; counts equal usage', async () => {
+  const prompt = syntheticPrompt(8, 512, 9);
+  const local = await createDevice('ort:cpu').open({ bytes: buildZooModel('tiny-llama') });
+  const expected = (await generateStatic(new DecoderModel(local, 'tiny-llama'), [prompt], 8)).tokens[0]!;
+  await local.close();
+  const session = await createDevice(`endpoint:${url}?model=tiny-llama`).open({ bytes: new Uint8Array() });
+  let text = '';
+  let usage = null;
+  for await (const e of session.generate!({ prompt, maxTokens: 8, fixedLength: true })) {
+    text += e.text;
+    usage = e.usage ?? usage;
+  }
+  assert.equal(textToIds(text, 512), expected);
+  assert.equal(usage, { promptTokens: 8, completionTokens: 8 });
+});
+
+test('concurrency 1, 2, 4 against npuval serve: every count matches usage; continuous batching batches', async () => {
+  const stats = async () => (await (await fetch(url.replace(/\/v1$/, '/npuval/stats'))).json()) as { maxBatchSeen: number; stepsByBatch: Record<string, number> };
+  const report = await runLlm({ ...base, device: `endpoint:${url}?model=tiny-llama`, sweepConcurrency: [1, 2, 4] });
+  assert.is(report.points.length, 3);
+  for (const p of report.points) {
+    assert.is(p.summary.succeeded, 8, JSON.stringify(p.summary.errors));
+    assert.is(p.summary.usageReported, 8);
+    assert.is(p.summary.usageMismatches, 0);
+    assert.is(p.summary.outputTokens, 8 * 8);
+  }
+  const s = await stats();
+  assert.ok(s.maxBatchSeen > 1, `the engine decoded more than one sequence per step: ${JSON.stringify(s)}`);
+  assert.ok(s.maxBatchSeen <= 4);
+  // The same load in-process (same engine code, no HTTP) to state the HTTP overhead.
+  const inproc = await runLlm({ ...base, device: 'ort:cpu', model: 'tiny-llama', batch: 4, sweepConcurrency: [1], bandwidth: false });
+  const e1 = report.points[0]!.summary, i1 = inproc.points[0]!.summary;
+  console.log(`  serve tokens/s by concurrency: ${report.points.map((p) => `c${p.concurrency} ${p.summary.outputTokensPerS!.toFixed(0)}`).join(', ')}; decode steps by batch ${JSON.stringify(s.stepsByBatch)}`);
+  console.log(`  c1 TTFT p50 endpoint ${e1.ttft!.p50.toFixed(2)} ms vs in-process ${i1.ttft!.p50.toFixed(2)} ms; TPOT p50 ${e1.tpot!.p50.toFixed(3)} vs ${i1.tpot!.p50.toFixed(3)} ms; bare HTTP round trip p50 ${report.httpRoundTripMs!.p50.toFixed(2)} ms`);
+});
+
+test('SLO goodput and SLA search over concurrency', async () => {
+  const report = await runLlm({ ...base, requests: 4, warmup: 0, device: `endpoint:${url}?model=tiny-llama`, slo: { e2eMs: 60_000, percentile: 99, source: 'user' }, slaSearch: 'concurrency', slaMax: 2 });
+  assert.is(report.sla!.best, 2, JSON.stringify(report.sla));
+  assert.ok(report.points.every((p) => p.summary.slo!.goodRequests === 4));
+  const strict = await runLlm({ ...base, requests: 2, warmup: 0, device: `endpoint:${url}?model=tiny-llama`, slo: { ttftMs: 0.000001, percentile: 99, source: 'user' }, slaSearch: 'concurrency', slaMax: 2 });
+  assert.is(strict.sla!.best, null);
+  assert.is(strict.points[0]!.summary.slo!.goodRequests, 0);
+});
+
+test('bad requests get OpenAI-style 400s; the serve journal records requests', async () => {
+  const post = (body: unknown) => fetch(`${url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const r1 = await post({ model: 'tiny-llama', prompt: [1, 99999], max_tokens: 2 });
+  assert.is(r1.status, 400);
+  assert.match(((await r1.json()) as { error: { message: string } }).error.message, /outside the vocabulary/);
+  const r2 = await post({ model: 'tiny-llama', prompt: 'hello', max_tokens: 3 });
+  const j = (await r2.json()) as { choices: { text: string }[]; usage: { completion_tokens: number; prompt_tokens: number } };
+  assert.equal([j.usage.prompt_tokens, j.usage.completion_tokens], [5, 3]);
+  assert.is(j.choices[0]!.text.trim().split(' ').length, 3);
+  const chat = await fetch(`${url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'x', messages: [{ role: 'user', content: '1 2 3' }], max_tokens: 2, stream: true }) });
+  const body = await chat.text();
+  assert.match(body, /"role":"assistant"/);
+  assert.match(body, /data: \[DONE\]/);
+  await new Promise((r) => setTimeout(r, 1100)); // the server journals finished requests once a second
+  const { records } = readJournal(join(dir, 'journal.jsonl'));
+  assert.is(records[0]!.type, 'serve.start');
+  const served = records.filter((r) => r.type === 'serve.requests').flatMap((r) => r.requests as { ok: boolean; ttftMs: number | null }[]);
+  assert.ok(served.filter((r) => r.ok).length >= 3 * 9);
+  assert.ok(served.some((r) => !r.ok), 'the refused request is journaled with its error');
+});
+
+test.run();

@@ -1,0 +1,88 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { AccuracyResult } from '../../harness/accuracy/index.js';
+import type { ConformanceResult } from '../../harness/conformance/index.js';
+import { resultVariables } from '../../harness/run/environment.js';
+import { planUnits } from '../../harness/run/plan.js';
+import type { Suite } from '../../harness/run/suite.js';
+import { accuracyOutcome } from '../../harness/run/units/accuracy.js';
+import { conformanceOutcome } from '../../harness/run/units/conformance.js';
+import { scenarioOverrides } from '../../harness/run/units/scenario.js';
+
+test('planUnits: one unit per device, stable ids, "available", deviceKinds, no accuracy against itself, duplicates refused', () => {
+  const suite: Suite = {
+    name: 's', devices: 'available',
+    units: [
+      { kind: 'scenario', scenario: 'offline', model: 'tiny-bert', settings: { batch: 4 } },
+      { kind: 'conformance', deviceKinds: ['ort'], filter: '^node/test_add' },
+      { kind: 'accuracy', model: 'tiny-bert', reference: 'tfjs:wasm' },
+      { kind: 'micro', devices: ['ort:cpu'], settings: { op: 'SwiGLU MLP' } },
+    ],
+  };
+  const ids = planUnits(suite, ['ort:cpu', 'ort:webgpu', 'tfjs:wasm'], null).map((u) => u.id);
+  assert.equal(ids, [
+    'scenario:offline:tiny-bert:b4@ort:cpu', 'scenario:offline:tiny-bert:b4@ort:webgpu', 'scenario:offline:tiny-bert:b4@tfjs:wasm',
+    'conformance:^node/test_add@ort:cpu', 'conformance:^node/test_add@ort:webgpu',
+    'accuracy:tiny-bert~tfjs:wasm@ort:cpu', 'accuracy:tiny-bert~tfjs:wasm@ort:webgpu',
+    'micro:swiglu-mlp@ort:cpu',
+  ]);
+  assert.throws(() => planUnits({ name: 'd', units: [{ kind: 'micro' }, { kind: 'micro' }] }, [], ['ort:cpu']), /twice/);
+});
+
+test('accuracy: the worst value over all outputs is reported (min cosine, max errors)', () => {
+  const out = (name: string, cos: number, abs: number) => ({ name, type: 'float32', dims: [1], minCosine: cos, meanCosine: cos, maxAbsError: abs, maxRelError: abs, nonFinite: 0, topK: null });
+  const r = {
+    schema: 'npuval.accuracy/1', model: 'm', device: 'ort:cpu', reference: 'tfjs:wasm', samples: 1, seed: 0, dims: {},
+    outputs: [out('a', 0.99, 1e-3), out('b', 0.5, 2e-3), out('c', 0.98, 1e-4)],
+    generation: null, generationNote: null,
+    criteria: { minCosine: 0.9, maxAbsError: null, maxRelError: null, minTop1: null, minTop5: null, minTokenAgreement: null },
+    checks: [{ name: 'minCosine', value: 0.5, threshold: 0.9, pass: false }], pass: false,
+  } as unknown as AccuracyResult;
+  const o = accuracyOutcome(r, {});
+  assert.is(o.metrics.cosine_similarity_min, 0.5);
+  assert.is(o.metrics.max_abs_error, 2e-3);
+  assert.is(o.status, 'fail');
+  assert.is(o.validity.valid, false);
+  assert.match(o.validity.reasons[0]!, /^minCosine: 0\.5/);
+});
+
+test('conformance: pass rate over cases that ran, filtered cases counted but not listed, op coverage', () => {
+  const c = (id: string, status: string, cause: string | null, ops: string[]) => ({ id, suite: 'node', status, cause, reason: cause, ops, nodeOps: ops, opset: 13, irVersion: 8, dataSets: 1, mismatch: null, ms: 1 });
+  const run = {
+    device: 'ort:cpu', deviceClass: 'cpu', runtime: 'ort', sessionOptions: {}, wallMs: 10,
+    counts: { pass: 2, fail: 1, unsupported: 1, error: 0, skipped: 3 },
+    cases: [c('a', 'pass', null, ['Add']), c('b', 'pass', null, ['Mul']), c('c', 'fail', 'tolerance', ['Mul']), c('d', 'unsupported', 'type', ['Cast']),
+      c('e', 'skipped', 'filtered', ['X']), c('f', 'skipped', 'filtered', ['X']), c('g', 'skipped', 'incomplete-data', ['Y'])],
+    matrix: [
+      { op: 'Add', counts: { pass: 1, fail: 0, unsupported: 0, error: 0, skipped: 0 }, verdict: 'pass' },
+      { op: 'Mul', counts: { pass: 1, fail: 1, unsupported: 0, error: 0, skipped: 0 }, verdict: 'fail' },
+      { op: 'Cast', counts: { pass: 0, fail: 0, unsupported: 1, error: 0, skipped: 0 }, verdict: 'unsupported' },
+      { op: 'X', counts: { pass: 0, fail: 0, unsupported: 0, error: 0, skipped: 2 }, verdict: 'skipped' },
+    ],
+  };
+  const r = { schema: 'npuval.conformance/1', roots: ['/x'], filter: '^a', isolate: false, timeoutS: 60, tolerances: { profiles: [], overrides: [] }, runs: [run], diff: null } as unknown as ConformanceResult;
+  const o = conformanceOutcome(r, {});
+  assert.is(o.metrics.conformance_cases, 5);
+  assert.is(o.metrics.conformance_pass_rate_pct, 50);
+  assert.ok(Math.abs(o.metrics.op_coverage_pct! - 200 / 3) < 1e-9);
+  assert.is(o.status, 'fail');
+  assert.equal((o.result!.cases as { name: string }[]).map((x) => x.name), ['a', 'b', 'c', 'd', 'g']);
+});
+
+test('scenario settings: known keys pass through, batch maps to batchSize, a typo is bad input', () => {
+  assert.equal(scenarioOverrides('u', { batch: 4, minDurationMs: 10, dims: { sequence_length: 8 } }), { overrides: { batchSize: 4, minDurationMs: 10 }, dims: { sequence_length: 8 } });
+  try {
+    scenarioOverrides('u', { minDuration: 10 });
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { exitCode?: number }).exitCode, 2);
+    assert.match((err as Error).message, /setting "minDuration" is not one of/);
+  }
+});
+
+test('environment: variables that change results are recorded, secrets never', () => {
+  const v = resultVariables({ OMP_NUM_THREADS: '2', VK_ICD_FILENAMES: '/x.json', ORT_LOG: '1', HF_TOKEN: 's', ORT_API_KEY: 's', HOME: '/root', NPUVAL_SECRET: 'x' });
+  assert.equal(v, { OMP_NUM_THREADS: '2', ORT_LOG: '1', VK_ICD_FILENAMES: '/x.json' });
+});
+
+test.run();

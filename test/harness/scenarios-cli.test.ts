@@ -1,0 +1,61 @@
+// `npuval bench` end to end through the built CLI: --json prints only JSON, --out gets the
+// journal, summary.txt and summary.json; INVALID exits 1; bad flags exit 2.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readJournal } from '../../harness/journal.js';
+
+const bin = fileURLToPath(new URL('../../../bin/npuval.js', import.meta.url));
+const npuval = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env } });
+const dir = mkdtempSync(join(tmpdir(), 'npuval-bench-cli-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('bench --json: one JSON document on stdout, and the files in --out', () => {
+  const out = join(dir, 'ss');
+  const r = npuval('bench', '--device', 'ort:cpu', '--model', 'tiny-bert', '--scenario', 'single-stream', '--min-duration', '0.2', '--warmup', '0.05', '--json', '--out', out);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stderr, '');
+  const doc = JSON.parse(r.stdout) as { results: { result: string; scenario: string; power: { measured: boolean } }[] };
+  assert.is(doc.results.length, 1);
+  assert.is(doc.results[0]!.result, 'VALID');
+  assert.is(doc.results[0]!.power.measured, false); // no sampler works on this machine, and the result says so
+  assert.match(readFileSync(join(out, 'summary.txt'), 'utf8'), /Scenario : SingleStream\nMode     : PerformanceOnly/);
+  assert.ok(existsSync(join(out, 'summary.json')));
+  const types = readJournal(join(out, 'journal.jsonl')).records.map((x) => x.type);
+  assert.equal([types[0], types.at(-1)], ['bench.start', 'bench.result']);
+  assert.ok(types.includes('bench.queries'));
+});
+
+test('an INVALID run exits 1 and lists its reasons', () => {
+  const r = npuval('bench', '--device', 'ort:cpu', '--model', 'tiny-bert', '--scenario', 'server', '--qps', '500', '--latency-bound', '0.000001',
+    '--min-duration', '0.1', '--min-queries', '100', '--warmup', '0.05', '--out', join(dir, 'server'));
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stdout, /Server INVALID:/);
+  assert.match(r.stdout, /latency constraint not met/);
+  assert.match(r.stdout, /early stopping not met/);
+});
+
+test('bad bench flags exit 2 with one sentence', () => {
+  const peak = npuval('bench', '--device', 'ort:cpu', '--model', 'tiny-bert', '--scenario', 'single-stream', '--find-peak', '--out', join(dir, 'x'));
+  assert.is(peak.status, 2);
+  assert.match(peak.stderr, /--find-peak applies to the server scenario only/);
+  const model = npuval('bench', '--device', 'ort:cpu', '--model', 'no-such-model', '--out', join(dir, 'y'));
+  assert.is(model.status, 2);
+  const batch = npuval('bench', '--device', 'ort:cpu', '--model', 'tiny-bert', '--scenario', 'offline', '--batch', '1,x', '--out', join(dir, 'z'));
+  assert.is(batch.status, 2);
+  assert.match(batch.stderr, /--batch 1,x is not a comma-separated list/);
+});
+
+test('bench --micro times the ops at zoo shapes', () => {
+  const r = npuval('bench', '--device', 'ort:cpu', '--micro', '--micro-llama', 'tiny-llama', '--micro-resnet', 'tiny-resnet', '--tokens', '4', '--micro-time', '20', '--json', '--out', join(dir, 'micro'));
+  assert.is(r.status, 0, r.stderr);
+  const { micro } = JSON.parse(r.stdout) as { micro: { name: string; flops: number; meanMs: number; flopsPerSecond: number }[] };
+  assert.equal(micro.map((m) => m.name), ['MatMul', 'RMSNorm', 'SwiGLU MLP', 'Attention block', 'Conv 3×3']);
+  for (const m of micro) assert.ok(m.flops > 0 && m.meanMs > 0 && Math.abs(m.flopsPerSecond - m.flops / (m.meanMs / 1000)) < 1e-6 * m.flopsPerSecond);
+});
+
+test.run();
