@@ -69,9 +69,13 @@ export class EndpointDevice implements Device {
     };
   }
 
-  /** The server holds its model: the source is ignored. Resolves the model name (GET /v1/models) when the spec names none. */
+  /**
+   * The server holds its model: the source is ignored. Checks that the server answers (GET /models;
+   * a server without that route still counts as answering) and takes the model name from it when
+   * the spec names none. An unreachable server is an environment error (exit 3).
+   */
   async open(): Promise<Session> {
-    const model = this.config.model ?? (await firstModel(this.config));
+    const model = await servedModel(this.config);
     return new EndpointSession({ ...this.config, model });
   }
 }
@@ -82,6 +86,11 @@ function apiKeyEnvName(explicit: string | null): string | null {
   return null;
 }
 
+/** The headers this endpoint's requests carry (API key included when set), for callers that time other routes of it. */
+export function endpointHeaders(spec: DeviceSpec): Record<string, string> {
+  return headers({ base: spec.target, model: null, api: 'completions', includeUsage: true, sendIgnoreEos: true, apiKeyEnv: spec.options.apiKeyEnv ?? null });
+}
+
 function headers(config: EndpointConfig): Record<string, string> {
   const h: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
   const keyEnv = apiKeyEnvName(config.apiKeyEnv);
@@ -89,16 +98,18 @@ function headers(config: EndpointConfig): Record<string, string> {
   return h;
 }
 
-async function firstModel(config: EndpointConfig): Promise<string> {
+async function servedModel(config: EndpointConfig): Promise<string> {
   let res: Response;
   try {
     res = await fetch(`${config.base}/models`, { headers: headers(config), signal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    throw new DeviceUnavailableError(`endpoint ${config.base} is unreachable (${(err as Error).message}); is the server running?`);
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new DeviceUnavailableError(`endpoint ${config.base} is unreachable (${cause}); is the server running?`);
   }
+  const json = (await res.json().catch(() => null)) as { data?: { id?: unknown }[] } | null;
+  if (config.model) return config.model;
   if (!res.ok) throw new DeviceUnavailableError(`GET ${config.base}/models answered HTTP ${res.status}; name the model with ?model=NAME`);
-  const json = (await res.json()) as { data?: { id?: unknown }[] };
-  const id = json.data?.[0]?.id;
+  const id = json?.data?.[0]?.id;
   if (typeof id !== 'string') throw new DeviceUnavailableError(`GET ${config.base}/models lists no model; name one with ?model=NAME`);
   return id;
 }
@@ -129,11 +140,14 @@ class EndpointSession implements Session {
       const text = await res.text().catch(() => '');
       throw new EndpointError(`HTTP ${res.status} from ${url}: ${errorMessage(text)}`);
     }
+    // After [DONE] the rest of the body is read to its end (normally nothing), so the connection
+    // goes back to the keep-alive pool instead of being held by an unread body.
     let done = false;
     for await (const e of timedEvents(res.body)) {
+      if (done) continue;
       if (e.data === '[DONE]') {
         done = true;
-        break;
+        continue;
       }
       if (e.event === 'error') throw new EndpointError(`server error in stream: ${errorMessage(e.data)}`);
       const chunk = parseChunk(e.data, c.api);

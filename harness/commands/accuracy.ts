@@ -86,7 +86,8 @@ function render(r: AccuracyResult): string {
   if (r.generation) {
     const gen = r.generation;
     const div = gen.samples.map((s) => (s.firstDivergence === null ? 'none' : `step ${s.firstDivergence}`)).join(', ');
-    parts.push(`Greedy generation, ${gen.tokens} tokens per prompt: ${gen.exact}/${gen.samples.length} identical; agreement ${g(gen.agreement)}; first divergence: ${div}`);
+    parts.push(`Greedy generation, ${gen.tokens} tokens per prompt: ${gen.exact}/${gen.samples.length} identical; agreement ${g(gen.agreement)}; first divergence: ${div}\n` +
+      `Teacher-forced decode (the reference's tokens through each device's KV cache), ${gen.decode.steps} steps: min cosine ${g(gen.decode.minCosine, 12)}, max abs err ${g(gen.decode.maxAbsError, 3)}, top-1 ${g(gen.decode.top1)}`);
   } else if (r.generationNote) parts.push(`Generation: ${r.generationNote}`);
   parts.push(table(['check', 'value', 'threshold', 'result'], r.checks.map((c) => [c.name, g(c.value, 12), c.threshold, c.pass ? 'pass' : 'FAIL'])));
   parts.push(r.pass ? 'PASS' : 'FAIL');

@@ -15,6 +15,7 @@ interface LlmArgs {
   model?: string;
   dtype: string;
   batch: number;
+  'sweep-batch'?: string;
   'prompt-len': number;
   'gen-len': number;
   'sweep-prompt-len'?: string;
@@ -45,6 +46,7 @@ export const llmCommand: Command<LlmArgs> = {
       .option('model', { type: 'string', describe: 'Zoo decoder (tiny-llama, llama-100m, …) or an ONNX decoder-with-past export; for endpoints, optional (names the zoo vocabulary)' })
       .option('dtype', { type: 'string', choices: ['float32', 'float16'], default: 'float32', describe: 'Zoo model precision' })
       .option('batch', { type: 'number', default: 1, describe: 'In-process: static batch size, or the engine\'s max batch with --concurrency/--rate' })
+      .option('sweep-batch', { type: 'string', describe: 'In-process: sweep batch sizes, e.g. 1,2,4,8' })
       .option('prompt-len', { type: 'number', default: DEFAULT_LLM_SETTINGS.promptLen, describe: 'Prompt tokens (seeded synthetic ids; token-id prompts to endpoints on /v1/completions)' })
       .option('gen-len', { type: 'number', default: DEFAULT_LLM_SETTINGS.genLen, describe: 'Output tokens per request (max_tokens with ignore_eos/min_tokens)' })
       .option('sweep-prompt-len', { type: 'string', describe: 'Sweep prompt lengths, e.g. 16,64,256' })
@@ -102,7 +104,7 @@ function settingsFrom(a: LlmArgs): LlmSettings {
   }
   return {
     ...DEFAULT_LLM_SETTINGS,
-    device: a.device!, model: a.model ?? null, dtype: a.dtype as LlmSettings['dtype'], batch: a.batch,
+    device: a.device!, model: a.model ?? null, dtype: a.dtype as LlmSettings['dtype'], batch: a.batch, sweepBatch: list('sweep-batch', a['sweep-batch']),
     promptLen: a['prompt-len'], genLen: a['gen-len'],
     sweepPromptLen: list('sweep-prompt-len', a['sweep-prompt-len']), sweepGenLen: list('sweep-gen-len', a['sweep-gen-len']),
     requests: a.requests, warmup: a.warmup, concurrency: a.concurrency ?? null, rate, burstiness: a.burstiness,

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import YAML from 'yaml';
 import { compareReports } from '../../reports/compare.js';
+import { checkConsistency } from '../../reports/consistency.js';
 import { renderCsv } from '../../reports/render/csv.js';
 import { renderHtml } from '../../reports/render/html.js';
 import { renderJunit } from '../../reports/render/junit.js';
@@ -90,9 +91,13 @@ export const reportCommand: Command<ReportArgs> = {
         const name = args.schema ?? schemaNameOf(doc);
         if (!name) throw new InputError(`${file} names no npuval schema in "$schema"; pass --schema (${Object.keys(SCHEMAS).join(', ')})`);
         const errors = validate(name, doc);
-        emit(args, { file, schema: SCHEMAS[name].id, valid: errors.length === 0, errors }, () =>
-          errors.length ? `${file} is not a valid ${name}:\n${errors.join('\n')}` : `${file}: valid ${name} (${SCHEMAS[name].id})`);
-        return errors.length ? EXIT.input : EXIT.ok;
+        // A schema-valid run report is also checked for consistency and for changed artifacts.
+        const consistency = errors.length === 0 && name === 'run-report' ? checkConsistency(doc as RunReport, dirname(resolve(file))) : null;
+        const problems = [...errors, ...(consistency?.problems ?? [])];
+        const notes = consistency?.unchecked ?? [];
+        emit(args, { file, schema: SCHEMAS[name].id, valid: problems.length === 0, errors: problems, notes }, () =>
+          [problems.length ? `${file} is not a valid ${name}:\n${problems.join('\n')}` : `${file}: valid ${name} (${SCHEMAS[name].id})`, ...notes.map((n) => `note: ${n}`)].join('\n'));
+        return problems.length ? EXIT.input : EXIT.ok;
       }
       case 'render': {
         const { report } = readRunReport(file);

@@ -3,8 +3,8 @@
 import type { Argv } from 'yargs';
 import { resolve } from 'node:path';
 import { EXIT, InputError } from '../errors.js';
-import { emit, outDir } from '../output.js';
-import { runSuite } from '../run/orchestrate.js';
+import { emit, outDir, table } from '../output.js';
+import { listUnits, runSuite } from '../run/orchestrate.js';
 import { writeReports } from '../run/outputs.js';
 import { BUILTIN_SUITES } from '../run/suite.js';
 import type { Command } from './types.js';
@@ -16,6 +16,7 @@ interface RunArgs {
   criteria?: string;
   product?: string;
   resume?: string;
+  list: boolean;
 }
 
 /** Exit status after SIGINT, as shells report a process ended by it. */
@@ -31,11 +32,22 @@ export const runCommand: Command<RunArgs> = {
       .option('baseline', { type: 'string', describe: 'A baseline report.json (e.g. a GPU run) to compare against, per workload' })
       .option('criteria', { type: 'string', describe: 'Acceptance-criteria file (JSON or YAML); with product info gives the commercialization report' })
       .option('product', { type: 'string', describe: 'Product description file (JSON or YAML, MLPerf system-description fields); overrides the suite\'s product' })
+      .option('list', { type: 'boolean', default: false, describe: 'Print the units the suite expands to here (devices probed) and exit; nothing runs' })
       .option('resume', { type: 'string', describe: 'Continue the interrupted run in this out dir: finished units are kept, the unit in flight runs again' })
       .example('npuval run', 'the default suite on every device available here')
       .example('npuval run --suite smoke --out out/smoke', 'a seconds-long check of the harness')
-      .example('npuval run --resume out/smoke', 'continue an interrupted run'),
+      .example('npuval run --resume out/smoke', 'continue an interrupted run')
+      .example('npuval run --suite kcloud-npu --device ort:cpu --list', 'what a suite would run here, without running it'),
   handler: async (args) => {
+    if (args.list) {
+      const listed = await listUnits({ suite: args.suite, devices: args.device, log: () => {} });
+      emit(args, listed, () =>
+        [
+          `suite ${listed.suite}: ${listed.units.length} units${listed.available ? ` (devices available here: ${listed.available.join(', ')})` : ''}`,
+          table(['unit', 'kind', 'device', 'model'], listed.units.map((u) => [u.id, u.kind, u.device, u.model])),
+        ].join('\n'));
+      return EXIT.ok;
+    }
     const controller = new AbortController();
     let signals = 0;
     const onSigint = () => {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Device, DeviceKind, Feeds, OpenOptions, Session, Value } from '../../devices/types.js';
-import { readValueFile, type ValueKind as FileKind } from '../../models/onnx/tensor.js';
+import { ONNX_DTYPE_NAME, readValueFile, type ValueKind as FileKind } from '../../models/onnx/tensor.js';
 import { classifyError, oneLine } from './classify.js';
 import { compareValue } from './compare.js';
 import { INT4_TYPES, readModelInfo, type DeclaredValue, type ModelInfo } from './model-info.js';
@@ -46,8 +46,6 @@ export async function runCase(tc: TestCase, ctx: CaseContext): Promise<CaseResul
 
 async function runLoaded(tc: TestCase, info: ModelInfo, bytes: Uint8Array, ctx: CaseContext): Promise<Partial> {
   if (tc.incomplete) return { status: 'skipped', cause: 'incomplete-data', reason: tc.incomplete };
-  const binding = ctx.deviceKind === 'ort' ? bindingLimit(info) : null;
-  if (binding) return { status: 'unsupported', cause: 'binding', reason: binding };
 
   let session: Session;
   try {
@@ -56,6 +54,9 @@ async function runLoaded(tc: TestCase, info: ModelInfo, bytes: Uint8Array, ctx: 
     return { ...classifyError(messageOf(err), 'load', info.opset) };
   }
   try {
+    // The runtime loaded the model (its verdict comes first); now what the JavaScript binding cannot carry.
+    const binding = ctx.deviceKind === 'ort' ? bindingLimit(info) : null;
+    if (binding) return { status: 'unsupported', cause: 'binding', reason: binding };
     const tolFor = ctx.tolerances.forCase(tc.id);
     for (const set of tc.dataSets) {
       let feeds: Feeds, expected: Value[];
@@ -69,7 +70,10 @@ async function runLoaded(tc: TestCase, info: ModelInfo, bytes: Uint8Array, ctx: 
         plan.forEach((input, k) => (feeds[input.name] = readValueFile(set.inputs[k]!, fileKind(input))));
         expected = info.outputs.map((o, k) => readValueFile(set.outputs[k]!, fileKind(o)));
       } catch (err) {
-        return { status: 'error', cause: 'data', reason: `${set.name}: ${oneLine(messageOf(err))}` };
+        const reason = `${set.name}: ${oneLine(messageOf(err))}`;
+        // Element types no npuval Tensor can hold (complex, float4): a type gap, not broken data.
+        if (/npuval cannot (represent|read)/.test(reason)) return { status: 'unsupported', cause: 'type', reason };
+        return { status: 'error', cause: 'data', reason };
       }
       let actual: Record<string, Value>;
       try {
@@ -104,10 +108,14 @@ function fileKind(v: DeclaredValue): FileKind {
   return v.kind === 'sequence' || v.kind === 'optional' || v.kind === 'map' ? v.kind : 'tensor';
 }
 
+/** Element types onnxruntime-common's Tensor has no JavaScript type for (complex, bfloat16, float8, float4). */
+const NO_JS_TENSOR_TYPE = new Set([14, 15, 16, 17, 18, 19, 20, 23]);
+
 /**
  * onnxruntime-node feeds and returns tensors only (inputs raise an error; a sequence output raises
  * "Non tensor type is temporarily not supported"; an optional output crashed the process in
- * test_if_opt) and aborts the process on int4/uint4 outputs. Such models are not run on ORT.
+ * test_if_opt), has no JavaScript tensor type for complex, bfloat16, float8 or float4 elements, and
+ * aborts the process on int4/uint4 outputs. Such models are loaded (the runtime's verdict first) but not run on ORT.
  */
 export function bindingLimit(info: ModelInfo): string | null {
   const feeds = info.inputs.filter((i) => !i.initializer && i.kind !== 'tensor');
@@ -115,6 +123,10 @@ export function bindingLimit(info: ModelInfo): string | null {
   if (feeds.length || outs.length) {
     const what = [...feeds.map((i) => `input "${i.name}" is a ${i.kind}`), ...outs.map((o) => `output "${o.name}" is a ${o.kind}`)].join(', ');
     return `onnxruntime-node (the JavaScript binding, not the runtime) feeds and returns tensors only: ${what}`;
+  }
+  const noType = [...info.inputs.filter((i) => !i.initializer), ...info.outputs].find((v) => v.elemType !== null && NO_JS_TENSOR_TYPE.has(v.elemType));
+  if (noType) {
+    return `onnxruntime-node (the JavaScript binding, not the runtime) has no tensor type for ${ONNX_DTYPE_NAME[noType.elemType!] ?? noType.elemType} ("${noType.name}")`;
   }
   const int4 = info.outputs.find((o) => o.elemType !== null && INT4_TYPES.has(o.elemType));
   if (int4) return `onnxruntime-node aborts the process when an output is int4/uint4 (output "${int4.name}"): a binding limitation`;

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createDevice, probe } from '../../devices/registry.js';
-import type { Device, DeviceKind, OpenOptions } from '../../devices/types.js';
+import type { Device, DeviceDescription, DeviceKind, OpenOptions } from '../../devices/types.js';
 import { EnvironmentError, InputError } from '../errors.js';
 import type { Journal } from '../journal.js';
 import { runCase } from './case-runner.js';
@@ -69,9 +69,19 @@ export async function runConformance(opts: ConformanceOptions, journal: Journal 
 
   const specs = [opts.device, ...(opts.compareDevice ? [opts.compareDevice] : [])];
   const devices = specs.map((s) => createDevice(s)); // a malformed spec is exit 2 before anything runs
-  const runs: DeviceRun[] = [];
+  // Every device must work before the first case runs (a second device failing after a long first run wastes it).
+  const descriptions: DeviceDescription[] = [];
   for (const device of devices) {
-    runs.push(await runDevice(device, cases, filter, { ...opts, timeoutS }, profiles, overrides, roots, journal));
+    const avail = await probe(device.id);
+    if (!avail.available) {
+      const reason = avail.reason ?? 'no reason given';
+      throw new EnvironmentError(reason.startsWith(device.id) ? reason : `device ${device.id} is unavailable: ${reason}`);
+    }
+    descriptions.push(avail.description ?? (await device.describe()));
+  }
+  const runs: DeviceRun[] = [];
+  for (const [i, device] of devices.entries()) {
+    runs.push(await runDevice(device, descriptions[i]!, cases, filter, { ...opts, timeoutS }, profiles, overrides, roots, journal));
   }
   const diff = runs.length === 2 ? diffRuns(runs[0]!, runs[1]!) : null;
   if (diff) journal?.append('conformance.diff', { ...diff });
@@ -91,13 +101,10 @@ export function defaultRoots(installed = DEBIAN_ONNX_TESTDATA): string[] {
 }
 
 async function runDevice(
-  device: Device, cases: readonly TestCase[], filter: RegExp | null,
+  device: Device, desc: DeviceDescription, cases: readonly TestCase[], filter: RegExp | null,
   opts: ConformanceOptions & { timeoutS: number }, profiles: readonly ToleranceProfile[], overrides: readonly ToleranceOverride[],
   roots: readonly string[], journal: Journal | null,
 ): Promise<DeviceRun> {
-  const avail = await probe(device.id);
-  if (!avail.available) throw new EnvironmentError(`device ${device.id} is unavailable: ${avail.reason}`);
-  const desc = avail.description ?? (await device.describe());
   const deviceClass = deviceClassOf(desc.kind, desc.backend.name);
   // One intra-op thread is faster for these tiny graphs (session setup dominates) unless the spec says otherwise.
   const sessionOptions: Record<string, string> = device.kind === 'ort' && !('intraOpThreads' in desc.backend.options) ? { intraOpThreads: '1' } : {};

@@ -3,8 +3,8 @@
 // context length. Choice: one batched KV cache, LEFT-padded to the longest sequence, with
 // attention_mask zeros over each sequence's padding and position_ids per sequence. Steps feed the
 // presents straight back (no copy); only a join or a leave re-packs the cache (one copy of it).
-// A joining request is prefilled alone (batch 1) before it joins; its first token comes from that
-// prefill. There is no EOS: each request generates exactly its max tokens (dummy weights).
+// Requests joining at one step boundary are prefilled before they join, those with equal prompt
+// lengths in one batched run; each one's first token comes from that prefill. There is no EOS: each request generates exactly its max tokens (dummy weights).
 import type { Tensor } from '../../devices/types.js';
 import { argmaxLast, type DecoderModel, type KvCache } from './decoder.js';
 
@@ -26,6 +26,7 @@ export interface EngineStats {
   /** Largest number of sequences decoded in one step. */
   readonly maxBatchSeen: number;
   readonly decodeSteps: number;
+  /** Prefill runs (a run may prefill several joining requests of one prompt length). */
   readonly prefills: number;
   readonly tokens: number;
   /** Decode steps by batch size. */
@@ -123,15 +124,22 @@ export class BatchEngine {
         changed = true;
       } else rows.push({ seq, cache: this.cache!, row, cacheLen: this.cacheLen });
     });
-    while (rows.length < this.maxBatch && this.queue.length) {
+    // Joiners: as many as there are free slots; those with equal prompt lengths share one prefill.
+    const joiners: Sequence[] = [];
+    while (rows.length + joiners.length < this.maxBatch && this.queue.length) {
       const seq = this.queue.shift()!;
-      if (seq.request.signal?.aborted) {
-        seq.reject(abortError(seq.request.signal));
-        continue;
-      }
-      const present = await this.prefill(seq);
-      if (present) rows.push({ seq, cache: present, row: 0, cacheLen: seq.len });
+      if (seq.request.signal?.aborted) seq.reject(abortError(seq.request.signal));
+      else joiners.push(seq);
       changed = true;
+    }
+    const byLength = new Map<number, Sequence[]>();
+    for (const seq of joiners) byLength.set(seq.request.prompt.length, [...(byLength.get(seq.request.prompt.length) ?? []), seq]);
+    for (const group of byLength.values()) {
+      const present = await this.prefill(group);
+      if (!present) continue;
+      group.forEach((seq, row) => {
+        if (seq.tokens.length < seq.request.maxTokens) rows.push({ seq, cache: present, row, cacheLen: seq.len });
+      });
     }
     if (changed) this.repack(rows);
     if (this.active.length === 0) return;
@@ -168,23 +176,31 @@ export class BatchEngine {
     }
   }
 
-  /** Prefills one sequence alone; returns its cache, or null if it is already done (max tokens 1). */
-  private async prefill(seq: Sequence): Promise<KvCache | null> {
-    const p = seq.request.prompt;
-    const ids = BigInt64Array.from(p, (t) => BigInt(t));
-    const pos = BigInt64Array.from(p, (_, i) => BigInt(i));
-    const mask = new BigInt64Array(p.length).fill(1n);
+  /** Prefills sequences of one prompt length together; returns their cache (row i = group[i]), or null if the run failed. */
+  private async prefill(group: Sequence[]): Promise<KvCache | null> {
+    const P = group[0]!.request.prompt.length;
+    const B = group.length;
+    const ids = new BigInt64Array(B * P);
+    const pos = new BigInt64Array(B * P);
+    group.forEach((seq, b) => seq.request.prompt.forEach((t, i) => {
+      ids[b * P + i] = BigInt(t);
+      pos[b * P + i] = BigInt(i);
+    }));
+    const mask = new BigInt64Array(B * P).fill(1n);
     let result;
     try {
-      result = await this.model.forward(ids, pos, mask, 1, this.model.emptyCache(1));
+      result = await this.model.forward(ids, pos, mask, B, this.model.emptyCache(B));
     } catch (err) {
-      seq.reject(err instanceof Error ? err : new Error(String(err)));
+      for (const seq of group) seq.reject(err instanceof Error ? err : new Error(String(err)));
       return null;
     }
     this.stats.prefills++;
-    seq.len = p.length;
-    const done = this.emit(seq, argmaxLast(result.logits)[0]!);
-    return done ? null : result.present;
+    const first = argmaxLast(result.logits);
+    group.forEach((seq, b) => {
+      seq.len = P;
+      this.emit(seq, first[b]!);
+    });
+    return result.present;
   }
 
   /** Packs the rows into one left-padded cache (length = longest row). */

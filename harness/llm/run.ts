@@ -8,8 +8,9 @@
 // each record, and an fsync in the middle of a point would stall the event loop and delay the
 // arrival stamps of the other requests in flight.
 import { existsSync, readFileSync } from 'node:fs';
+import { endpointHeaders } from '../../devices/endpoint/index.js';
 import { createDevice } from '../../devices/registry.js';
-import { parseDeviceSpec } from '../../devices/spec.js';
+import { parseDeviceSpec, type DeviceSpec } from '../../devices/spec.js';
 import type { Device, DeviceDescription, Session } from '../../devices/types.js';
 import { modelCost, type ModelCost } from '../../models/cost.js';
 import { buildZooModel, getZooEntry, type ZooEntry } from '../../models/zoo/index.js';
@@ -34,6 +35,8 @@ export interface LlmSettings {
   readonly dtype: 'float32' | 'float16';
   /** In-process: the static batch size, or the engine's max batch under load. */
   readonly batch: number;
+  /** Sweep of `batch` (in-process only). */
+  readonly sweepBatch: readonly number[] | null;
   readonly promptLen: number;
   readonly genLen: number;
   /** Sweeps: every prompt length × every generation length (null: just promptLen/genLen). */
@@ -62,7 +65,7 @@ export interface LlmSettings {
 }
 
 export const DEFAULT_LLM_SETTINGS: Omit<LlmSettings, 'device'> = {
-  model: null, dtype: 'float32', batch: 1, promptLen: 32, genLen: 32, sweepPromptLen: null, sweepGenLen: null,
+  model: null, dtype: 'float32', batch: 1, sweepBatch: null, promptLen: 32, genLen: 32, sweepPromptLen: null, sweepGenLen: null,
   requests: 8, warmup: 1, concurrency: null, rate: null, burstiness: 1, sweepConcurrency: null, slaSearch: null, slaMax: 64,
   slo: null, seed: 0, timeoutMs: 120_000, counter: 'chunks', promptFile: null, bandwidth: true,
 };
@@ -162,9 +165,10 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
       journal?.append('llm.bandwidth', bandwidth as unknown as Record<string, unknown>);
     }
     if (target.mode === 'endpoint') {
-      httpRoundTripMs = await measureHttpRoundTrip(parseDeviceSpec(settings.device).target, notes);
+      httpRoundTripMs = await measureHttpRoundTrip(parseDeviceSpec(settings.device), notes);
       if (httpRoundTripMs) journal?.append('llm.http-overhead', { roundTripMs: httpRoundTripMs });
     }
+    if (target.mode === 'endpoint' && settings.sweepBatch) throw new InputError('--sweep-batch applies to in-process devices; an endpoint batches on its own');
     const prompts = settings.promptFile ? readPromptFile(settings.promptFile) : null;
     const points: LlmPoint[] = [];
     const record = (p: LlmPoint) => {
@@ -174,25 +178,28 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
     };
     const grid = (settings.sweepPromptLen ?? [settings.promptLen]).flatMap((P) => (settings.sweepGenLen ?? [settings.genLen]).map((G) => [P, G] as const));
     const underLoad = target.mode === 'endpoint' || settings.concurrency !== null || settings.rate !== null || settings.sweepConcurrency !== null || settings.slaSearch !== null;
-    let engine: BatchEngine | null = null;
-    let session = target.session;
-    if (target.mode === 'inprocess' && underLoad) {
-      engine = new BatchEngine(target.decoder!, settings.batch);
-      session = engineSession(engine);
-    }
-    const ctx: PointContext = { settings, target, session, engine, bandwidth, prompts, journal, signal: options.signal };
-    for (const [P, G] of grid) {
-      if (!underLoad) {
-        record(await staticPoint(ctx, P, G));
-        continue;
-      }
-      if (settings.slaSearch) continue;
-      for (const c of settings.sweepConcurrency ?? [settings.concurrency ?? 1]) {
-        record(await loadPoint(ctx, P, G, settings.rate === null ? c : settings.concurrency, settings.rate));
-      }
-    }
     let sla: SlaSearch | null = null;
-    if (settings.slaSearch) sla = await slaSearch(ctx, record);
+    for (const B of settings.sweepBatch ?? [settings.batch]) {
+      const s: LlmSettings = { ...settings, batch: B };
+      let engine: BatchEngine | null = null;
+      let session = target.session;
+      if (target.mode === 'inprocess' && underLoad) {
+        engine = new BatchEngine(target.decoder!, B);
+        session = engineSession(engine);
+      }
+      const ctx: PointContext = { settings: s, target, session, engine, bandwidth, prompts, journal, signal: options.signal };
+      for (const [P, G] of grid) {
+        if (!underLoad) {
+          record(await staticPoint(ctx, P, G));
+          continue;
+        }
+        if (s.slaSearch) continue;
+        for (const c of s.sweepConcurrency ?? [s.concurrency ?? 1]) {
+          record(await loadPoint(ctx, P, G, s.rate === null ? c : s.concurrency, s.rate));
+        }
+      }
+      if (s.slaSearch) sla = await slaSearch(ctx, record);
+    }
     if (target.mode === 'endpoint' && settings.counter === 'chunks') {
       notes.push('client token count = non-empty content chunks (one token per chunk, as vLLM and npuval serve stream); a server that packs several tokens per chunk shows up as usage mismatches');
     }
@@ -212,6 +219,8 @@ function validate(s: LlmSettings): void {
   positive('prompt-len', s.promptLen);
   positive('gen-len', s.genLen);
   positive('requests', s.requests);
+  for (const v of s.sweepBatch ?? []) positive('sweep-batch', v);
+  if (s.sweepBatch && s.slaSearch) throw new InputError('--sweep-batch and --sla-search do not combine; search at one batch size');
   for (const v of s.sweepPromptLen ?? []) positive('sweep-prompt-len', v);
   for (const v of s.sweepGenLen ?? []) positive('sweep-gen-len', v);
   for (const v of s.sweepConcurrency ?? []) positive('sweep-concurrency', v);
@@ -284,18 +293,19 @@ async function measureBandwidth(device: Device, log: (s: string) => void): Promi
 }
 
 /** GET {base}/models round trips on loopback or the network: the HTTP cost with no generation in it. */
-async function measureHttpRoundTrip(base: string, notes: string[], count = 20): Promise<Statistics | null> {
+async function measureHttpRoundTrip(spec: DeviceSpec, notes: string[], count = 20): Promise<Statistics | null> {
   const times: number[] = [];
+  const headers = endpointHeaders(spec);
   try {
     for (let i = 0; i < count + 2; i++) {
       const t = performance.now();
-      const res = await fetch(`${base}/models`, { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${spec.target}/models`, { headers, signal: AbortSignal.timeout(10_000) });
       await res.arrayBuffer();
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       if (i >= 2) times.push(performance.now() - t); // the first two open the connection
     }
   } catch (err) {
-    notes.push(`HTTP overhead not measured: GET ${base}/models failed (${(err as Error).message})`);
+    notes.push(`HTTP overhead not measured: GET ${spec.target}/models failed (${(err as Error).message})`);
     return null;
   }
   return summarize(times, 'ms');

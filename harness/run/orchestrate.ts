@@ -4,6 +4,7 @@
 // flight (its partial result is discarded, never journaled) and leaves a journal to resume from.
 import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { catalogEntry } from '../../devices/catalog.js';
 import { createDevice, probe, probeAll } from '../../devices/registry.js';
 import type { Device } from '../../devices/types.js';
 import { journalState, type JournalState, type RunPlan } from '../../reports/assemble.js';
@@ -115,15 +116,22 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       let outcome: UnitOutcome;
       let error: UnitRecord['error'] = null;
       try {
-        outcome = await untilAborted(runUnit(unit, plan, available, devices, models, journal, outDir, options.signal), options.signal);
+        const limitS = unit.spec.timeoutS ?? inputs.suite.unitTimeoutS ?? null;
+        outcome = await untilAborted(withTimeout(runUnit(unit, plan, available, devices, models, journal, outDir, options.signal), limitS), options.signal);
       } catch (err) {
         if (err instanceof Interrupted) return interrupted(journal, outDir, inputs, unit.id, options);
         const code = (err as { exitCode?: unknown }).exitCode;
-        error = { message: oneLine(err instanceof Error ? err.message : String(err)), exitCode: typeof code === 'number' ? code : null };
-        outcome = {
-          status: 'error', validity: { valid: null, checks: [], reasons: [] }, metrics: {}, notes: [],
-          result: null, settings: { ...(unit.spec.settings ?? {}) },
-        };
+        const message = oneLine(err instanceof Error ? err.message : String(err));
+        if (code === 3) {
+          // Something this machine lacks (a test-data package, a device gone away): not run, and the report says why.
+          outcome = skipped(unit, `not run here: ${message}`);
+        } else {
+          error = { message, exitCode: typeof code === 'number' ? code : null };
+          outcome = {
+            status: 'error', validity: { valid: null, checks: [], reasons: [] }, metrics: {}, notes: [],
+            result: null, settings: { ...(unit.spec.settings ?? {}) },
+          };
+        }
       }
       const finishedAt = new Date();
       const record = toRecord(unit, outcome, error, startedAt, finishedAt, attempt);
@@ -131,7 +139,13 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       options.log(`[${index}/${total}] ${unit.title}: ${record.status}${record.validity.valid === false ? ' (INVALID)' : ''}${error ? ` — ${error.message}` : ''} (${(record.durationMs / 1000).toFixed(1)} s)`);
     }
     const after = journalState(readJournal(journalPath).records);
-    const targets = evaluateFleet(inputs.suite, plan, [...after.finished.values()]);
+    let targets: ReturnType<typeof evaluateFleet>;
+    try {
+      targets = evaluateFleet(inputs.suite, plan, [...after.finished.values()]);
+    } catch (err) {
+      // The units' results stand on their own; a target evaluation that fails is reported, not fatal.
+      targets = { targets: null, notes: [`targets: not evaluated: ${oneLine((err as Error).message)}`] };
+    }
     journal.append('targets', targets);
     journal.append('run-end');
   } finally {
@@ -145,6 +159,16 @@ function interrupted(journal: Journal, outDir: string, inputs: RunInputs, unit: 
   journal.close();
   options.log(`interrupted${unit ? ` during ${unit} (it will run again)` : ''}`);
   return { outDir, state: journalState(readJournal(join(outDir, JOURNAL_FILE)).records), inputs, interrupted: true, interruptedUnit: unit };
+}
+
+/** Rejects when the unit runs past its limit. Its work cannot be cancelled from here: it is abandoned and the report says so. */
+function withTimeout<T>(promise: Promise<T>, limitS: number | null): Promise<T> {
+  if (limitS === null) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the unit did not finish within its ${limitS} s limit (timeoutS); its work was abandoned, not stopped`)), limitS * 1000);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Resolves with the promise, or rejects with Interrupted as soon as the signal aborts. */
@@ -178,8 +202,12 @@ async function runUnit(
     }
     return d;
   };
+  const device = unit.device ? deviceFor(unit.device) : null;
+  if (device?.servesOwnModel && unit.kind !== 'llm') {
+    return skipped(unit, `${unit.device} is a serving endpoint: it runs its own model and generates text, so only llm units run on it`);
+  }
   const ctx: UnitContext = {
-    device: unit.device ? deviceFor(unit.device) : null,
+    device,
     seed: plan.seeds.base ?? 0,
     journal,
     outDir,
@@ -236,7 +264,13 @@ function oneLine(message: string): string {
   return line.length > 500 ? line.slice(0, 497) + '...' : line;
 }
 
-async function makePlan(options: RunOptions): Promise<{ plan: RunPlan; inputs: RunInputs }> {
+/** The units a suite expands to here (devices probed, nothing run, no journal): `npuval run --list`. */
+export async function listUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log'>): Promise<{ suite: string; available: string[] | null; units: PlannedUnitSpec[] }> {
+  const { loaded, availableSpecs, usesAvailable, unitSpecs } = await resolveUnits(options);
+  return { suite: loaded.suite.name, available: usesAvailable ? availableSpecs : null, units: unitSpecs };
+}
+
+async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log'>) {
   const loaded = loadSuite(options.suite ?? 'default');
   const suite = loaded.suite;
   const override = options.devices?.length ? options.devices : null;
@@ -256,6 +290,11 @@ async function makePlan(options: RunOptions): Promise<{ plan: RunPlan; inputs: R
   options.log(usesAvailable ? `devices available here: ${availableSpecs.join(', ') || 'none'}` : '');
   const unitSpecs = planUnits(suite, availableSpecs, override);
   if (unitSpecs.length === 0) throw new EnvironmentError(`suite ${suite.name} has no unit to run: no device it names is available here`);
+  return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs };
+}
+
+async function makePlan(options: RunOptions): Promise<{ plan: RunPlan; inputs: RunInputs }> {
+  const { loaded, suite, override, usesAvailable, candidates, unitSpecs } = await resolveUnits(options);
 
   const specs = [...new Set(unitSpecs.flatMap((u) => [u.device, u.spec.kind === 'accuracy' ? u.spec.reference ?? null : null]).filter((d): d is string => d !== null))];
   const byId = new Map(candidates.map((a) => [a.id, a]));
@@ -289,6 +328,13 @@ async function makePlan(options: RunOptions): Promise<{ plan: RunPlan; inputs: R
     criteria = { source: `suite ${suite.name}`, sha256: sha256Hex(JSON.stringify(suite.criteria)), criteria: suite.criteria };
   }
   const product = options.product ? loadProduct(options.product) : suite.product ?? null;
+  for (const [i, f] of (suite.fleet ?? []).entries()) {
+    try {
+      catalogEntry(f.device);
+    } catch (err) {
+      throw new InputError(`suite ${suite.name}: fleet/${i}/device: ${(err as Error).message}`);
+    }
+  }
 
   if (usesAvailable) notes.push(`devices probed here: ${candidates.map((a) => `${a.id} ${a.available ? 'available' : `unavailable (${a.reason})`}`).join('; ')}`);
   const plan: RunPlan = {

@@ -27,6 +27,8 @@ export interface SuiteUnit {
   readonly filter?: string;
   readonly onnxTests?: readonly string[];
   readonly samples?: number;
+  /** Wall-clock limit for the whole unit; past it the unit is recorded as an error and the run goes on. */
+  readonly timeoutS?: number;
   readonly settings?: Readonly<Record<string, unknown>>;
 }
 
@@ -35,6 +37,8 @@ export interface Suite {
   readonly name: string;
   readonly description?: string;
   readonly seed?: number;
+  /** Default wall-clock limit per unit (a unit's own timeoutS wins); none when absent. */
+  readonly unitTimeoutS?: number;
   /** Devices for units that name none: a list of specs, or "available" (every device that probes OK here). */
   readonly devices?: 'available' | readonly string[];
   readonly units: readonly SuiteUnit[];

@@ -83,10 +83,33 @@ export function renderMarkdown(report: RunReport, comparison: Comparison | null 
     ])));
   }
   out.push('', '## Targets', '');
-  out.push(report.targets ? '```json\n' + JSON.stringify(report.targets, null, 2).replace(/```/g, '` ` `') + '\n```' : 'Not evaluated in this run.');
+  out.push(targetsText(report.targets));
   if (report.notes.length) out.push('', '## Notes', '', ...report.notes.map((n) => `- ${md(n)}`));
   out.push('', '## Artifacts', '');
   out.push(table(['file', 'role', 'bytes', 'SHA-256'], report.artifacts.map((a) => [a.path, a.role, a.bytes, a.sha256])));
   out.push('');
   return out.join('\n');
+}
+
+/** The PF target evaluation in a few lines; the full evaluation (inputs, sources, gap lines) is in report.json. */
+function targetsText(t: RunReport['targets']): string {
+  if (!t) return 'Not evaluated in this run (the suite gives no fleet inventory).';
+  const e = t as {
+    target?: { date?: string; pf?: number; explanation?: string };
+    inputs?: { precision?: string; precisionReason?: string };
+    totals?: { peakPf?: number; effectivePf?: number | null };
+    fractionOfTarget?: { peak?: number; effective?: number | null };
+    fleet?: { catalogId?: string; count?: number; peakPf?: number | null; effectivePf?: number | null }[];
+  };
+  const pct = (x: number | null | undefined) => (typeof x === 'number' ? `${(100 * x).toFixed(1)} %` : 'not measured');
+  const pf = (x: number | null | undefined) => (typeof x === 'number' ? `${x.toFixed(2)} PF` : 'not measured');
+  return [
+    `Target on ${md(e.target?.date)}: ${pf(e.target?.pf)} (${md(e.target?.explanation)}). Precision: ${md(e.inputs?.precision)}.`,
+    '',
+    table(['fleet line', 'count', 'catalog peak', 'measured effective'], (e.fleet ?? []).map((l) => [l.catalogId, l.count, pf(l.peakPf), pf(l.effectivePf)])),
+    '',
+    `Total catalog peak: ${pf(e.totals?.peakPf)} (${pct(e.fractionOfTarget?.peak)} of the target). Measured effective: ` +
+      (typeof e.totals?.effectivePf === 'number' ? `${pf(e.totals.effectivePf)} (${pct(e.fractionOfTarget?.effective)} of the target).` : 'not measured (no unit in this run measured a fleet device).') +
+      ' Catalog peaks are published figures, not measurements; the full evaluation is in report.json.',
+  ].join('\n');
 }

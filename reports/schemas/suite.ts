@@ -27,9 +27,10 @@ const suiteUnit: Schema = {
       filter: nonEmpty,
       onnxTests: arrayOf(nonEmpty),
       samples: { type: 'integer', minimum: 1 },
+      timeoutS: { type: 'number', exclusiveMinimum: 0 },
       settings: { type: 'object' },
     },
-    ['id', 'title', 'devices', 'deviceKinds', 'model', 'scenario', 'reference', 'filter', 'onnxTests', 'samples', 'settings'],
+    ['id', 'title', 'devices', 'deviceKinds', 'model', 'scenario', 'reference', 'filter', 'onnxTests', 'samples', 'timeoutS', 'settings'],
   ),
   allOf: [
     { if: { properties: { kind: { const: 'scenario' } } }, then: { required: ['model', 'scenario'] } },
@@ -71,6 +72,7 @@ export const suiteSchema: Schema = {
       name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
       description: str,
       seed: { type: 'integer', minimum: 0 },
+      unitTimeoutS: { type: 'number', exclusiveMinimum: 0 },
       devices: deviceList,
       units: { type: 'array', items: suiteUnit, minItems: 1 },
       baseline: nonEmpty,
@@ -79,6 +81,6 @@ export const suiteSchema: Schema = {
       fleet: arrayOf(strictObject({ device: nonEmpty, count: { type: 'integer', minimum: 1 } })),
       targetDate: { type: 'string', format: 'date' },
     },
-    ['$schema', 'description', 'seed', 'devices', 'baseline', 'criteria', 'product', 'fleet', 'targetDate'],
+    ['$schema', 'description', 'seed', 'unitTimeoutS', 'devices', 'baseline', 'criteria', 'product', 'fleet', 'targetDate'],
   ),
 };

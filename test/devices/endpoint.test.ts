@@ -3,7 +3,9 @@
 // API key handling.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createDevice } from '../../devices/registry.js';
+import { createServer } from 'node:net';
+import { createDevice, probe } from '../../devices/registry.js';
+import { requestBody } from '../../devices/endpoint/openai.js';
 import type { GenerateEvent, Session } from '../../devices/types.js';
 import { DONE, delta, startScriptedServer, text, usage, data, type ScriptedServer } from '../fixtures/llm/scripted-server.js';
 
@@ -106,6 +108,35 @@ test('cancellation aborts the request', async () => {
     }
   })(), /stop now|abort/i);
   assert.equal(seen, ['', 'a']);
+});
+
+test('probing: a server that answers is available; a closed loopback port is not, with the reason', async () => {
+  const ok = await probe(`endpoint:${server.url}?model=m`);
+  assert.ok(ok.available, ok.reason ?? '');
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const down = await probe(`endpoint:http://127.0.0.1:${port}/v1?model=m`);
+  assert.is(down.available, false);
+  assert.match(down.reason!, /unreachable.*ECONNREFUSED/);
+  // Without ?model= the name comes from GET /models; this server has none.
+  let err: (Error & { exitCode?: number }) | null = null;
+  await createDevice(`endpoint:${server.url}`).open({ bytes: new Uint8Array() }).catch((e: Error) => (err = e));
+  assert.is(err!.exitCode, 3);
+});
+
+test('request bodies: fixed length, usage, chat messages, token-id prompts', () => {
+  const base = { model: 'm', maxTokens: 8, fixedLength: true, includeUsage: true, sendIgnoreEos: true } as const;
+  assert.equal(requestBody({ ...base, api: 'completions', prompt: [1, 2] }), {
+    model: 'm', max_tokens: 8, stream: true, prompt: [1, 2], stream_options: { include_usage: true }, ignore_eos: true, min_tokens: 8,
+  });
+  assert.equal(requestBody({ ...base, api: 'chat', prompt: 'hi', includeUsage: false, sendIgnoreEos: false }), {
+    model: 'm', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'hi' }],
+  });
+  assert.throws(() => requestBody({ ...base, api: 'chat', prompt: [1] }), /text prompts/);
 });
 
 test('bad options are bad input', () => {

@@ -32,11 +32,14 @@ test('greedy divergence step, and thresholds deciding pass/fail', () => {
   assert.is(firstDivergence([1, 2, 3], [1, 5, 3]), 1);
   assert.is(firstDivergence([1, 2], [1, 2, 3]), 2);
   const out: OutputAccuracy = { name: 'logits', type: 'float32', dims: [1, 4, 8], minCosine: 0.9995, meanCosine: 0.9999, maxAbsError: 0.01, maxRelError: 0.1, nonFinite: 0, topK: { rows: 4, top1: 0.75, top5: 1 } };
-  const gen = { tokens: 4, samples: [], agreement: 0.5, exact: 0 };
+  const gen = { tokens: 4, samples: [], agreement: 0.5, exact: 0, decode: { steps: 4, minCosine: 0.9999, maxAbsError: 0.0005, top1: 1 } };
   const checks = evaluate({ ...DEFAULT_CRITERIA, maxAbsError: 0.001 }, [out], gen);
   const by = Object.fromEntries(checks.map((c) => [c.name, c.pass]));
   assert.equal(by, { minCosine: true, maxAbsError: false, minTop1: false, minTop5: true, minTokenAgreement: false });
   assert.not.ok('maxRelError' in by, 'a null threshold is not checked');
+  // A decode step worse than every prefill output decides the check.
+  const worse = evaluate(DEFAULT_CRITERIA, [{ ...out, topK: { rows: 4, top1: 1, top5: 1 } }], { ...gen, agreement: 1, decode: { ...gen.decode, minCosine: 0.99, top1: 0.5 } });
+  assert.equal(worse.map((c) => [c.name, c.pass]), [['minCosine', false], ['minTop1', false], ['minTop5', true], ['minTokenAgreement', true]]);
 });
 
 test('criteria file: thresholds read, unknown keys rejected (exit 2)', () => {
@@ -59,6 +62,9 @@ test('tiny-llama on ort:cpu against tfjs:wasm: logits agree and greedy tokens ma
   assert.is(logits.topK!.rows, 16);
   assert.ok(r.outputs.some((o) => o.name === 'present.1.value'), 'KV outputs compared too');
   assert.is(r.generation!.samples.length, 2);
+  assert.is(r.generation!.decode.steps, 12, 'teacher-forced: prefill + 5 decode steps per sample');
+  assert.ok(r.generation!.decode.minCosine! > 0.9999);
+  assert.is(r.generation!.decode.top1, 1);
   assert.is(r.generation!.samples[0]!.device.length, 6);
   assert.equal(r.generation!.samples[0]!.prompt.length, 8);
   assert.is(r.pass, true, JSON.stringify(r.checks));

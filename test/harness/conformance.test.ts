@@ -160,6 +160,17 @@ test('opset 99 and IR version 99 are unsupported with the runtime\'s reason, not
   assert.is(ir.irVersion, 99);
 });
 
+test('an int4 output (newer ONNX data) is unsupported/binding and never run: running it aborts onnxruntime-node', async () => {
+  const r = await runConformance({ device: 'ort:cpu', roots: [join(CUSTOM, '..', 'newer')] }, null);
+  const c = r.runs[0]!.cases[0]!;
+  assert.is(c.id, 'newer/test_cast_FLOAT_to_INT4');
+  assert.is(c.status, 'unsupported');
+  assert.is(c.cause, 'binding');
+  assert.match(c.reason!, /int4/);
+  assert.is(c.opset, 21);
+  assert.is(c.irVersion, 10);
+});
+
 test('a case without test data is skipped (incomplete data); every case is classified', async () => {
   const r = await fixtures();
   const c = byId(r, 'test_no_data');
@@ -262,6 +273,21 @@ test('op matrix: node tests count for the op under test, an expanded test for it
 test('without the Debian test data, the default root is an environment error (exit 3) saying how to get it', () => {
   assert.throws(() => defaultRoots(join(tmp, 'no-testdata')), (e: Error) =>
     (e as { exitCode?: number }).exitCode === 3 && /apt-get install libonnx-testdata/.test(e.message) && /--onnx-tests/.test(e.message));
+});
+
+test('an unavailable device (ort:coreml, an Apple-only EP) is exit 3 before any case runs', async () => {
+  const path = join(tmp, 'coreml', 'journal.jsonl');
+  const journal = new Journal(path);
+  try {
+    await runConformance({ device: 'ort:cpu', compareDevice: 'ort:coreml', roots: [CUSTOM] }, journal);
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { exitCode?: number }).exitCode, 3);
+    assert.match((err as Error).message, /ort:coreml is unavailable/);
+  } finally {
+    journal.close();
+  }
+  assert.is(readJournal(path).records.length, 0, 'nothing ran');
 });
 
 // ---- journal and CLI ----

@@ -3,7 +3,12 @@
 // split events, an empty first chunk, a role-only first chunk, a usage chunk and a mid-stream error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createDevice } from '../../devices/registry.js';
+import { Journal } from '../../harness/journal.js';
+import { DEFAULT_LLM_SETTINGS, runLlm } from '../../harness/llm/run.js';
 import { observeRequest } from '../../harness/llm/client.js';
 import { driveLoad } from '../../harness/llm/load.js';
 import { requestMetrics, summarizeRun, type RequestMetrics } from '../../harness/llm/metrics.js';
@@ -153,6 +158,25 @@ test('a per-request timeout cancels the request and records it as failed', async
   assert.is(o.ok, false);
   assert.is(o.error, 'timed out after 30 ms');
   assert.is(o.contentMs.length, 0);
+});
+
+test('an API key set in the environment never reaches the journal or the report; failed requests keep their error', async () => {
+  process.env.NPUVAL_API_KEY = 'sk-never-write-me';
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'npuval-llm-key-'));
+    const journal = new Journal(join(dir, 'journal.jsonl'));
+    server.log.length = 0;
+    const report = await runLlm({ ...DEFAULT_LLM_SETTINGS, device: `endpoint:${server.url}?model=m`, requests: 2, warmup: 0, promptLen: 4, genLen: 2 }, { journal });
+    journal.close();
+    // Synthetic prompts match no script: the server answers 404, and both requests fail with that.
+    assert.is(report.points[0]!.summary.failed, 2);
+    assert.match(Object.keys(report.points[0]!.summary.errors)[0]!, /HTTP 404.*no script/);
+    assert.ok(report.notes.some((n) => /HTTP overhead not measured/.test(n)));
+    assert.not.match(readFileSync(join(dir, 'journal.jsonl'), 'utf8'), /sk-never-write-me/);
+    assert.not.match(JSON.stringify(report), /sk-never-write-me/);
+  } finally {
+    delete process.env.NPUVAL_API_KEY;
+  }
 });
 
 test('SLO parsing and MLPerf presets', () => {

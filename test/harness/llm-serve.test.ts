@@ -3,7 +3,7 @@
 // concurrency 1, 2, 4 is served by continuous batching (the server's own counters show batches > 1).
 // Tokens/s per concurrency and the HTTP overhead (endpoint vs in-process TTFT/TPOT, and a bare
 // HTTP round trip) are printed, not asserted: timings on a shared 2-core machine are not a test.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -88,6 +88,21 @@ test('SLO goodput and SLA search over concurrency', async () => {
   const strict = await runLlm({ ...base, requests: 2, warmup: 0, device: `endpoint:${url}?model=tiny-llama`, slo: { ttftMs: 0.000001, percentile: 99, source: 'user' }, slaSearch: 'concurrency', slaMax: 2 });
   assert.is(strict.sla!.best, null);
   assert.is(strict.points[0]!.summary.slo!.goodRequests, 0);
+});
+
+test('rate mode with a concurrency cap, prompts from a JSONL file', async () => {
+  const file = join(dir, 'prompts.jsonl');
+  writeFileSync(file, '{"prompt": [5, 6, 7]}\n{"prompt": "hello there"}\n');
+  const report = await runLlm({ ...base, requests: 4, warmup: 0, device: `endpoint:${url}?model=tiny-llama`, rate: Infinity, concurrency: 2, promptFile: file });
+  const p = report.points[0]!;
+  assert.is(p.label, 'endpoint p8 g8 rate Infinity/s cap 2');
+  assert.is(p.summary.succeeded, 4);
+  assert.is(p.summary.usageMismatches, 0);
+  let err: (Error & { exitCode?: number }) | null = null;
+  writeFileSync(file, '{"text": "no prompt field"}\n');
+  await runLlm({ ...base, device: `endpoint:${url}?model=tiny-llama`, promptFile: file }).catch((e: Error) => (err = e));
+  assert.is(err!.exitCode, 2);
+  assert.match(err!.message, /line 1 has no "prompt"/);
 });
 
 test('bad requests get OpenAI-style 400s; the serve journal records requests', async () => {

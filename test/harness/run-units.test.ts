@@ -2,7 +2,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AccuracyResult } from '../../harness/accuracy/index.js';
 import type { ConformanceResult } from '../../harness/conformance/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EnvironmentError } from '../../harness/errors.js';
 import { resultVariables } from '../../harness/run/environment.js';
+import { runSuite } from '../../harness/run/orchestrate.js';
+import { UNIT_EXECUTORS } from '../../harness/run/units/index.js';
 import { planUnits } from '../../harness/run/plan.js';
 import type { Suite } from '../../harness/run/suite.js';
 import { accuracyOutcome } from '../../harness/run/units/accuracy.js';
@@ -83,6 +89,31 @@ test('scenario settings: known keys pass through, batch maps to batchSize, a typ
 test('environment: variables that change results are recorded, secrets never', () => {
   const v = resultVariables({ OMP_NUM_THREADS: '2', VK_ICD_FILENAMES: '/x.json', ORT_LOG: '1', HF_TOKEN: 's', ORT_API_KEY: 's', HOME: '/root', NPUVAL_SECRET: 'x' });
   assert.equal(v, { OMP_NUM_THREADS: '2', ORT_LOG: '1', VK_ICD_FILENAMES: '/x.json' });
+});
+
+test('a unit kind without a runner is skipped; a unit failing for lack of something here is skipped with the reason', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'npuval-units-'));
+  const suitePath = join(dir, 'suite.json');
+  writeFileSync(suitePath, JSON.stringify({ name: 'kinds', devices: ['ort:cpu'], units: [{ kind: 'cluster' }, { kind: 'micro', settings: { iterations: 5 } }] }));
+  const run = () => runSuite({ suite: suitePath, outDir: join(dir, String(Math.random())), argv: [], log: () => {}, signal: new AbortController().signal });
+  let r = await run();
+  let cluster = r.state.finished.get('cluster@ort:cpu')!;
+  assert.is(cluster.status, 'skipped');
+  assert.match(cluster.notes[0]!, /no runner for "cluster" units/);
+  // The cluster module does not exist yet; this stand-in fails the way a missing system package does (exit 3).
+  UNIT_EXECUTORS.cluster = async () => {
+    throw new EnvironmentError('the cluster launcher needs slurm, which is not installed');
+  };
+  try {
+    r = await run();
+  } finally {
+    delete UNIT_EXECUTORS.cluster;
+  }
+  cluster = r.state.finished.get('cluster@ort:cpu')!;
+  assert.is(cluster.status, 'skipped');
+  assert.is(cluster.error, null);
+  assert.match(cluster.notes[0]!, /^not run here: the cluster launcher needs slurm/);
+  assert.is(r.state.finished.get('micro:probe@ort:cpu')!.status, 'pass');
 });
 
 test.run();

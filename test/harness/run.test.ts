@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunReport } from '../../reports/types.js';
@@ -18,6 +18,8 @@ const suite = {
     { kind: 'scenario', scenario: 'single-stream', model: 'tiny-bert', settings: { minDurationMs: 50, warmupMs: 10 } },
     // Unreachable bound: must come back INVALID with the reason, and make the run exit 1.
     { kind: 'scenario', id: 'ss-bound', scenario: 'single-stream', model: 'tiny-bert', settings: { minDurationMs: 50, warmupMs: 10, targetLatencyMs: 0.000001 } },
+    // Past its wall-clock limit: recorded as an error, and the run still ends with a complete report.
+    { kind: 'micro', id: 'too-slow', timeoutS: 0.01, settings: { iterations: 20000, warmup: 0 } },
   ],
   fleet: [{ device: 'nvidia-h100-sxm', count: 100 }],
   targetDate: '2026-01-01',
@@ -58,6 +60,11 @@ test('npuval run writes every file; report.json is schema-valid; INVALID results
   assert.is(bound.validity.valid, false);
   assert.ok(bound.validity.reasons.some((x) => /latency/i.test(x)), bound.validity.reasons.join('; '));
   assert.ok(bound.validity.checks.some((c) => c.name === 'latency bound' && !c.passed));
+  const slow = report.units.find((u) => u.id === 'too-slow@ort:cpu')!;
+  assert.is(slow.status, 'error');
+  assert.match(slow.error!.message, /did not finish within its 0.01 s limit/);
+  assert.ok(existsSync(join(out, 'units', 'scenario_single-stream_tiny-bert_ort_cpu', 'summary.txt')));
+  assert.ok(report.artifacts.some((a) => a.role === 'LoadGen-style summary'));
   const targets = report.targets as { progress: { label: string; pf: number; targetPf: number }[] };
   assert.is(targets.progress[0]!.label, 'catalog peak');
   assert.ok(targets.progress[0]!.pf > 0 && targets.progress[0]!.targetPf > 50);
@@ -93,6 +100,15 @@ test('--baseline: the reports compare per workload, and the commercialization re
   assert.ok(c.performance.workloads.some((w) => w.metric === 'samples_per_second' && typeof w.ratio === 'number' && w.ratio > 0));
 });
 
+test('--list prints the planned units and runs nothing', () => {
+  const r = npuval('run', '--suite', 'smoke', '--list', '--json');
+  assert.is(r.status, 0, r.stderr);
+  const listed = JSON.parse(r.stdout) as { suite: string; units: { id: string }[] };
+  assert.is(listed.suite, 'smoke');
+  assert.ok(listed.units.some((u) => u.id === 'scenario:single-stream:tiny-bert@ort:cpu'));
+  assert.ok(listed.units.every((u) => u.id.endsWith('@ort:cpu')));
+});
+
 test('bad input exits 2 with one problem per line: a suite typo, an unknown suite, an occupied out dir', () => {
   const bad = join(tmp, 'bad.yaml');
   writeFileSync(bad, 'name: bad\nunits:\n  - kind: scenario\n    modle: tiny-bert\n');
@@ -119,6 +135,14 @@ test('npuval report validate prints path: message lines and exits 2 on a broken 
   assert.match(r.stdout, /^\/tool: is required$/m);
   assert.match(r.stdout, /^\/typo: is not an allowed property$/m);
   assert.is(npuval('report', 'validate', join(tmp, 'out', 'report.json')).status, 0);
+  // A changed artifact (here the journal, with one record more) is found by its SHA-256.
+  const copy = join(tmp, 'copy');
+  mkdirSync(copy);
+  for (const f of ['report.json', 'journal.jsonl']) copyFileSync(join(tmp, 'out', f), join(copy, f));
+  appendFileSync(join(copy, 'journal.jsonl'), '{"type":"note","time":"2026-01-01T00:00:00Z"}\n');
+  const changed = npuval('report', 'validate', join(copy, 'report.json'));
+  assert.is(changed.status, 2);
+  assert.match(changed.stdout, /^\/artifacts\/0\/sha256: journal\.jsonl \(journal\) has SHA-256 [0-9a-f]{64}, not the recorded/m);
   const rendered = npuval('report', 'render', join(tmp, 'out', 'report.json'), '--out', join(tmp, 'rendered'));
   assert.is(rendered.status, 0, rendered.stderr);
   assert.ok(existsSync(join(tmp, 'rendered', 'report.html')));

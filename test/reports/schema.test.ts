@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { checkConsistency } from '../../reports/consistency.js';
 import { BUILTIN_SUITES } from '../../harness/run/suite.js';
 import { METRIC_NAMES } from '../../reports/metrics.js';
 import { SCHEMAS, validate } from '../../reports/validate.js';
@@ -79,6 +80,18 @@ test('criteria files: a bad operator and an unknown metric are rejected', () => 
   const errors = validate('criteria', bad);
   assert.ok(errors.some((e) => e.startsWith('/criteria/0/metric: must be one of')), errors.join('\n'));
   assert.ok(errors.some((e) => e.startsWith('/criteria/0/op: must be one of')), errors.join('\n'));
+});
+
+test('consistency: the summary must agree with the units; a changed artifact is found by its digest', () => {
+  assert.equal(checkConsistency(report, dirname(reportPath)).problems, []);
+  const r = clone();
+  r.summary.fail += 1;
+  r.units.push(r.units[0]);
+  const problems = checkConsistency(r as RunReport, dirname(reportPath)).problems;
+  assert.ok(problems.some((p) => p.startsWith('/summary/fail: is ')), problems.join('\n'));
+  assert.ok(problems.some((p) => /^\/units\/\d+\/id: .* appears twice$/.test(p)), problems.join('\n'));
+  const moved = checkConsistency(report, '/nonexistent');
+  assert.ok(moved.unchecked.length > 0 && moved.problems.length === 0);
 });
 
 systemTest(test, deps.pythonJsonschema, 'report.json validates with python3-jsonschema (Draft 2020-12), and a broken one does not', () => {

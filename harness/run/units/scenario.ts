@@ -6,7 +6,10 @@ import { modelCost } from '../../../models/cost.js';
 import { seededInputs } from '../../../models/inputs.js';
 import { lookUpPeak } from '../../commands/bench.js';
 import { InputError } from '../../errors.js';
-import { batchDims, buildWorkload, resolveSettings, runScenario, type ScenarioResult, type SettingsOverrides } from '../../scenarios/index.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileArtifact } from '../../../reports/digest.js';
+import { batchDims, buildWorkload, renderSummary, resolveSettings, runScenario, type ScenarioResult, type SettingsOverrides } from '../../scenarios/index.js';
 import type { Statistics } from '../../stats.js';
 import { zooEntryOf } from '../models.js';
 import type { UnitExecutor } from './types.js';
@@ -112,7 +115,12 @@ export const runScenarioUnit: UnitExecutor = async (unit, ctx) => {
         : []),
       { name: 'max duration not reached', passed: !v.maxDurationReached, detail: v.maxDurationReached ? 'the run was stopped by max duration' : 'finished within max duration' },
     ];
+    // LoadGen's mlperf_log_summary.txt layout, for people who read MLPerf results.
+    const rel = join('units', unit.id.replace(/[^A-Za-z0-9._-]+/g, '_'), 'summary.txt');
+    mkdirSync(join(ctx.outDir, rel, '..'), { recursive: true });
+    writeFileSync(join(ctx.outDir, rel), renderSummary(r));
     return {
+      artifacts: [fileArtifact(rel, 'LoadGen-style summary', join(ctx.outDir, rel))],
       status: r.valid ? 'pass' : 'fail',
       validity: { valid: r.valid, checks, reasons: [...v.reasons] },
       metrics: { ...scenarioMetrics(r), session_open_ms: openMs },
