@@ -4,7 +4,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { catalogEntry, findCatalogEntry, peakTflops, PRECISIONS, type Precision } from '../../devices/catalog.js';
 import { candidateSamplers, chooseSampler, SAMPLER_NAMES, type SamplerName } from '../../devices/power/index.js';
 import { createDevice } from '../../devices/registry.js';
 import type { Device, DeviceDescription } from '../../devices/types.js';
@@ -14,7 +13,7 @@ import { Journal } from '../journal.js';
 import { microCases, runMicro, type MicroResult } from '../micro.js';
 import { emit, outDir, table } from '../output.js';
 import {
-  findPeak, loadBenchModel, modelWorkload, renderSummary, resolveSettings, runScenario, startProgress, SCENARIOS,
+  findPeak, loadBenchModel, lookUpPeak, modelWorkload, renderSummary, resolveSettings, runScenario, startProgress, SCENARIOS,
   type PeakInfo, type PeakSearch, type RunOptions, type ScenarioResult, type ScenarioSettings,
 } from '../scenarios/index.js';
 import { fmtFlops } from '../scenarios/summary.js';
@@ -215,19 +214,6 @@ async function scenarios(args: BenchArgs & { json: boolean }, device: Device, di
   if (search) return search.peakQps !== null ? 0 : 1;
   const allValid = results.length > 0 && results.every((r) => r.valid);
   return allValid ? 0 : 1;
-}
-
-/** The catalog peak for the device at this precision, or why there is none. Catalog figures are facts with sources, never measurements. */
-export function lookUpPeak(description: DeviceDescription, precision: string): PeakInfo {
-  const entry = description.catalogId ? catalogEntry(description.catalogId) : description.model ? findCatalogEntry(description.model) : null;
-  if (!entry) {
-    const what = description.backend.name === 'cpu' ? `the host CPU (${description.model ?? 'unknown model'})` : `device ${description.id}${description.model ? ` (${description.model})` : ''}`;
-    return { entry: null, reason: `no catalog peak exists for ${what}, so utilization is not computed` };
-  }
-  if (!(PRECISIONS as readonly string[]).includes(precision)) return { entry: null, reason: `the catalog has no precision ${precision}` };
-  const figure = peakTflops(entry, precision as Precision);
-  if (figure.value === null) return { entry: null, reason: `catalog ${entry.id} has no ${precision} peak (${figure.note ?? 'not published'})` };
-  return { entry: entry.id, tflops: figure.value, precision, source: figure.source ?? 'no source' };
 }
 
 async function choosePower(args: BenchArgs, description: DeviceDescription) {

@@ -60,7 +60,7 @@ export const llmCommand: Command<LlmArgs> = {
       .option('slo', { type: 'string', describe: `Goodput objectives in ms, ttft=…,tpot=…,e2e=…[,p=99], or a preset: ${Object.keys(SLO_PRESETS).join(', ')}` })
       .option('sla-search', { type: 'string', choices: ['concurrency', 'rate'], describe: 'Find the largest concurrency or rate whose p-th percentiles meet --slo' })
       .option('sla-max', { type: 'number', default: DEFAULT_LLM_SETTINGS.slaMax, describe: 'Upper end of --sla-search' })
-      .option('seed', { type: 'number', default: 0, describe: 'Seed of prompts, arrival gaps and zoo weights' })
+      .option('seed', { type: 'number', default: 0, describe: 'Seed of prompts and arrival gaps (zoo weights always use the zoo seed, so models hash the same everywhere)' })
       .option('timeout', { type: 'number', default: DEFAULT_LLM_SETTINGS.timeoutMs / 1000, describe: 'Per-request timeout in seconds (the request is cancelled and counted as failed)' })
       .option('count-tokens', { type: 'string', choices: ['chunks', 'words'], default: 'chunks', describe: 'Client-side token count: non-empty content chunks, or whitespace-separated words' })
       .option('prompt-file', { type: 'string', describe: 'JSONL of {"prompt": "text" | [token ids]} used in turn instead of synthetic prompts' })

@@ -248,7 +248,8 @@ async function openTarget(device: Device, s: LlmSettings): Promise<Target> {
   let session: Session;
   if (zoo) {
     if (zoo.family !== 'llama') throw new InputError(`--model ${s.model} is a ${zoo.family} model; npuval llm needs a decoder (llama family)`);
-    session = await device.open({ bytes: buildZooModel(s.model, { dtype: s.dtype, seed: s.seed }) });
+    // Weights use the zoo's default seed, as every other unit does, so one model name is one SHA-256; --seed drives prompts and arrivals.
+    session = await device.open({ bytes: buildZooModel(s.model, { dtype: s.dtype }) });
   } else if (existsSync(s.model)) {
     session = await device.open({ path: s.model });
   } else {

@@ -15,7 +15,7 @@ import type { DeviceEntry, UnitRecord } from '../../reports/types.js';
 import { EnvironmentError, InputError } from '../errors.js';
 import { Journal, readJournal } from '../journal.js';
 import { deviceEntry, environmentInfo, toolInfo } from './environment.js';
-import { DEFAULT_SEED } from '../../models/zoo/index.js';
+import { DEFAULT_SEED, listZoo } from '../../models/zoo/index.js';
 import { ModelStore } from './models.js';
 import { planUnits } from './plan.js';
 import { loadCriteria, loadProduct, loadSuite, type Suite } from './suite.js';
@@ -293,6 +293,11 @@ async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log
   return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs };
 }
 
+/** CI-sized zoo models are cheap to build in memory; a user's ONNX file (not in the zoo) is hashed from disk. */
+function isCiSized(model: string): boolean {
+  return listZoo().find((e) => e.name === model)?.ciSized ?? true;
+}
+
 async function makePlan(options: RunOptions): Promise<{ plan: RunPlan; inputs: RunInputs }> {
   const { loaded, suite, override, usesAvailable, candidates, unitSpecs } = await resolveUnits(options);
 
@@ -307,11 +312,12 @@ async function makePlan(options: RunOptions): Promise<{ plan: RunPlan; inputs: R
   // Zoo weights use the zoo's default seed, as the accuracy runner does, so one model name is one SHA-256 in the report.
   const models = new ModelStore(DEFAULT_SEED);
   const notes: string[] = [];
-  // LLM units build their weights inside harness/llm (real-shape presets can be many GB), so they are not hashed here.
-  const hashed = unitSpecs.filter((u) => u.kind !== 'llm' && u.kind !== 'cluster' && !u.device?.startsWith('endpoint:'));
+  // LLM units build their weights inside harness/llm with the same zoo seed; real-shape presets can be many GB, so only CI-sized ones are hashed here.
+  const bigLlm = (u: (typeof unitSpecs)[number]) => u.kind === 'llm' && u.model !== null && !isCiSized(u.model);
+  const hashed = unitSpecs.filter((u) => !bigLlm(u) && u.kind !== 'cluster' && !u.device?.startsWith('endpoint:'));
   for (const name of new Set(hashed.map((u) => u.model).filter((m): m is string => m !== null))) models.load(name);
-  const llmModels = [...new Set(unitSpecs.filter((u) => u.kind === 'llm' && u.model).map((u) => u.model!))];
-  if (llmModels.length) notes.push(`models of llm units (${llmModels.join(', ')}) are built by harness/llm with the run seed and are described in each unit's result, not hashed here`);
+  const llmModels = [...new Set(unitSpecs.filter(bigLlm).map((u) => u.model!))];
+  if (llmModels.length) notes.push(`models of llm units (${llmModels.join(', ')}) are real-shape presets built inside harness/llm with the zoo seed; they are described in each unit's result, not hashed here`);
 
   const baselinePath = options.baseline ?? (suite.baseline && loaded.path ? resolve(loaded.path, '..', suite.baseline) : suite.baseline) ?? null;
   let baseline: RunPlan['baseline'] = null;

@@ -10,3 +10,4 @@ export { renderSummary } from './summary.js';
 export { startProgress, type Progress } from './progress.js';
 export { poissonSchedule, seededRng, type Rng } from './random.js';
 export { loadBenchModel, modelWorkload, type BenchModel, type ModelWorkloadOptions } from './model-workload.js';
+export { lookUpPeak } from './peak.js';

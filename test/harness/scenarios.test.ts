@@ -13,7 +13,7 @@ import { Journal, readJournal } from '../../harness/journal.js';
 import {
   effectiveCompute, findPeak, loadBenchModel, modelWorkload, renderSummary, resolveSettings, runScenario, startProgress, type SettingsOverrides, type Workload,
 } from '../../harness/scenarios/index.js';
-import { lookUpPeak } from '../../harness/commands/bench.js';
+import { lookUpPeak } from '../../harness/scenarios/peak.js';
 import { mlpModel } from '../helpers/tiny-model.js';
 import { buildWorkload } from '../../harness/scenarios/workload.js';
 

@@ -4,7 +4,7 @@
 import { candidateSamplers, chooseSampler } from '../../../devices/power/index.js';
 import { modelCost } from '../../../models/cost.js';
 import { seededInputs } from '../../../models/inputs.js';
-import { lookUpPeak } from '../../commands/bench.js';
+import { lookUpPeak } from '../../scenarios/peak.js';
 import { InputError } from '../../errors.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
