@@ -55,6 +55,23 @@ export function createDevice(specText: string, available: readonly string[] = []
   }
 }
 
+/**
+ * Checks that every spec parses and names a known adapter/EP, without opening anything.
+ * A bad one throws DeviceInputError (exit 2) that lists the devices available here.
+ */
+export async function checkSpecs(specs: readonly string[]): Promise<void> {
+  for (const spec of specs) {
+    try {
+      createDevice(spec);
+    } catch (err) {
+      if ((err as { exitCode?: number }).exitCode !== 2) throw err;
+      const available = (await probeAll()).filter((a) => a.available).map((a) => a.id);
+      createDevice(spec, available);
+      throw err;
+    }
+  }
+}
+
 /** Probes one device: available only if a real session ran the probe model. Never throws. */
 export async function probe(specText: string): Promise<Availability> {
   let device: Device;

@@ -1,6 +1,6 @@
 // `npuval devices`: which devices work here, with versions, drivers and why the others don't.
 import type { Argv } from 'yargs';
-import { createDevice, candidateSpecs, probeAll } from '../../devices/registry.js';
+import { candidateSpecs, checkSpecs, probeAll } from '../../devices/registry.js';
 import type { Availability } from '../../devices/types.js';
 import { catalogEntry, loadCatalog, peakTflops, PRECISIONS } from '../../devices/catalog.js';
 import type { CatalogEntry, Figure } from '../../devices/catalog.js';
@@ -33,15 +33,7 @@ export const devicesCommand: Command<DevicesArgs> = {
     }
     const specs = args.device?.length ? args.device : candidateSpecs();
     // A malformed or unknown spec is bad input: say so with what is available instead.
-    for (const spec of specs) {
-      try {
-        createDevice(spec);
-      } catch (err) {
-        const available = (await probeAll()).filter((a) => a.available).map((a) => a.id);
-        createDevice(spec, available);
-        throw err;
-      }
-    }
+    await checkSpecs(specs);
     const results = await probeAll(specs);
     emit(args, { devices: results, catalog: catalogPeaksFor(results) }, () => render(results));
     return args.device?.length && results.some((r) => !r.available) ? 3 : 0;

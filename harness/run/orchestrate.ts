@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { catalogEntry } from '../../devices/catalog.js';
-import { createDevice, probe, probeAll } from '../../devices/registry.js';
+import { checkSpecs, createDevice, probe, probeAll } from '../../devices/registry.js';
 import type { Device } from '../../devices/types.js';
 import { journalState, type JournalState, type RunPlan } from '../../reports/assemble.js';
 import { sha256Hex } from '../../reports/digest.js';
@@ -276,15 +276,7 @@ async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log
   const override = options.devices?.length ? options.devices : null;
   const usesAvailable = !override && (suite.devices === 'available' || suite.units.some((u) => u.devices === 'available'));
   // Malformed or unknown device specs are bad input; say what is available.
-  for (const spec of override ?? []) {
-    try {
-      createDevice(spec);
-    } catch (err) {
-      const here = (await probeAll()).filter((a) => a.available).map((a) => a.id);
-      createDevice(spec, here);
-      throw err;
-    }
-  }
+  await checkSpecs(override ?? []);
   const candidates = usesAvailable ? await probeAll() : [];
   const availableSpecs = candidates.filter((a) => a.available).map((a) => a.id);
   options.log(usesAvailable ? `devices available here: ${availableSpecs.join(', ') || 'none'}` : '');

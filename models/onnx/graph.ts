@@ -90,14 +90,6 @@ export class GraphBuilder {
     return n;
   }
 
-  /** `name` itself if unused, else `name_N`, without the scope prefix. */
-  private freshGlobal(name: string): string {
-    let n = name;
-    while (this.names.has(n)) n = `${name}_${++this.counter}`;
-    this.names.add(n);
-    return n;
-  }
-
   input(name: string, dtype: DType, shape: readonly Dim[]): string {
     this.inputs.push(valueInfo(name, dtype, shape));
     this.names.add(name);
@@ -180,25 +172,13 @@ export class GraphBuilder {
     return this.op('Slice', [x, this.constant(starts), this.constant(ends), this.constant(axes)]);
   }
 
-  private readonly transposed = new Map<string, string>();
-
   /**
-   * y = x·Wᵀ (+ b) for a 2-D x [rows, in] and a weight stored as [out, in] (PyTorch nn.Linear's layout,
-   * so checkpoints map by name), built as MatMul(x, Transpose(W)) (+ Add b) rather than Gemm transB=1:
-   * the Transpose of an initializer is a constant that ONNX Runtime folds at session creation into an
-   * [in, out] weight, which its MatMul pre-packs; on ort:cpu this ran decode GEMVs ~1.6× faster than
-   * Gemm transB=1 (models/README.md). Each weight is transposed once however often it is used.
+   * y = x·Wᵀ (+ b) for a 2-D x [rows, in] and a weight stored as [out, in] (PyTorch nn.Linear's layout),
+   * as one Gemm with transB=1 so the initializer keeps its checkpoint layout.
    */
   linear(x: string, weightName: string, outIn: readonly [number, number], opts: { bias?: string; fill?: Fill; dtype?: WeightSpec['dtype']; existing?: boolean } = {}): string {
     const w = opts.existing ? weightName : this.weight(weightName, outIn, opts.fill ?? { kind: 'normal', std: 0.02 }, opts.dtype);
-    let wT = this.transposed.get(w);
-    if (!wT) {
-      // Named after the weight so the folded [in, out] initializer is recognisable in ORT's optimized model and profiles.
-      wT = this.op('Transpose', [w], { perm: [1, 0] }, this.freshGlobal(`${w}.T`));
-      this.transposed.set(w, wT);
-    }
-    const y = this.matmul(x, wT);
-    return opts.bias ? this.add(y, opts.bias) : y;
+    return this.op('Gemm', opts.bias ? [x, w, opts.bias] : [x, w], { transB: 1 });
   }
 
   /** The ModelProto (without initializer data) and its weights. */

@@ -74,7 +74,7 @@ export function buildLlama(name: string, c: LlamaConfig, metadata: Record<string
   }));
 
   // Shapes shared by every layer: (batch, seq) from input_ids; the hidden stream is kept 2-D
-  // [batch*seq, hidden] so each projection is one MatMul (g.linear: over the folded transpose of the [out, in] weight).
+  // [batch*seq, hidden] so each projection is one Gemm with the [out, in] weight as stored.
   const bs = g.op('Shape', [inputIds]);
   const flat = (n: number) => g.constant([-1, n]);
   const embed = g.weight('model.embed_tokens.weight', [c.vocab_size, hidden], LINEAR, dt);

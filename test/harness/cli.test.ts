@@ -1,10 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { npuval } from '../helpers/cli.js';
 
-const bin = fileURLToPath(new URL('../../../bin/npuval.js', import.meta.url));
-const npuval = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env } });
 
 test('devices --json lists ort:cpu available and cuda unavailable with a reason', () => {
   const r = npuval('devices', '--json');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { runSuite } from '../../harness/run/orchestrate.js';
 import { writeReports } from '../../harness/run/outputs.js';
 import { validate } from '../../reports/validate.js';
-import { npuvalAsync } from './run-cli.js';
+import { npuvalAsync } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'npuval-run-endpoint-'));
 const server = npuvalAsync('serve', '--device', 'ort:cpu', '--model', 'tiny-llama', '--port', '0', '--json', '--out', join(dir, 'serve'));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readJournal } from '../../harness/journal.js';
 import type { RunReport, UnitRecord } from '../../reports/types.js';
 import { validate } from '../../reports/validate.js';
-import { npuval, npuvalAsync } from './run-cli.js';
+import { npuval, npuvalAsync } from '../helpers/cli.js';
 
 const out = join(mkdtempSync(join(tmpdir(), 'npuval-resume-')), 'smoke');
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunReport } from '../../reports/types.js';
 import { validate } from '../../reports/validate.js';
-import { npuval } from './run-cli.js';
+import { npuval } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npuval-run-'));
 

@@ -1,16 +1,13 @@
 // `npuval bench` end to end through the built CLI: --json prints only JSON, --out gets the
 // journal, summary.txt and summary.json; INVALID exits 1; bad flags exit 2.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { npuval } from '../helpers/cli.js';
 import { readJournal } from '../../harness/journal.js';
 
-const bin = fileURLToPath(new URL('../../../bin/npuval.js', import.meta.url));
-const npuval = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env } });
 const dir = mkdtempSync(join(tmpdir(), 'npuval-bench-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { compareReports, pairUnits, workloadKey } from '../../reports/compare.js';
 import { improvement } from '../../reports/metrics.js';
 import type { RunReport } from '../../reports/types.js';
-import { npuval } from '../harness/run-cli.js';
+import { npuval } from '../helpers/cli.js';
 import { makeReport } from './fixture.js';
 
 const { report, dir, reportPath } = await makeReport();

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson } from '../../reports/digest.js';
 import { generateSigningKey, signDocument, verifyDocument } from '../../reports/sign.js';
-import { npuval } from '../harness/run-cli.js';
+import { npuval } from '../helpers/cli.js';
 import { makeReport } from './fixture.js';
 
 const { dir, reportPath } = await makeReport();
