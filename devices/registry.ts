@@ -51,6 +51,7 @@ export function createDevice(specText: string, available: readonly string[] = []
     if (err instanceof DeviceInputError && spec.kind === 'ort' && !(ORT_EP_NAMES as readonly string[]).includes(spec.target)) {
       throw new DeviceInputError(`unknown device "${specText}": "${spec.target}" is not an ONNX Runtime execution provider${hint}`);
     }
+    if (err instanceof DeviceInputError && hint) throw new DeviceInputError(`${err.message}${hint}`);
     throw err;
   }
 }

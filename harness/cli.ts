@@ -1,7 +1,7 @@
 // The one entry point: `npuval <command>`. Each command lives in harness/commands/ and is
 // listed here only once it works. Errors become one sentence and an exit code (DESIGN.md).
 import yargs, { type Argv } from 'yargs';
-import { exitCodeOf, EXIT } from './errors.js';
+import { exitCodeOf, EXIT, InputError } from './errors.js';
 import { commands } from './commands/index.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -24,7 +24,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .epilog('Exit codes: 0 success; 1 the run finished but something failed or regressed; 2 bad input; 3 environment (device or dependency missing).')
     .fail((msg, err) => {
       if (err) throw err;
-      usageError = msg;
+      // Throw, not just record: yargs runs the command's handler after a fail() that returns,
+      // so an unknown option would otherwise be reported only after the whole run.
+      usageError = msg.replace(/:?\s*\n\s*/g, ': ').trim(); // yargs' "Invalid values:\n  Argument: …" on one line
+      throw new InputError(usageError);
     });
   for (const command of commands) {
     parser.command({
@@ -37,6 +40,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await parser.parseAsync();
   } catch (err) {
+    if (usageError !== null) {
+      process.stderr.write(`npuval: ${usageError}\n`);
+      return EXIT.input;
+    }
     return reportError(err, verbose);
   }
   if (usageError !== null) {

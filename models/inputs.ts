@@ -78,6 +78,7 @@ export function seededInputs(inputs: readonly ValueInfo[], opts: SeededInputOpti
     if (isTokenIds(info.name)) {
       if (opts.vocabSize === undefined) throw new ModelInputError(`Input "${info.name}" holds token ids; give the vocabulary size (vocabSize / --vocab) to draw them from.`);
       const vocab = opts.vocabSize;
+      if (!Number.isInteger(vocab) || vocab < 1) throw new ModelInputError(`The vocabulary size (vocabSize / --vocab) must be a positive integer, not ${vocab}.`);
       f = () => rng.int(vocab);
     } else if (info.name === 'attention_mask') {
       f = () => 1;

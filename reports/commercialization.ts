@@ -222,7 +222,10 @@ export function renderCommercializationMarkdown(c: CommercializationReport): str
     '', '## Verdicts', '',
     rows(['criterion', 'verdict', 'value', 'threshold', 'detail', 'evidence (unit, SHA-256)'], c.verdicts.map((v) => [
       `${v.id}: ${v.description}`, v.verdict, v.value === null ? 'not measured' : v.value.toPrecision(4), `${v.op} ${v.threshold}`, v.detail,
-      v.evidence.map((e) => `${e.unit} ${e.digest.slice(0, 16)}…`).join('; '),
+      // The units that gave a value are the evidence; the others matched the selection but did not
+      // measure the metric (listed only when none did, to show what was looked at).
+      (v.evidence.some((e) => e.value !== null) ? v.evidence.filter((e) => e.value !== null) : v.evidence)
+        .map((e) => `${e.unit} ${e.digest.slice(0, 16)}…`).join('; '),
     ])),
     '', '## Conformance', '',
     c.conformance.length ? rows(['unit', 'cases', 'passed', 'pass rate %', 'op coverage %'], c.conformance.map((x) => [x.unit, x.cases, x.passed, x.passRatePct?.toFixed(1), x.opCoveragePct?.toFixed(1)])) : 'Not measured on this product.',

@@ -42,10 +42,13 @@ for (const file of findTests(root).sort()) {
     broken.push(`${name} (exit ${r.status ?? r.signal})`);
     continue;
   }
+  // uvu's Total leaves skipped tests out (2 run + 1 skipped prints Total 2, Skipped 1), so the
+  // failures are Total − Passed; subtracting the skips too went negative and hid other files' failures.
+  const fails = total - ok;
   passed += ok;
   skipped += skip;
-  failed += total - ok - skip;
-  if (r.status !== 0 && total - ok - skip === 0) {
+  failed += fails;
+  if (r.status !== 0 && fails === 0) {
     failed += 1;
     broken.push(`${name} (exit ${r.status ?? r.signal} after its tests)`);
   }

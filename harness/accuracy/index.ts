@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { createDevice } from '../../devices/registry.js';
 import type { ModelSource, Session, Tensor } from '../../devices/types.js';
 import { seededInputs } from '../../models/inputs.js';
+import { inspectFile } from '../../models/inspect.js';
 import { buildZooModel, getZooEntry, listZoo } from '../../models/zoo/index.js';
 import { InputError } from '../errors.js';
 import type { Journal } from '../journal.js';
@@ -130,6 +131,7 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
   if (!Number.isInteger(samples) || samples < 1) throw new InputError(`--samples ${samples} must be a positive integer`);
   if (!Number.isInteger(tokens) || tokens < 0) throw new InputError(`--tokens ${tokens} must be a non-negative integer`);
   const criteria: AccuracyCriteria = { ...DEFAULT_CRITERIA, ...opts.criteria };
+  checkCriteria(criteria);
   const { source, vocabSize } = modelSource(opts.model, opts.dtype);
   const dims = { batch_size: 1, sequence_length: 8, ...opts.dims };
   const device = createDevice(opts.device);
@@ -140,7 +142,10 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
     const message = `${id} could not ${what} ${opts.model}: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
     journal?.append('accuracy.error', { device: id, message });
     // A bad spec or model keeps its own exit code; a device that fails on a valid model is a failed run (1).
-    throw typeof (err as { exitCode?: unknown })?.exitCode === 'number' ? err : new AccuracyRunError(message);
+    if (typeof (err as { exitCode?: unknown })?.exitCode === 'number') throw err;
+    // A file that is not a valid ONNX model is bad input (exit 2), not a device failure.
+    if ('path' in source && what === 'open') inspectFile(source.path);
+    throw new AccuracyRunError(message);
   };
   const sd = await device.open(source).catch(fail(device.id, 'open'));
   const sr = await reference.open(source).catch(async (err) => {
@@ -148,6 +153,12 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
     return fail(reference.id, 'open')(err);
   });
   try {
+    // A misspelt --dim name (batch=2 for batch_size) would otherwise be ignored silently.
+    const symbolic = new Set(sd.inputs.flatMap((i) => (i.shape ?? []).filter((d): d is string => typeof d === 'string')));
+    const unknownDims = Object.keys(opts.dims ?? {}).filter((d) => !symbolic.has(d));
+    if (unknownDims.length) {
+      throw new InputError(`--dim ${unknownDims.join(', ')}: ${opts.model} has no input dim of that name; its symbolic input dims are ${symbolic.size ? [...symbolic].join(', ') : 'none'}`);
+    }
     const perOutput = new Map<string, { type: string; dims: number[]; cos: (number | null)[]; abs: number; rel: number; nonFinite: number; rows: number; top1: number; top5: number; logits: boolean }>();
     const vocab = vocabSize ?? logitsWidth(sd);
     const prompts: number[][] = [];
@@ -321,6 +332,17 @@ export function readCriteriaFile(path: string): Partial<AccuracyCriteria> {
     out[k] = v as number | null;
   }
   return out as Partial<AccuracyCriteria>;
+}
+
+/** Thresholds outside their metric's range (a cosine above 1, a NaN flag) could never pass or never fail. */
+function checkCriteria(c: AccuracyCriteria): void {
+  const ranges: Record<keyof AccuracyCriteria, [number, number]> = {
+    minCosine: [-1, 1], maxAbsError: [0, Infinity], maxRelError: [0, Infinity], minTop1: [0, 1], minTop5: [0, 1], minTokenAgreement: [0, 1],
+  };
+  for (const [k, [lo, hi]] of Object.entries(ranges) as [keyof AccuracyCriteria, [number, number]][]) {
+    const v = c[k];
+    if (v !== null && !(v >= lo && v <= hi)) throw new InputError(`accuracy threshold ${k} = ${v} is outside ${lo}…${hi}`);
+  }
 }
 
 function modelSource(model: string, dtype?: 'float32' | 'float16'): { source: ModelSource; vocabSize: number | null } {

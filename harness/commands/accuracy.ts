@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
+import { checkSpecs } from '../../devices/registry.js';
 import { readCriteriaFile, runAccuracy, type AccuracyCriteria, type AccuracyResult } from '../accuracy/index.js';
 import { InputError } from '../errors.js';
 import { Journal } from '../journal.js';
@@ -60,6 +61,8 @@ export const accuracyCommand: Command<AccuracyArgs> = {
       if (!m) throw new InputError(`--dim ${d} is not name=N (e.g. --dim sequence_length=16)`);
       dims[m[1]!] = Number(m[2]);
     }
+    // A bad spec is exit 2 naming the devices available here, before any output is made.
+    await checkSpecs([args.device, args.reference]);
     const dir = outDir(args);
     const journal = new Journal(join(dir, 'journal.jsonl'));
     try {

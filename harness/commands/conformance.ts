@@ -6,6 +6,8 @@ import type { Argv } from 'yargs';
 import { runConformance, DEFAULT_TIMEOUT_S } from '../conformance/index.js';
 import { renderConformance } from '../conformance/render.js';
 import { Journal } from '../journal.js';
+import { checkSpecs } from '../../devices/registry.js';
+import { InputError } from '../errors.js';
 import { emit, outDir } from '../output.js';
 import type { Command } from './types.js';
 
@@ -36,6 +38,8 @@ export const conformanceCommand: Command<ConformanceArgs> = {
       .option('tolerances', { type: 'string', describe: 'JSON/YAML file with per-test overrides ({overrides: [{match, rtol, atol, reason}]}) and optional profiles' })
       .option('matrix', { type: 'boolean', default: false, describe: 'Print every op of the coverage matrix, not only those with a non-pass' }),
   handler: async (args) => {
+    // A bad spec is exit 2 naming the devices available here, before any output is made.
+    await checkSpecs([args.device, ...(args['compare-device'] ? [args['compare-device']] : [])]);
     const dir = outDir(args);
     const journal = new Journal(join(dir, 'journal.jsonl'));
     const tty = !args.json && process.stderr.isTTY;
@@ -49,6 +53,10 @@ export const conformanceCommand: Command<ConformanceArgs> = {
         } : undefined,
       }, journal);
       writeFileSync(join(dir, 'conformance.json'), JSON.stringify(result, null, 2) + '\n');
+      // A filter that selects nothing would otherwise "pass" with zero cases run.
+      if (args.filter && result.runs.every((r) => r.cases.every((c) => c.status === 'skipped' && c.cause === 'filtered'))) {
+        throw new InputError(`--filter "${args.filter}" matches none of the ${result.runs[0]?.cases.length ?? 0} case ids (e.g. node/test_abs)`);
+      }
       emit(args, result, () => renderConformance(result, { full: args.matrix }) + `\n\nJournal and conformance.json in ${dir}`);
       return result.runs.some((r) => r.counts.fail > 0 || r.counts.error > 0) ? 1 : 0;
     } finally {

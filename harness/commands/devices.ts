@@ -4,7 +4,9 @@ import { candidateSpecs, checkSpecs, probeAll } from '../../devices/registry.js'
 import type { Availability } from '../../devices/types.js';
 import { catalogEntry, loadCatalog, peakTflops, PRECISIONS } from '../../devices/catalog.js';
 import type { CatalogEntry, Figure } from '../../devices/catalog.js';
-import { emit, table } from '../output.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { emit, outDir, table } from '../output.js';
 import type { Command } from './types.js';
 
 interface DevicesArgs {
@@ -28,6 +30,7 @@ export const devicesCommand: Command<DevicesArgs> = {
   handler: async (args) => {
     if (args.catalog) {
       const catalog = loadCatalog();
+      if (args.out) writeFileSync(join(outDir(args), 'catalog.json'), JSON.stringify({ catalog }, null, 2) + '\n');
       emit(args, { catalog }, () => renderCatalog(catalog.entries));
       return 0;
     }
@@ -35,7 +38,10 @@ export const devicesCommand: Command<DevicesArgs> = {
     // A malformed or unknown spec is bad input: say so with what is available instead.
     await checkSpecs(specs);
     const results = await probeAll(specs);
-    emit(args, { devices: results, catalog: catalogPeaksFor(results) }, () => render(results));
+    const doc = { devices: results, catalog: catalogPeaksFor(results) };
+    // --out keeps the same document as --json prints (a probe is worth keeping beside a run).
+    if (args.out) writeFileSync(join(outDir(args), 'devices.json'), JSON.stringify(doc, null, 2) + '\n');
+    emit(args, doc, () => render(results));
     return args.device?.length && results.some((r) => !r.available) ? 3 : 0;
   },
 };

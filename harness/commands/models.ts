@@ -40,6 +40,7 @@ export const modelsCommand: Command<ModelsArgs> = {
     switch (args.action) {
       case 'list': {
         const entries = listZoo();
+        if (args.out) writeFileSync(join(outDir(args), 'models.json'), JSON.stringify({ models: entries.map(summary) }, null, 2) + '\n');
         emit(args, { models: entries.map(summary) }, () => renderList(entries));
         return 0;
       }
@@ -58,6 +59,7 @@ export const modelsCommand: Command<ModelsArgs> = {
       case 'inspect': {
         if (!args.target) throw new InputError('models inspect needs an ONNX file path.');
         const info = inspectFile(args.target);
+        if (args.out) writeFileSync(join(outDir(args), 'inspect.json'), JSON.stringify(info, null, 2) + '\n');
         emit(args, info, () => renderInspection(info));
         return 0;
       }
@@ -65,7 +67,14 @@ export const modelsCommand: Command<ModelsArgs> = {
         if (!args.target) throw new InputError('models inputs needs an ONNX file path.');
         const info = inspectFile(args.target);
         const vocab = args.vocab ?? zooVocab(info);
-        const tensors = seededInputs(inputValueInfos(info), { seed: args.seed, dims: parseDimFlags(args.dim ?? []), vocabSize: vocab });
+        const dims = parseDimFlags(args.dim ?? []);
+        // A misspelt name (--dim batch=4 for batch_size) would otherwise be ignored silently.
+        const symbolic = new Set(info.inputs.flatMap((i) => (i.shape ?? []).filter((d): d is string => typeof d === 'string')));
+        const unknown = Object.keys(dims).filter((d) => !symbolic.has(d));
+        if (unknown.length) {
+          throw new InputError(`--dim ${unknown.join(', ')}: ${args.target} has no input dim of that name; its symbolic input dims are ${symbolic.size ? [...symbolic].join(', ') : 'none'}.`);
+        }
+        const tensors = seededInputs(inputValueInfos(info), { seed: args.seed, dims, vocabSize: vocab });
         const dir = outDir(args);
         const files = info.inputs.map((input, i) => {
           const t = tensors[input.name]!;
@@ -132,7 +141,7 @@ function renderInspection(m: ModelInspection): string {
   const lines = [
     `${m.file}: ${m.bytes} bytes, IR ${m.irVersion}${m.producer ? `, producer ${m.producer}` : ''}`,
     `opsets: ${m.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`,
-    `parameters: ${m.params.toLocaleString('en-US')} in ${m.initializers} initializers${m.externalInitializers ? ` (${m.externalInitializers} in external data)` : ''}`,
+    `parameters: ${m.params.toLocaleString('en-US')} in ${m.initializers} initializers (every initializer element, shape constants included)${m.externalInitializers ? ` (${m.externalInitializers} in external data)` : ''}`,
     `nodes: ${m.nodes} (${Object.entries(m.ops).slice(0, 12).map(([k, v]) => `${k} ${v}`).join(', ')}${Object.keys(m.ops).length > 12 ? ', …' : ''})`,
     `decoder-with-past convention: ${m.decoderWithPast.follows ? `yes (${m.decoderWithPast.layers} layers)` : `no — ${m.decoderWithPast.reasons.slice(0, 4).join('; ')}${m.decoderWithPast.reasons.length > 4 ? '; …' : ''}`}`,
   ];

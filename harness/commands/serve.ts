@@ -6,7 +6,7 @@ import type { Argv } from 'yargs';
 import { createDevice } from '../../devices/registry.js';
 import { buildZooModel, getZooEntry } from '../../models/zoo/index.js';
 import { existsSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { EnvironmentError, InputError } from '../errors.js';
 import { Journal } from '../journal.js';
 import { DecoderModel } from '../llm/decoder.js';
 import { BatchEngine } from '../llm/engine.js';
@@ -43,6 +43,7 @@ export const serveCommand: Command<ServeArgs> = {
   handler: async (args) => {
     if (!args.device || !args.model) throw new InputError('serve needs --device SPEC and --model M');
     if (!Number.isInteger(args['max-batch']) || args['max-batch'] < 1) throw new InputError(`--max-batch ${args['max-batch']} is not a positive integer`);
+    if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new InputError(`--port ${args.port} is not a TCP port (0–65535; 0: any free port)`);
     const device = createDevice(args.device);
     if (device.servesOwnModel) throw new InputError(`--device ${args.device} is itself an endpoint; serve needs an in-process device such as ort:cpu`);
     let zoo = null;
@@ -66,11 +67,24 @@ export const serveCommand: Command<ServeArgs> = {
       if (pending.length) journal.append('serve.requests', { requests: pending });
       pending = [];
     };
+    let server;
+    try {
+      server = await startLlmServer({
+        engine, modelName: args.name ?? args.model, vocabSize: vocab, port: args.port, host: args.host,
+        maxContext: zoo ? Number(zoo.config.max_position_embeddings) || null : null,
+        onRequest: (r) => pending.push(r),
+      });
+    } catch (err) {
+      // Without this the open session and journal keep the process alive after the error.
+      journal.close();
+      await session.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+        throw new EnvironmentError(`cannot listen on ${args.host}:${args.port}: ${code} (${(err as Error).message})`);
+      }
+      throw err;
+    }
     const timer = setInterval(flush, 1000);
-    const server = await startLlmServer({
-      engine, modelName: args.name ?? args.model, vocabSize: vocab, port: args.port, host: args.host,
-      onRequest: (r) => pending.push(r),
-    });
     const ready = { url: server.url, model: args.name ?? args.model, device: device.id, maxBatch: args['max-batch'], out: dir };
     process.stdout.write(args.json ? JSON.stringify(ready) + '\n' : `npuval serve: ${ready.model} on ${device.id} at ${server.url} (max batch ${ready.maxBatch}); Ctrl-C stops\n`);
     await new Promise<void>((resolve) => {

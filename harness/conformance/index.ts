@@ -61,6 +61,9 @@ export async function runConformance(opts: ConformanceOptions, journal: Journal 
   }
   const timeoutS = opts.timeoutS ?? DEFAULT_TIMEOUT_S;
   if (!(timeoutS > 0)) throw new InputError(`--timeout ${timeoutS} must be a positive number of seconds`);
+  if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1)) {
+    throw new InputError(`--workers ${opts.workers} must be a whole number of child processes, at least 1`);
+  }
   const file = opts.tolerancesFile ? readToleranceFile(opts.tolerancesFile) : null;
   const profiles = file?.profiles ?? [...DEFAULT_PROFILES];
   const overrides = file?.overrides ?? [];

@@ -97,6 +97,8 @@ export function readToleranceFile(path: string): { profiles: ToleranceProfile[] 
       source: typeof p.source === 'string' ? p.source : `tolerance file ${path}`,
     } satisfies ToleranceProfile;
   });
+  // An empty list would leave every device on the silent fallback, which the result does not list.
+  if (profiles !== null && profiles.length === 0) throw new InputError(`--tolerances ${path} profiles is empty; leave it out to keep the default profiles`);
   return { profiles, overrides };
 }
 

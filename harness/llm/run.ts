@@ -248,6 +248,13 @@ async function openTarget(device: Device, s: LlmSettings): Promise<Target> {
   let session: Session;
   if (zoo) {
     if (zoo.family !== 'llama') throw new InputError(`--model ${s.model} is a ${zoo.family} model; npuval llm needs a decoder (llama family)`);
+    // Beyond the preset's context the positions have no meaning and each step gets slower (the KV
+    // cache grows without bound), so a typo like --gen-len 100000 would run for hours.
+    const context = Number(zoo.config.max_position_embeddings);
+    const longest = Math.max(...(s.sweepPromptLen ?? [s.promptLen])) + Math.max(...(s.sweepGenLen ?? [s.genLen]));
+    if (Number.isFinite(context) && longest > context) {
+      throw new InputError(`prompt + generated tokens (${longest}) exceed ${s.model}'s context of ${context} tokens (max_position_embeddings); lower --prompt-len/--gen-len`);
+    }
     // Weights use the zoo's default seed, as every other unit does, so one model name is one SHA-256; --seed drives prompts and arrivals.
     session = await device.open({ bytes: buildZooModel(s.model, { dtype: s.dtype }) });
   } else if (existsSync(s.model)) {

@@ -11,6 +11,8 @@ export interface ServeOptions {
   readonly engine: BatchEngine;
   readonly modelName: string;
   readonly vocabSize: number;
+  /** Most tokens (prompt + max_tokens) a request may ask for, when the model says; vLLM also refuses more with a 400. */
+  readonly maxContext?: number | null;
   readonly port?: number;
   /** Default 127.0.0.1 (loopback); 0.0.0.0 only when asked. */
   readonly host?: string;
@@ -74,6 +76,9 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
     const prompt = promptIds(body, chat, o.vocabSize);
     const maxTokens = body.max_tokens ?? body.max_completion_tokens ?? 16;
     if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1) throw new HttpError(400, 'max_tokens must be a positive integer');
+    if (o.maxContext && prompt.length + maxTokens > o.maxContext) {
+      throw new HttpError(400, `this model's maximum context length is ${o.maxContext} tokens; the request asks for ${prompt.length + maxTokens} (${prompt.length} in the prompt, ${maxTokens} max_tokens)`);
+    }
     const stream = body.stream === true;
     const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${nextId++}`;

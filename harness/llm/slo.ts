@@ -30,6 +30,7 @@ export function parseSlo(text: string): Slo {
   const preset = SLO_PRESETS[text.trim()];
   if (preset) return preset;
   const out: { ttftMs?: number; tpotMs?: number; e2eMs?: number; percentile: number } = { percentile: 99 };
+  const seen = new Set<string>();
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^(ttft|tpot|e2e|p)=(\d+(?:\.\d+)?)$/.exec(part);
     if (!m) {
@@ -38,6 +39,8 @@ export function parseSlo(text: string): Slo {
       );
     }
     const value = Number(m[2]);
+    if (seen.has(m[1])) throw new InputError(`--slo "${text}": ${m[1]} is given more than once`);
+    seen.add(m[1]);
     if (m[1] === 'p') {
       if (!(value > 0 && value <= 100)) throw new InputError(`--slo "${text}": percentile p=${value} is not in (0, 100]`);
       out.percentile = value;

@@ -2,14 +2,18 @@
 // registry's names (reports/metrics.ts). Settings (all optional): batch, promptLen, genLen,
 // requests, warmup, concurrency, rate, burstiness, slo ("ttft=…,tpot=…" or a preset), seed,
 // timeoutMs, dtype, bandwidth. Register in harness/run/units/index.ts as `llm: runLlmUnit`.
-import type { UnitExecutor } from '../run/units/types.js';
+import type { PlannedUnitSpec, UnitExecutor } from '../run/units/types.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_LLM_SETTINGS, runLlm, type LlmSettings } from './run.js';
 import { parseSlo } from './slo.js';
 
 const KEYS = ['batch', 'promptLen', 'genLen', 'requests', 'warmup', 'concurrency', 'rate', 'burstiness', 'slo', 'seed', 'timeoutMs', 'dtype', 'bandwidth'];
 
-export const runLlmUnit: UnitExecutor = async (unit, ctx) => {
+/**
+ * The unit's LlmSettings from its suite settings; every wrong key or value is bad input (exit 2).
+ * `npuval run` also calls it while planning, so a typo fails before any unit runs.
+ */
+export function llmUnitSettings(unit: PlannedUnitSpec, seed: number): LlmSettings {
   if (!unit.device) throw new InputError(`llm unit ${unit.id} needs a device`);
   const s = unit.spec.settings ?? {};
   for (const key of Object.keys(s)) {
@@ -21,9 +25,12 @@ export const runLlmUnit: UnitExecutor = async (unit, ctx) => {
     if (typeof v !== 'number') throw new InputError(`unit ${unit.id}: setting "${key}" must be a number`);
     return v;
   };
+  if (s.slo !== undefined && typeof s.slo !== 'string') throw new InputError(`unit ${unit.id}: setting "slo" must be a string such as "ttft=500,tpot=30" or a preset`);
+  if (s.dtype !== undefined && s.dtype !== 'float32' && s.dtype !== 'float16') throw new InputError(`unit ${unit.id}: setting "dtype" must be "float32" or "float16"`);
+  if (s.bandwidth !== undefined && typeof s.bandwidth !== 'boolean') throw new InputError(`unit ${unit.id}: setting "bandwidth" must be true or false`);
   const settings: LlmSettings = {
     ...DEFAULT_LLM_SETTINGS,
-    device: unit.device, model: unit.model, seed: num('seed', ctx.seed)!,
+    device: unit.device, model: unit.model, seed: num('seed', seed)!,
     batch: num('batch', 1)!, promptLen: num('promptLen', DEFAULT_LLM_SETTINGS.promptLen)!, genLen: num('genLen', DEFAULT_LLM_SETTINGS.genLen)!,
     requests: num('requests', DEFAULT_LLM_SETTINGS.requests)!, warmup: num('warmup', DEFAULT_LLM_SETTINGS.warmup)!,
     concurrency: num('concurrency', null), rate: num('rate', null), burstiness: num('burstiness', 1)!,
@@ -32,6 +39,11 @@ export const runLlmUnit: UnitExecutor = async (unit, ctx) => {
     dtype: s.dtype === 'float16' ? 'float16' : 'float32',
     bandwidth: s.bandwidth !== false,
   };
+  return settings;
+}
+
+export const runLlmUnit: UnitExecutor = async (unit, ctx) => {
+  const settings = llmUnitSettings(unit, ctx.seed);
   const report = await runLlm(settings, { journal: ctx.journal, signal: ctx.signal });
   const point = report.points[report.points.length - 1]!;
   const r = point.summary;

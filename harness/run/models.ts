@@ -2,6 +2,7 @@
 // path. Each is loaded once per run and recorded in the report with its SHA-256, parameters and
 // analytic FLOPs.
 import { existsSync, readFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
 import { resolve } from 'node:path';
 import { modelCost } from '../../models/cost.js';
 import { buildZooModel, getZooEntry, type ZooEntry } from '../../models/zoo/index.js';
@@ -24,6 +25,7 @@ export class ModelStore {
       bytes = readFileSync(resolve(name));
       entry = { name, source: 'file', family: null, params: null, flopsPerSample: null, dtype: null };
     } else {
+      if (/\.onnx$/i.test(name)) throw new InputError(`model file ${resolve(name)} does not exist (a suite's model is a zoo name or an .onnx path, relative to the current directory)`);
       const zoo = getZooEntry(name);
       bytes = buildZooModel(name, { seed: this.weightSeed });
       entry = { name, source: 'zoo', family: zoo.family, params: zoo.params, flopsPerSample: modelCost(zoo).flopsPerSample, dtype: 'float32' };

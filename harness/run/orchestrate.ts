@@ -15,6 +15,7 @@ import type { DeviceEntry, UnitRecord } from '../../reports/types.js';
 import { EnvironmentError, InputError } from '../errors.js';
 import { Journal, readJournal } from '../journal.js';
 import { deviceEntry, environmentInfo, toolInfo } from './environment.js';
+import { readBaseline } from './outputs.js';
 import { DEFAULT_SEED, listZoo } from '../../models/zoo/index.js';
 import { ModelStore } from './models.js';
 import { planUnits } from './plan.js';
@@ -22,6 +23,9 @@ import { loadCriteria, loadProduct, loadSuite, type Suite } from './suite.js';
 import { UNIT_EXECUTORS } from './units/index.js';
 import type { PlannedUnitSpec, UnitContext, UnitOutcome } from './units/types.js';
 import { evaluateFleet } from './targets.js';
+import { scenarioOverrides } from './units/scenario.js';
+import { resolveSettings } from '../scenarios/settings.js';
+import { llmUnitSettings } from '../llm/unit.js';
 
 export interface RunOptions {
   readonly suite?: string;
@@ -276,13 +280,28 @@ async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log
   const override = options.devices?.length ? options.devices : null;
   const usesAvailable = !override && (suite.devices === 'available' || suite.units.some((u) => u.devices === 'available'));
   // Malformed or unknown device specs are bad input; say what is available.
-  await checkSpecs(override ?? []);
+  // A suite's own lists too: a device that is merely unavailable here is skipped, a malformed spec is not.
+  const named = override ?? [suite.devices, ...suite.units.map((u) => u.devices)].flatMap((d) => (Array.isArray(d) ? d : []));
+  const references = suite.units.flatMap((u) => (u.kind === 'accuracy' && u.reference ? [u.reference] : []));
+  await checkSpecs([...new Set([...named, ...references])]);
   const candidates = usesAvailable ? await probeAll() : [];
   const availableSpecs = candidates.filter((a) => a.available).map((a) => a.id);
   options.log(usesAvailable ? `devices available here: ${availableSpecs.join(', ') || 'none'}` : '');
   const unitSpecs = planUnits(suite, availableSpecs, override);
+  checkUnitSettings(unitSpecs, suite.seed ?? 1);
   if (unitSpecs.length === 0) throw new EnvironmentError(`suite ${suite.name} has no unit to run: no device it names is available here`);
   return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs };
+}
+
+/**
+ * Settings of scenario and llm units are checked while planning (exit 2), so a typo in a suite
+ * stops the run before it starts instead of turning into an error unit at the end.
+ */
+function checkUnitSettings(units: readonly PlannedUnitSpec[], seed: number): void {
+  for (const u of units) {
+    if (u.spec.kind === 'scenario') resolveSettings(u.spec.scenario ?? '', scenarioOverrides(u.id, u.spec.settings ?? {}).overrides);
+    else if (u.spec.kind === 'llm') llmUnitSettings(u, seed);
+  }
 }
 
 /** CI-sized zoo models are cheap to build in memory; a user's ONNX file (not in the zoo) is hashed from disk. */
@@ -315,6 +334,11 @@ async function makePlan(options: RunOptions): Promise<{ plan: RunPlan; inputs: R
   let baseline: RunPlan['baseline'] = null;
   if (baselinePath) {
     if (!existsSync(baselinePath)) throw new InputError(`baseline report ${baselinePath} does not exist`);
+    // Checked before anything runs: a wrong file found only when the reports are written would
+    // cost the whole suite's time and silently drop the comparison.
+    const problems: string[] = [];
+    readBaseline(baselinePath, problems);
+    if (problems.length) throw new InputError(problems[0]!.replace(/; no comparison$/, ''));
     baseline = { path: resolve(baselinePath), sha256: sha256Hex(readFileSync(baselinePath)) };
   }
   let criteria: RunInputs['criteria'] = null;

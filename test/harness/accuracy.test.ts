@@ -105,4 +105,24 @@ test('a classifier (no decoder I/O) gets top-k checks and no generation; an unkn
   }
 });
 
+test('bad input is exit 2 with the reason: out-of-range thresholds, an unknown --dim name, a truncated .onnx', async () => {
+  const exit2 = async (opts: Parameters<typeof runAccuracy>[0], re: RegExp) => {
+    try {
+      await runAccuracy(opts, null);
+      assert.unreachable('expected exit 2');
+    } catch (err) {
+      assert.is((err as { exitCode?: number }).exitCode, 2, String(err));
+      assert.match((err as Error).message, re);
+    }
+  };
+  const base = { device: 'ort:cpu', reference: 'tfjs:wasm', samples: 1, tokens: 0 } as const;
+  await exit2({ ...base, model: 'tiny-resnet', criteria: { minCosine: 2 } }, /minCosine = 2 is outside/);
+  await exit2({ ...base, model: 'tiny-resnet', criteria: { minTop1: Number.NaN } }, /minTop1 = NaN/);
+  await exit2({ ...base, model: 'tiny-llama', dims: { batch: 2 } }, /--dim batch: .*batch_size/);
+  const truncated = join(tmp, 'truncated.onnx');
+  const { buildZooModel } = await import('../../models/zoo/index.js');
+  writeFileSync(truncated, buildZooModel('tiny-resnet').subarray(0, 2000));
+  await exit2({ ...base, model: truncated }, /truncated\.onnx is not a valid ONNX model/);
+});
+
 test.run();

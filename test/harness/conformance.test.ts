@@ -323,4 +323,25 @@ test('CLI: --json prints only the result, writes conformance.json, exits 1 when 
   assert.ok(existsSync(join(out, 'journal.jsonl')));
 });
 
+test('CLI bad input is exit 2: a filter that selects no case, --workers 0, an empty profiles list', async () => {
+  const stderr: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write;
+  const empty = join(tmp, 'empty-profiles.yaml');
+  writeFileSync(empty, 'profiles: []\n');
+  const codes: number[] = [];
+  try {
+    const base = ['conformance', '--device', 'ort:cpu', '--onnx-tests', CUSTOM, '--out', join(tmp, 'cli-bad')];
+    codes.push(await main([...base, '--filter', 'no_such_case']));
+    codes.push(await main([...base, '--isolate', '--workers', '0']));
+    codes.push(await main([...base, '--tolerances', empty]));
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(codes, [2, 2, 2], stderr.join(''));
+  assert.match(stderr.join(''), /--filter "no_such_case" matches none of the 6 case ids/);
+  assert.match(stderr.join(''), /--workers 0 must be a whole number/);
+  assert.match(stderr.join(''), /profiles is empty/);
+});
+
 test.run();

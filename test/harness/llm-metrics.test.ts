@@ -188,6 +188,7 @@ test('SLO parsing and MLPerf presets', () => {
   assert.equal([s.ttftMs, s.tpotMs, s.e2eMs, s.percentile], [500, 30, 9000, 95]);
   assert.throws(() => parseSlo('ttft=fast'), /ttft=fast/);
   assert.throws(() => parseSlo('p=90'), /sets no bound/);
+  assert.throws(() => parseSlo('ttft=5,ttft=6'), /ttft is given more than once/);
   assert.ok(meetsSlo({ ok: true, ttftMs: 400, tpotMs: null, e2eMs: 1 }, s), 'one-token request is not held to TPOT');
   assert.not.ok(meetsSlo({ ok: false, ttftMs: 1, tpotMs: 1, e2eMs: 1 }, s));
 });

@@ -10,6 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDevice } from '../../devices/registry.js';
 import { main } from '../../harness/cli.js';
+import { npuvalAsync } from '../helpers/cli.js';
 import { readJournal } from '../../harness/journal.js';
 import { DecoderModel } from '../../harness/llm/decoder.js';
 import { generateStatic } from '../../harness/llm/generate.js';
@@ -110,6 +111,9 @@ test('bad requests get OpenAI-style 400s; the serve journal records requests', a
   const r1 = await post({ model: 'tiny-llama', prompt: [1, 99999], max_tokens: 2 });
   assert.is(r1.status, 400);
   assert.match(((await r1.json()) as { error: { message: string } }).error.message, /outside the vocabulary/);
+  const long = await post({ model: 'tiny-llama', prompt: [1, 2], max_tokens: 100000 });
+  assert.is(long.status, 400);
+  assert.match(((await long.json()) as { error: { message: string } }).error.message, /maximum context length is 512 tokens/);
   const r2 = await post({ model: 'tiny-llama', prompt: 'hello', max_tokens: 3 });
   const j = (await r2.json()) as { choices: { text: string }[]; usage: { completion_tokens: number; prompt_tokens: number } };
   assert.equal([j.usage.prompt_tokens, j.usage.completion_tokens], [5, 3]);
@@ -124,6 +128,24 @@ test('bad requests get OpenAI-style 400s; the serve journal records requests', a
   const served = records.filter((r) => r.type === 'serve.requests').flatMap((r) => r.requests as { ok: boolean; ttftMs: number | null }[]);
   assert.ok(served.filter((r) => r.ok).length >= 3 * 9);
   assert.ok(served.some((r) => !r.ok), 'the refused request is journaled with its error');
+});
+
+test('serve on a port in use exits 3 with one sentence (and does not hang); a bad --port exits 2', async () => {
+  const run = (port: string) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = npuvalAsync('serve', '--device', 'ort:cpu', '--model', 'tiny-llama', '--port', port, '--out', join(dir, `busy-${port}`));
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // Before the fix the process stayed alive after the error; kill it so the test fails, not hangs.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stderr }); });
+  });
+  const busy = await run(new URL(url).port);
+  assert.is(busy.code, 3, busy.stderr);
+  assert.match(busy.stderr, /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+  assert.not.match(busy.stderr, /internal error/);
+  const bad = await run('99999');
+  assert.is(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--port 99999 is not a TCP port/);
 });
 
 test.run();

@@ -117,6 +117,13 @@ test('a non-decoder model is bad input', async () => {
   assert.match(err!.message, /decoder/);
 });
 
+test('prompt + generation beyond the zoo preset\'s context is bad input (it would run for hours)', async () => {
+  let err: (Error & { exitCode?: number }) | null = null;
+  await runLlm({ ...DEFAULT_LLM_SETTINGS, device: 'ort:cpu', model: 'tiny-llama', requests: 1, sweepGenLen: [8, 100000] }).catch((e: Error) => (err = e));
+  assert.is(err!.exitCode, 2);
+  assert.match(err!.message, /exceed tiny-llama's context of 512 tokens/);
+});
+
 test('the suites\' llm unit reports registry metrics and judges the SLO', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'npuval-llm-unit-'));
   const journal = new Journal(join(dir, 'journal.jsonl'));

@@ -124,6 +124,31 @@ test('bad input exits 2 with one problem per line: a suite typo, an unknown suit
   assert.match(again.stderr, /--resume/);
 });
 
+test('a suite is checked before anything runs: setting typos, bad values, malformed device specs, missing model files, a baseline that is not a report', () => {
+  const cases: [string, string, RegExp][] = [
+    ['settings-typo', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: scenario, scenario: offline, model: tiny-bert, settings: { minDurationMz: 5 } }\n', /setting "minDurationMz" is not one of/],
+    ['llm-dtype', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: llm, model: tiny-llama, settings: { dtype: fp16 } }\n', /setting "dtype" must be "float32" or "float16"/],
+    ['llm-slo', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: llm, model: tiny-llama, settings: { slo: "ttft=fast" } }\n', /ttft=fast/],
+    ['device', 'name: t\ndevices: [bogus:dev]\nunits:\n  - { kind: micro }\n', /device spec "bogus:dev" has unknown kind/],
+    ['model-file', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: scenario, scenario: offline, model: no-such-model.onnx }\n', /model file .*no-such-model\.onnx does not exist/],
+  ];
+  for (const [name, text, message] of cases) {
+    const file = join(tmp, `check-${name}.yaml`);
+    writeFileSync(file, text);
+    const out = join(tmp, `check-${name}-out`);
+    const r = npuval('run', '--suite', file, '--out', out);
+    assert.is(r.status, 2, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.not.ok(existsSync(join(out, 'journal.jsonl')), `${name}: nothing ran`);
+  }
+  const notReport = join(tmp, 'not-a-report.json');
+  writeFileSync(notReport, '{"hello": 1}');
+  const b = npuval('run', '--suite', 'smoke', '--baseline', notReport, '--out', join(tmp, 'check-baseline-out'));
+  assert.is(b.status, 2, b.stderr);
+  assert.match(b.stderr, /baseline .*not-a-report\.json is not a valid run report/);
+  assert.not.ok(existsSync(join(tmp, 'check-baseline-out', 'journal.jsonl')));
+});
+
 test('npuval report validate prints path: message lines and exits 2 on a broken report', () => {
   const report = JSON.parse(readFileSync(join(tmp, 'out', 'report.json'), 'utf8')) as Record<string, unknown>;
   delete report.tool;

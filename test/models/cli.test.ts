@@ -103,6 +103,8 @@ test('models inputs writes seeded input_N.pb files bound by --dim, readable as T
   assert.ok(Array.from(ids.data as BigInt64Array).every((v) => v >= 0n && v < 512n));
   assert.equal(readTensorFile(inputs.find((i) => i.name === 'past_key_values.0.key')!.file).dims, [3, 2, 0, 16]);
   oneSentenceError(await npuvalHere('models', 'inputs', join(dir, 'tiny.onnx'), '--dim', 'batch_size', '--out', out), /NAME=N/);
+  // A name the model does not have (the brief's own `--dim batch=4`) is an error, not silently ignored.
+  oneSentenceError(await npuvalHere('models', 'inputs', join(dir, 'tiny.onnx'), '--dim', 'batch=4', '--out', out), /--dim batch: .* symbolic input dims are batch_size, sequence_length/);
 });
 
 test('inspect of a non-decoder says why it is not decoder-with-past', async () => {

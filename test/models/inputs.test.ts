@@ -56,6 +56,11 @@ test('unbound dims, unknown dims and token ids without a vocabulary are input er
       assert.match((err as Error).message, re);
     }
   }
+  // A vocabulary of 0 (or a fraction) has no valid token id to draw.
+  for (const vocabSize of [0, -3, 2.5]) {
+    assert.throws(() => seededInputs([{ name: 'input_ids', kind: 'tensor', type: 'int64', shape: [1, 4] }], { seed: 0, vocabSize }),
+      (e: Error) => /must be a positive integer/.test(e.message) && (e as { exitCode?: number }).exitCode === 2);
+  }
 });
 
 test('every CI-sized zoo model runs on ort:cpu with seeded inputs: finite outputs of the declared shape', async () => {

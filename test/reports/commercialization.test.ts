@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildCommercialization, evaluateCriterion, type ProductInfo } from '../../reports/commercialization.js';
+import { buildCommercialization, evaluateCriterion, renderCommercializationMarkdown, type ProductInfo } from '../../reports/commercialization.js';
 import { canonicalDigest, sha256Hex } from '../../reports/digest.js';
 import type { RunReport } from '../../reports/types.js';
 import { validate } from '../../reports/validate.js';
@@ -53,6 +53,13 @@ test('ratios against a baseline: relativeTo baseline and the performance section
   assert.is(c.overall, 'fail');
   assert.is(c.scaling.measured, false);
   assert.ok(c.efficiency[0]!.notes.some((n) => /power was not measured/.test(n)));
+  // No select: every unit on the device is looked at, but only those that measured the metric are
+  // shown as its evidence in the Markdown.
+  const verdictRow = renderCommercializationMarkdown(c).split('\n').find((l) => l.startsWith('| r: '))!;
+  const others = report.units.filter((u) => u.device === 'ort:cpu' && u.metrics.samples_per_second == null);
+  assert.ok(others.length > 0, 'the fixture has units without samples_per_second');
+  assert.ok(verdictRow.includes(scenario.id));
+  for (const u of others) assert.not.ok(verdictRow.includes(u.id), `${u.id} gave no value and is not evidence`);
 });
 
 test('the product description uses MLPerf field names and rejects unknown ones', () => {
