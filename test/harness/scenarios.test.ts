@@ -97,6 +97,15 @@ test('Server: INVALID when the latency bound is unreachable, with every reason a
   assert.match(summary, / \* Run unsuccessful\./);
 });
 
+test('every scenario is VALID with the default settings (2 s minimum, LoadGen query minimums, Server 100 QPS / 100 ms)', async () => {
+  for (const scenario of ['single-stream', 'multi-stream', 'server', 'offline'] as const) {
+    const settings = resolveSettings(scenario, {});
+    assert.is(settings.minDurationMs, 2000);
+    const r = await runScenario(session, workload, settings, { device: 'ort:cpu' });
+    assert.is(r.result, 'VALID', `${scenario}: ${r.validity.reasons.join('; ')}`);
+  }
+});
+
 test('SingleStream: INVALID when an optional bound is unreachable or max duration cuts the run', async () => {
   const bound = await runScenario(session, workload, resolveSettings('single-stream', { ...quick, targetLatencyMs: 0.000001 }), { device: 'ort:cpu' });
   assert.is(bound.result, 'INVALID');
