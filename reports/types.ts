@@ -1,6 +1,6 @@
 // The shapes of npuval's documents, mirrored by the JSON Schemas in reports/schemas/.
 // A change here is a change to the schema: bump its version there.
-import type { DeviceDescription } from '../devices/types.js';
+import type { DeviceDescription, HostDescription } from '../devices/types.js';
 import type { UnitKind } from './metrics.js';
 
 export type { UnitKind };
@@ -57,14 +57,8 @@ export interface Artifact {
 }
 
 export interface EnvironmentInfo {
-  readonly host: {
-    readonly hostname: string;
-    readonly os: string;
-    readonly arch: string;
-    readonly cpuModel: string;
-    readonly cores: number;
-    readonly memoryBytes: number;
-  };
+  /** The host as devices/ describes it; Node's version is kept at the top level. */
+  readonly host: Omit<HostDescription, 'node'>;
   readonly node: string;
   readonly ort: { readonly version: string; readonly bundledEps: readonly string[] };
   readonly executionProviders: readonly { readonly device: string; readonly backend: string; readonly options: Readonly<Record<string, string>> }[];
