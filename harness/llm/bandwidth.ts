@@ -4,10 +4,9 @@
 //  - host: Float32Array.prototype.set over a buffer far larger than the caches (one JS thread, memcpy);
 //  - device: an ONNX graph Y = Slice(Add(X, 1), 0:1) on the device under test, so the EP's own
 //    elementwise kernel (with its thread pool) reads X and writes X + 1; only one element comes back.
-import onnxProto from 'onnx-proto';
 import type { Device, Tensor } from '../../devices/types.js';
-
-const { onnx } = onnxProto;
+import { GraphBuilder } from '../../models/onnx/graph.js';
+import { encodePlan } from '../../models/onnx/writer.js';
 
 export interface BandwidthMeasurement {
   readonly method: string;
@@ -63,24 +62,8 @@ export async function measureDeviceCopy(device: Device, bytes = 128 << 20, repea
 }
 
 function addSliceModel(n: number): Uint8Array {
-  const F = onnx.TensorProto.DataType.FLOAT;
-  const I64 = onnx.TensorProto.DataType.INT64;
-  const vi = (name: string, dim: number) => ({ name, type: { tensorType: { elemType: F, shape: { dim: [{ dimValue: dim }] } } } });
-  const i64 = (name: string, v: number) => ({ name, dims: [1], dataType: I64, int64Data: [v] });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'npuval-bandwidth',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'add_slice',
-      node: [
-        { opType: 'Add', input: ['X', 'one'], output: ['Z'], name: 'add' },
-        { opType: 'Slice', input: ['Z', 'start', 'end'], output: ['Y'], name: 'slice' },
-      ],
-      initializer: [{ name: 'one', dims: [], dataType: F, floatData: [1] }, i64('start', 0), i64('end', 1)],
-      input: [vi('X', n)],
-      output: [vi('Y', 1)],
-    },
-  });
-  return onnx.ModelProto.encode(model).finish();
+  const g = new GraphBuilder('add_slice');
+  const y = g.slice(g.add(g.input('X', 'float32', [n]), g.scalar(1)), [0], [1], [0]);
+  g.output(y, 'Y', 'float32', [1]);
+  return encodePlan(g.plan(), 0);
 }
