@@ -2,7 +2,7 @@
 // registry's names (reports/metrics.ts). Settings (all optional): batch, promptLen, genLen,
 // requests, warmup, concurrency, rate, burstiness, slo ("ttft=…,tpot=…" or a preset), seed,
 // timeoutMs, dtype, bandwidth. Register in harness/run/units/index.ts as `llm: runLlmUnit`.
-import type { PlannedUnitSpec, UnitExecutor } from '../run/units/types.js';
+import { checkSettingKeys, type PlannedUnitSpec, type UnitExecutor } from '../run/units/types.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_LLM_SETTINGS, runLlm, type LlmSettings } from './run.js';
 import { parseSlo } from './slo.js';
@@ -16,9 +16,7 @@ const KEYS = ['batch', 'promptLen', 'genLen', 'requests', 'warmup', 'concurrency
 export function llmUnitSettings(unit: PlannedUnitSpec, seed: number): LlmSettings {
   if (!unit.device) throw new InputError(`llm unit ${unit.id} needs a device`);
   const s = unit.spec.settings ?? {};
-  for (const key of Object.keys(s)) {
-    if (!KEYS.includes(key)) throw new InputError(`unit ${unit.id}: setting "${key}" is not one of ${KEYS.join(', ')}`);
-  }
+  checkSettingKeys(unit.id, s, KEYS);
   const num = (key: string, fallback: number | null): number | null => {
     const v = s[key];
     if (v === undefined) return fallback;

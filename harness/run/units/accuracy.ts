@@ -3,7 +3,7 @@
 // decoders. The runner's thresholds decide pass/fail; each is a validity check in the report.
 import { runAccuracy, type AccuracyResult } from '../../accuracy/index.js';
 import { InputError } from '../../errors.js';
-import type { UnitExecutor, UnitOutcome } from './types.js';
+import { checkSettingKeys, type UnitExecutor, type UnitOutcome } from './types.js';
 
 const SETTING_KEYS = ['tokens', 'dims', 'criteria'] as const;
 
@@ -42,9 +42,7 @@ export function accuracyOutcome(r: AccuracyResult, settings: Record<string, unkn
 export const runAccuracyUnit: UnitExecutor = async (unit, ctx) => {
   if (!unit.device) throw new InputError(`accuracy unit ${unit.id} needs a device`);
   const s = unit.spec.settings ?? {};
-  for (const key of Object.keys(s)) {
-    if (!(SETTING_KEYS as readonly string[]).includes(key)) throw new InputError(`unit ${unit.id}: setting "${key}" is not one of ${SETTING_KEYS.join(', ')}`);
-  }
+  checkSettingKeys(unit.id, s, SETTING_KEYS);
   const r = await runAccuracy({
     device: unit.device,
     reference: unit.spec.reference!,

@@ -2,7 +2,7 @@
 // cases the unit's `filter` selects. Filtered-out cases are counted but not listed one by one.
 import { runConformance, type ConformanceResult, type StatusCounts } from '../../conformance/index.js';
 import { InputError } from '../../errors.js';
-import type { UnitExecutor, UnitOutcome } from './types.js';
+import { checkSettingKeys, type UnitExecutor, type UnitOutcome } from './types.js';
 
 const SETTING_KEYS = ['isolate', 'timeoutS', 'workers', 'tolerancesFile'] as const;
 
@@ -52,9 +52,7 @@ export function conformanceOutcome(r: ConformanceResult, settings: Record<string
 export const runConformanceUnit: UnitExecutor = async (unit, ctx) => {
   if (!unit.device) throw new InputError(`conformance unit ${unit.id} needs a device`);
   const s = unit.spec.settings ?? {};
-  for (const key of Object.keys(s)) {
-    if (!(SETTING_KEYS as readonly string[]).includes(key)) throw new InputError(`unit ${unit.id}: setting "${key}" is not one of ${SETTING_KEYS.join(', ')}`);
-  }
+  checkSettingKeys(unit.id, s, SETTING_KEYS);
   const r = await runConformance({
     device: unit.device,
     roots: unit.spec.onnxTests,

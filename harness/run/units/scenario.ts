@@ -12,7 +12,7 @@ import { fileArtifact } from '../../../reports/digest.js';
 import { batchDims, buildWorkload, renderSummary, resolveSettings, runScenario, type ScenarioResult, type SettingsOverrides } from '../../scenarios/index.js';
 import type { Statistics } from '../../stats.js';
 import { zooEntryOf } from '../models.js';
-import type { UnitExecutor } from './types.js';
+import { checkSettingKeys, type UnitExecutor } from './types.js';
 
 const SETTING_KEYS = [
   'minDurationMs', 'maxDurationMs', 'minQueryCount', 'warmupMs', 'samplesPerQuery', 'targetQps', 'targetLatencyMs',
@@ -22,6 +22,7 @@ const SETTING_KEYS = [
 export function scenarioOverrides(unitId: string, settings: Readonly<Record<string, unknown>>): { overrides: SettingsOverrides; dims: Record<string, number> } {
   const overrides: Record<string, unknown> = {};
   let dims: Record<string, number> = {};
+  checkSettingKeys(unitId, settings, [...SETTING_KEYS, 'batch', 'dims']);
   for (const [key, value] of Object.entries(settings)) {
     if (key === 'dims') {
       dims = value as Record<string, number>;
@@ -30,9 +31,6 @@ export function scenarioOverrides(unitId: string, settings: Readonly<Record<stri
     if (key === 'batch') {
       overrides.batchSize = value;
       continue;
-    }
-    if (!(SETTING_KEYS as readonly string[]).includes(key)) {
-      throw new InputError(`unit ${unitId}: setting "${key}" is not one of ${[...SETTING_KEYS, 'batch', 'dims'].join(', ')}`);
     }
     overrides[key] = value;
   }

@@ -3,6 +3,7 @@
 // result into the report's terms: status, validity with reasons, headline metrics by registry name.
 import type { Device } from '../../../devices/types.js';
 import type { Artifact, UnitKind, UnitStatus, Validity } from '../../../reports/types.js';
+import { InputError } from '../../errors.js';
 import type { Journal } from '../../journal.js';
 import type { SuiteUnit } from '../suite.js';
 
@@ -53,3 +54,10 @@ export interface UnitOutcome {
 export type UnitExecutor = (unit: PlannedUnitSpec, ctx: UnitContext) => Promise<UnitOutcome>;
 
 export const NO_VALIDITY_RULES: Validity = { valid: null, checks: [], reasons: [] };
+
+/** A suite unit's settings may hold only the keys its kind knows: a typo is bad input, not a default. */
+export function checkSettingKeys(unitId: string, settings: Readonly<Record<string, unknown>>, known: readonly string[]): void {
+  for (const key of Object.keys(settings)) {
+    if (!known.includes(key)) throw new InputError(`unit ${unitId}: setting "${key}" is not one of ${known.join(', ')}`);
+  }
+}
