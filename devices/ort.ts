@@ -20,7 +20,7 @@ export const ORT_EP_NAMES = [
 /** Spec options that set ORT session options; every other option goes to the EP. */
 const SESSION_OPTION_KEYS = new Set([
   'intraOpThreads', 'interOpThreads', 'graphOptimizationLevel', 'executionMode', 'enableCpuMemArena', 'enableMemPattern', 'logSeverityLevel',
-  'cpuFallback',
+  'cpuFallback', 'allowSpinning',
 ]);
 
 // ORT's environment logger writes provider-load failures straight to stderr; we report them ourselves.
@@ -141,11 +141,23 @@ function buildSessionOptions(
       case 'enableCpuMemArena': so.enableCpuMemArena = value === 'true'; break;
       case 'enableMemPattern': so.enableMemPattern = value === 'true'; break;
       // cpuFallback=false: nodes the EP lacks fail the session instead of running on the CPU EP (ORT config session.disable_cpu_ep_fallback).
-      case 'cpuFallback': if (value === 'false') so.extra = { session: { disable_cpu_ep_fallback: '1' } }; break;
+      case 'cpuFallback': if (value === 'false') sessionConfig(so).disable_cpu_ep_fallback = '1'; break;
+      // allowSpinning=false: idle intra-op threads sleep instead of spinning (ORT config session.intra_op.allow_spinning),
+      // which leaves the cores to other work on the host, such as a server's HTTP path or a client.
+      case 'allowSpinning':
+        if (value !== 'true' && value !== 'false') throw new DeviceInputError(`option allowSpinning=${value} in "${id}" is not true or false`);
+        sessionConfig(so).intra_op = { allow_spinning: value === 'true' ? '1' : '0' };
+        break;
     }
   }
   so.executionProviders = [epOptions as unknown as ort.InferenceSession.ExecutionProviderConfig];
   return so;
+}
+
+/** The `session.*` config entries of the session options (ORT flattens the nesting into dotted keys). */
+function sessionConfig(so: ort.InferenceSession.SessionOptions): Record<string, unknown> {
+  const extra = (so.extra ??= {}) as Record<string, Record<string, unknown>>;
+  return (extra.session ??= {});
 }
 
 function firstLine(message: string): string {

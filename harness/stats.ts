@@ -192,3 +192,41 @@ function kolmogorovQ(lambda: number): number {
   }
   return Math.max(0, Math.min(1, sum));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Percentile bootstrap: a confidence interval for any statistic of several independent samples,
+// each resampled with replacement on every iteration. Used to say whether one measured quantity
+// exceeds another beyond the noise of both.
+
+export interface BootstrapInterval {
+  /** The statistic on the samples as measured. */
+  readonly estimate: number;
+  readonly low: number;
+  readonly high: number;
+  /** Two-sided coverage, e.g. 0.95. */
+  readonly confidence: number;
+  readonly iterations: number;
+}
+
+/** `random()` uniform in [0, 1); pass a seeded generator so the interval is reproducible. */
+export function bootstrapInterval(
+  samples: readonly (readonly number[])[],
+  statistic: (samples: readonly (readonly number[])[]) => number,
+  random: () => number,
+  confidence = 0.95,
+  iterations = 2000,
+): BootstrapInterval {
+  if (samples.some((s) => s.length === 0)) throw new RangeError('bootstrap of an empty sample');
+  const values: number[] = [];
+  for (let k = 0; k < iterations; k++) {
+    values.push(statistic(samples.map((s) => Array.from(s, () => s[Math.floor(random() * s.length)]!))));
+  }
+  values.sort((a, b) => a - b);
+  const tail = (1 - confidence) / 2;
+  return { estimate: statistic(samples), low: percentile(values, tail), high: percentile(values, 1 - tail), confidence, iterations };
+}
+
+/** The median by LoadGen's rule (element floor(N/2) of the sorted values). */
+export function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 0.5);
+}

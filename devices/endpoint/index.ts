@@ -10,7 +10,7 @@ import { DeviceInputError, DeviceUnavailableError } from '../errors.js';
 import { describeHost } from '../host.js';
 import type { DeviceSpec } from '../spec.js';
 import type { Device, DeviceDescription, GenerateEvent, GenerateRequest, Outputs, Session, ValueInfo } from '../types.js';
-import { parseChunk, requestBody, type EndpointApi } from './openai.js';
+import { parseChunk, parseCompletion, requestBody, type EndpointApi } from './openai.js';
 import { timedEvents } from './sse.js';
 
 const KNOWN_OPTIONS = new Set(['model', 'api', 'usage', 'ignoreEos', 'apiKeyEnv']);
@@ -77,6 +77,26 @@ export class EndpointDevice implements Device {
   async open(): Promise<Session> {
     const model = await servedModel(this.config);
     return new EndpointSession({ ...this.config, model });
+  }
+
+  /**
+   * One request with `stream: false`: the whole response at once. The HTTP overhead measurement
+   * times these against streamed ones (harness/llm/overhead.ts).
+   */
+  async complete(request: GenerateRequest): Promise<{ text: string; usage: GenerateEvent['usage'] }> {
+    const c = { ...this.config, model: await servedModel(this.config) };
+    const body = requestBody({
+      api: c.api, model: c.model, prompt: request.prompt, maxTokens: request.maxTokens, fixedLength: request.fixedLength ?? false,
+      includeUsage: false, sendIgnoreEos: c.sendIgnoreEos,
+    });
+    body.stream = false;
+    const url = `${c.base}/${c.api === 'chat' ? 'chat/completions' : 'completions'}`;
+    const res = await fetch(url, { method: 'POST', headers: headers(c), body: JSON.stringify(body), signal: request.signal });
+    const text = await res.text();
+    if (!res.ok) throw new EndpointError(`HTTP ${res.status} from ${url}: ${errorMessage(text)}`);
+    const chunk = parseCompletion(text, c.api);
+    if (chunk.error !== null) throw new EndpointError(`server error: ${chunk.error}`);
+    return { text: chunk.text, usage: chunk.usage };
   }
 }
 

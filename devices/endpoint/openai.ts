@@ -67,3 +67,12 @@ export function parseChunk(data: string, api: EndpointApi): ParsedChunk {
   const finishReason = choice && typeof choice.finish_reason === 'string' ? choice.finish_reason : null;
   return { text, finishReason, usage, error: null };
 }
+
+/** Reads a non-streamed response body: the same fields as a chunk, from `message` (chat) or `text`. */
+export function parseCompletion(body: string, api: EndpointApi): ParsedChunk {
+  const chunk = parseChunk(body, api);
+  if (api !== 'chat' || chunk.error !== null) return chunk;
+  const choice = (JSON.parse(body) as { choices?: { message?: { content?: unknown } }[] }).choices?.[0];
+  const content = choice?.message?.content;
+  return { ...chunk, text: typeof content === 'string' ? content : '' };
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { InputError } from '../errors.js';
 import { Journal } from '../journal.js';
-import { DEFAULT_LLM_SETTINGS, runLlm, type LlmReport, type LlmSettings } from '../llm/run.js';
+import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm, type LlmReport, type LlmSettings } from '../llm/run.js';
 import { parseSlo, SLO_PRESETS } from '../llm/slo.js';
 import { emit, outDir, table } from '../output.js';
 import type { Command } from './types.js';
@@ -123,7 +123,7 @@ function render(r: LlmReport): string {
     for (const m of r.bandwidth.measurements) lines.push(`memory bandwidth ${n(m.bytesPerS / 1e9)} GB/s best, ${n(m.medianBytesPerS / 1e9)} median — ${m.method}`);
     lines.push(...r.bandwidth.notes);
   }
-  if (r.httpRoundTripMs) lines.push(`HTTP round trip (GET /models, no generation): p50 ${n(r.httpRoundTripMs.p50, 2)} ms, p99 ${n(r.httpRoundTripMs.p99, 2)} ms`);
+  if (r.httpOverhead) lines.push(overheadLine(r.httpOverhead));
   lines.push('');
   lines.push(table(
     ['point', 'ok/all', 'out tok/s', 'req/s', 'TTFT p50', 'TTFT p99', 'TPOT p50', 'TPOT p99', 'ICL p99', 'E2E p50', 'goodput'],

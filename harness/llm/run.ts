@@ -3,14 +3,13 @@
 //  - in-process, static batches: prefill then decode, split into prefill TFLOP/s (analytic FLOPs /
 //    measured time) and decode bytes/s against the measured memory bandwidth (the roofline);
 //  - in-process under load (--concurrency/--rate): the continuous-batching engine;
-//  - endpoint: the OpenAI-compatible streaming client, plus the HTTP round trip measured alone.
+//  - endpoint: the OpenAI-compatible streaming client, plus the HTTP overhead measured alone (overhead.ts).
 // Every request and every point goes to the journal when its point finishes: the journal fsyncs
 // each record, and an fsync in the middle of a point would stall the event loop and delay the
 // arrival stamps of the other requests in flight.
 import { existsSync, readFileSync } from 'node:fs';
-import { endpointHeaders } from '../../devices/endpoint/index.js';
 import { createDevice } from '../../devices/registry.js';
-import { parseDeviceSpec, type DeviceSpec } from '../../devices/spec.js';
+import { parseDeviceSpec } from '../../devices/spec.js';
 import type { Device, DeviceDescription, Session } from '../../devices/types.js';
 import { modelCost, type ModelCost } from '../../models/cost.js';
 import { buildZooModel, getZooEntry, type ZooEntry } from '../../models/zoo/index.js';
@@ -26,7 +25,8 @@ import { engineSession } from './inprocess.js';
 import { driveLoad } from './load.js';
 import { requestMetrics, summarizeRun, type RequestMetrics, type RunSummary } from './metrics.js';
 import type { Slo } from './slo.js';
-import { idsToText, syntheticPrompt } from './text.js';
+import { measureHttpOverhead, type HttpOverhead } from './overhead.js';
+import { idsToText, syntheticPrompt, textToIds } from './text.js';
 
 export interface LlmSettings {
   readonly device: string;
@@ -124,8 +124,8 @@ export interface LlmReport {
     readonly rooflineBytesPerS: number;
     readonly notes: readonly string[];
   } | null;
-  /** Endpoints: GET /models round trips, measured alone, to size the HTTP overhead. */
-  readonly httpRoundTripMs: Statistics | null;
+  /** Endpoints: the HTTP overhead measured alone (overhead.ts: the npuval serve probe, or GET round trips). */
+  readonly httpOverhead: HttpOverhead | null;
   readonly points: readonly LlmPoint[];
   readonly sla: SlaSearch | null;
   readonly notes: readonly string[];
@@ -159,17 +159,29 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
   const notes: string[] = [];
   try {
     let bandwidth: LlmReport['bandwidth'] = null;
-    let httpRoundTripMs: Statistics | null = null;
+    let httpOverhead: HttpOverhead | null = null;
     if (target.mode === 'inprocess' && settings.bandwidth) {
       bandwidth = await measureBandwidth(device, log);
       journal?.append('llm.bandwidth', bandwidth as unknown as Record<string, unknown>);
     }
-    if (target.mode === 'endpoint') {
-      httpRoundTripMs = await measureHttpRoundTrip(parseDeviceSpec(settings.device), notes);
-      if (httpRoundTripMs) journal?.append('llm.http-overhead', { roundTripMs: httpRoundTripMs });
-    }
     if (target.mode === 'endpoint' && settings.sweepBatch) throw new InputError('--sweep-batch applies to in-process devices; an endpoint batches on its own');
     const prompts = settings.promptFile ? readPromptFile(settings.promptFile) : null;
+    if (target.mode === 'endpoint') {
+      const P = settings.promptLen;
+      httpOverhead = await measureHttpOverhead(parseDeviceSpec(settings.device), {
+        prompt: (i) => {
+          const p = promptFor({ settings, target, prompts }, i, P);
+          return { ...p, ids: typeof p.prompt === 'string' ? textToIds(p.prompt, target.vocab) : p.prompt };
+        },
+        vocab: target.vocab, genLen: settings.genLen, counter: settings.counter, timeoutMs: settings.timeoutMs, signal: options.signal,
+        // As many samples as a point has, so the comparison of the two is not limited by the overhead's noise.
+        requests: Math.max(20, settings.requests), tpotRequests: Math.max(8, Math.ceil(settings.requests / 2)),
+      }, notes);
+      if (httpOverhead) {
+        journal?.append('llm.http-overhead', httpOverhead as unknown as Record<string, unknown>);
+        log(overheadLine(httpOverhead));
+      }
+    }
     const points: LlmPoint[] = [];
     const record = (p: LlmPoint) => {
       points.push(p);
@@ -203,7 +215,7 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
     if (target.mode === 'endpoint' && settings.counter === 'chunks') {
       notes.push('client token count = non-empty content chunks (one token per chunk, as vLLM and npuval serve stream); a server that packs several tokens per chunk shows up as usage mismatches');
     }
-    const report: LlmReport = { kind: 'llm', settings, device: description, model: target.model, bandwidth, httpRoundTripMs, points, sla, notes };
+    const report: LlmReport = { kind: 'llm', settings, device: description, model: target.model, bandwidth, httpOverhead, points, sla, notes };
     journal?.append('llm.end', { points: points.length, sla: sla as unknown as Record<string, unknown> | null });
     return report;
   } finally {
@@ -300,25 +312,6 @@ async function measureBandwidth(device: Device, log: (s: string) => void): Promi
   return { measurements, rooflineBytesPerS: best.bytesPerS, notes };
 }
 
-/** GET {base}/models round trips on loopback or the network: the HTTP cost with no generation in it. */
-async function measureHttpRoundTrip(spec: DeviceSpec, notes: string[], count = 20): Promise<Statistics | null> {
-  const times: number[] = [];
-  const headers = endpointHeaders(spec);
-  try {
-    for (let i = 0; i < count + 2; i++) {
-      const t = performance.now();
-      const res = await fetch(`${spec.target}/models`, { headers, signal: AbortSignal.timeout(10_000) });
-      await res.arrayBuffer();
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      if (i >= 2) times.push(performance.now() - t); // the first two open the connection
-    }
-  } catch (err) {
-    notes.push(`HTTP overhead not measured: GET ${spec.target}/models failed (${(err as Error).message})`);
-    return null;
-  }
-  return summarize(times, 'ms');
-}
-
 interface PointContext {
   readonly settings: LlmSettings;
   readonly target: Target;
@@ -330,7 +323,7 @@ interface PointContext {
   readonly signal: AbortSignal | undefined;
 }
 
-function promptFor(ctx: PointContext, index: number, P: number): { prompt: string | number[]; tokens: number | null } {
+function promptFor(ctx: Pick<PointContext, 'settings' | 'target' | 'prompts'>, index: number, P: number): { prompt: string | number[]; tokens: number | null } {
   if (ctx.prompts) {
     const p = ctx.prompts[index % ctx.prompts.length]!;
     return { prompt: p, tokens: typeof p === 'string' ? null : p.length };
@@ -501,6 +494,13 @@ function readPromptFile(path: string): (string | number[])[] {
 }
 
 const f = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+
+/** The measured HTTP overhead in one line (progress, CLI output and unit notes). */
+export function overheadLine(o: HttpOverhead): string {
+  const what = o.ttftMethod === 'probe' ? 'no-generation probe' : 'GET /models round trip, a lower bound';
+  const tpot = o.tpotMs === null ? 'TPOT not measured' : `TPOT +${f(o.tpotMs, 3)} ms (streamed ${f(o.streamedTpotMs, 3)} − unstreamed ${f(o.unstreamedTpotMs, 3)} ms per token)`;
+  return `HTTP overhead, one request at a time: TTFT p50 ${f(o.ttftMs.p50, 2)} ms, p99 ${f(o.ttftMs.p99, 2)} ms (${what}); ${tpot}`;
+}
 
 /** One progress line per point. */
 export function pointLine(p: LlmPoint): string {

@@ -2,10 +2,16 @@
 // batching engine. Routes: POST /v1/completions, POST /v1/chat/completions (stream or not,
 // stream_options.include_usage, max_tokens, ignore_eos/min_tokens accepted), GET /v1/models, and
 // GET /npuval/stats (the engine's batching counters). Text is the reversible id mapping of text.ts.
+// A request for the model HTTP_PROBE_MODEL takes the same route and handler but no generation: its
+// "tokens" (the prompt's ids, in turn) are emitted one per event-loop turn, as the engine emits one
+// per step. The endpoint client times it to state the HTTP overhead of the streaming path itself.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BatchEngine } from './engine.js';
+import type { BatchEngine, EngineRequest, EngineResult } from './engine.js';
 import { idsToText, textToIds } from './text.js';
+
+/** The model name of the no-generation probe (not listed by GET /v1/models). */
+export const HTTP_PROBE_MODEL = 'npuval-http-probe';
 
 export interface ServeOptions {
   readonly engine: BatchEngine;
@@ -26,8 +32,12 @@ export interface ServedRequest {
   readonly completionTokens: number;
   readonly ok: boolean;
   readonly error: string | null;
+  /** A no-generation HTTP probe (HTTP_PROBE_MODEL), not a generation. */
+  readonly probe: boolean;
   /** Request arrival (before its body was read) → first token chosen, in this process: the server-side TTFT. */
   readonly ttftMs: number | null;
+  /** (last − first token chosen) / (tokens − 1), in this process: the server-side TPOT; null under 2 tokens. */
+  readonly tpotMs: number | null;
   /** Request arrival → response ended. */
   readonly ms: number;
 }
@@ -52,7 +62,7 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
       const status = err instanceof HttpError ? err.status : 500;
       // Refused before generation (bad input, unknown route): recorded here; generation failures are recorded by handle().
       if (err instanceof HttpError) {
-        o.onRequest?.({ route: (req.url ?? '/').split('?')[0]!, promptTokens: 0, completionTokens: 0, ok: false, error: `HTTP ${err.status}: ${err.message}`, ttftMs: null, ms: performance.now() - arrived });
+        o.onRequest?.({ route: (req.url ?? '/').split('?')[0]!, promptTokens: 0, completionTokens: 0, ok: false, error: `HTTP ${err.status}: ${err.message}`, probe: false, ttftMs: null, tpotMs: null, ms: performance.now() - arrived });
       }
       if (!res.headersSent) sendJson(res, status, { error: { message: (err as Error).message, type: status === 400 ? 'invalid_request_error' : 'server_error', code: status } });
       else res.end();
@@ -79,6 +89,7 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
     if (o.maxContext && prompt.length + maxTokens > o.maxContext) {
       throw new HttpError(400, `this model's maximum context length is ${o.maxContext} tokens; the request asks for ${prompt.length + maxTokens} (${prompt.length} in the prompt, ${maxTokens} max_tokens)`);
     }
+    const probe = body.model === HTTP_PROBE_MODEL;
     const stream = body.stream === true;
     const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${nextId++}`;
@@ -90,6 +101,8 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
     });
     let count = 0;
     let ttftMs: number | null = null;
+    let lastTokenMs = 0;
+    const tpotMs = () => (count >= 2 ? (lastTokenMs - started - ttftMs!) / (count - 1) : null);
     const choice = (text: string, finish: string | null) =>
       chat
         ? { index: 0, delta: { content: text }, logprobs: null, finish_reason: finish }
@@ -100,11 +113,12 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
     }
     const usage = () => ({ prompt_tokens: prompt.length, completion_tokens: count, total_tokens: prompt.length + count });
     try {
-      const result = await o.engine.submit({
+      const result = await (probe ? probeTokens : (r: EngineRequest) => o.engine.submit(r))({
         prompt, maxTokens, signal: abort.signal,
         onToken: (token, timeMs) => {
           count++;
           ttftMs ??= timeMs - started;
+          lastTokenMs = timeMs;
           if (stream) sse(res, { id, object, created, model: o.modelName, choices: [choice(idsToText([token]), count === maxTokens ? 'length' : null)] });
         },
       });
@@ -119,10 +133,10 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
           usage: usage(),
         });
       }
-      o.onRequest?.({ route: url!, promptTokens: prompt.length, completionTokens: count, ok: true, error: null, ttftMs, ms: performance.now() - started });
+      o.onRequest?.({ route: url!, promptTokens: prompt.length, completionTokens: count, ok: true, error: null, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started });
     } catch (err) {
       const message = (err as Error).message;
-      o.onRequest?.({ route: url!, promptTokens: prompt.length, completionTokens: count, ok: false, error: message, ttftMs, ms: performance.now() - started });
+      o.onRequest?.({ route: url!, promptTokens: prompt.length, completionTokens: count, ok: false, error: message, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started });
       if (abort.signal.aborted) return;
       if (stream) {
         sse(res, { error: { message, type: 'server_error', code: 500 } });
@@ -145,6 +159,19 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
       server.close(() => resolve());
     }),
   };
+}
+
+/** The probe's stand-in for the engine: the prompt's ids in turn, one per event-loop turn, no model run. */
+async function probeTokens(r: EngineRequest): Promise<EngineResult> {
+  const tokens: number[] = [];
+  while (tokens.length < r.maxTokens) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new Error('aborted');
+    const token = r.prompt[tokens.length % r.prompt.length]!;
+    tokens.push(token);
+    r.onToken?.(token, performance.now());
+  }
+  return { tokens, promptTokens: r.prompt.length };
 }
 
 function sse(res: ServerResponse, obj: unknown): void {

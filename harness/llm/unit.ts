@@ -4,7 +4,7 @@
 // timeoutMs, dtype, bandwidth. Register in harness/run/units/index.ts as `llm: runLlmUnit`.
 import { checkSettingKeys, type PlannedUnitSpec, type UnitExecutor } from '../run/units/types.js';
 import { InputError } from '../errors.js';
-import { DEFAULT_LLM_SETTINGS, runLlm, type LlmSettings } from './run.js';
+import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm, type LlmSettings } from './run.js';
 import { parseSlo } from './slo.js';
 
 const KEYS = ['batch', 'promptLen', 'genLen', 'requests', 'warmup', 'concurrency', 'rate', 'burstiness', 'slo', 'seed', 'timeoutMs', 'dtype', 'bandwidth'];
@@ -48,6 +48,7 @@ export const runLlmUnit: UnitExecutor = async (unit, ctx) => {
   const verdict = r.slo;
   const notes: string[] = [...report.notes, ...Object.entries(r.errors).map(([e, c]) => `${c} request(s) failed: ${e}`)];
   if (r.usageMismatches) notes.push(`${r.usageMismatches} request(s) where the server's usage count differs from the client's`);
+  if (report.httpOverhead) notes.push(overheadLine(report.httpOverhead));
   if (point.split?.rooflineRatio != null) notes.push(`decode at ${(point.split.rooflineRatio * 100).toFixed(0)} % of the measured memory-bandwidth roofline; prefill ${point.split.prefillTflops?.toFixed(4)} TFLOP/s (analytic FLOPs / measured time)`);
   return {
     status: r.failed > 0 || (verdict !== null && !verdict.met) ? 'fail' : 'pass',

@@ -40,6 +40,16 @@ test('ort:cpu computes the MLP within 1e-5 of a float64 reference', async () => 
   expected().forEach((e, i) => assert.ok(Math.abs(y[i]! - e) <= TOL, `element ${i}: ${y[i]} vs ${e}`));
 });
 
+test('session config options (allowSpinning, cpuFallback) reach ORT; a bad value is refused with the option named', async () => {
+  const y = await runOn('ort:cpu?allowSpinning=false&intraOpThreads=2');
+  expected().forEach((e, i) => assert.ok(Math.abs(y[i]! - e) <= TOL, `element ${i}: ${y[i]} vs ${e}`));
+  // Both entries land in one config: with the CPU EP itself, no fallback means no EP at all, and ORT says so.
+  let refused: Error | null = null;
+  await createDevice('ort:cpu?allowSpinning=false&cpuFallback=false').open({ bytes }).catch((e: Error) => (refused = e));
+  assert.match(refused!.message, /fallback to CPU EP has been explicitly disabled/);
+  assert.throws(() => createDevice('ort:cpu?allowSpinning=sometimes'), /allowSpinning=sometimes .* is not true or false/);
+});
+
 systemTest(test, deps.swiftshader, 'ort:webgpu (SwiftShader) agrees with ort:cpu within 1e-5', async () => {
   const cpu = await runOn('ort:cpu');
   const gpu = await runOn('ort:webgpu');

@@ -3,7 +3,7 @@
 // split events, an empty first chunk, a role-only first chunk, a usage chunk and a mid-stream error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevice } from '../../devices/registry.js';
@@ -177,6 +177,18 @@ test('an API key set in the environment never reaches the journal or the report;
   } finally {
     delete process.env.NPUVAL_API_KEY;
   }
+});
+
+test('a server that answers the HTTP probe with a generation is not timed as overhead', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'npuval-llm-probe-'));
+  const file = join(dir, 'prompts.jsonl');
+  writeFileSync(file, '{"prompt": "script:fast"}\n');
+  const report = await runLlm({ ...DEFAULT_LLM_SETTINGS, device: `endpoint:${server.url}?model=m`, requests: 1, warmup: 0, genLen: 4, promptFile: file });
+  assert.is(report.httpOverhead, null);
+  assert.ok(report.notes.some((n) => /probe not used: the server answered npuval-http-probe with a generation/.test(n)), report.notes.join('\n'));
+  // The fixture has no GET /models either, so nothing stands in for the overhead, and the report says so.
+  assert.ok(report.notes.some((n) => /HTTP overhead not measured: GET .*\/models failed \(HTTP 404\)/.test(n)), report.notes.join('\n'));
+  assert.is(report.points[0]!.summary.succeeded, 1);
 });
 
 test('SLO parsing and MLPerf presets', () => {

@@ -14,8 +14,11 @@ import { npuvalAsync } from '../helpers/cli.js';
 import { readJournal } from '../../harness/journal.js';
 import { DecoderModel } from '../../harness/llm/decoder.js';
 import { generateStatic } from '../../harness/llm/generate.js';
-import { DEFAULT_LLM_SETTINGS, runLlm } from '../../harness/llm/run.js';
+import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm } from '../../harness/llm/run.js';
+import { measureHttpOverhead } from '../../harness/llm/overhead.js';
+import { HTTP_PROBE_MODEL } from '../../harness/llm/server.js';
 import { syntheticPrompt, textToIds } from '../../harness/llm/text.js';
+import { parseDeviceSpec } from '../../devices/spec.js';
 import { buildZooModel } from '../../models/zoo/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'npuval-serve-'));
@@ -79,7 +82,39 @@ test('concurrency 1, 2, 4 against npuval serve: every count matches usage; conti
   const inproc = await runLlm({ ...base, device: 'ort:cpu', model: 'tiny-llama', batch: 4, sweepConcurrency: [1], bandwidth: false });
   const e1 = report.points[0]!.summary, i1 = inproc.points[0]!.summary;
   console.log(`  serve tokens/s by concurrency: ${report.points.map((p) => `c${p.concurrency} ${p.summary.outputTokensPerS!.toFixed(0)}`).join(', ')}; decode steps by batch ${JSON.stringify(s.stepsByBatch)}`);
-  console.log(`  c1 TTFT p50 endpoint ${e1.ttft!.p50.toFixed(2)} ms vs in-process ${i1.ttft!.p50.toFixed(2)} ms; TPOT p50 ${e1.tpot!.p50.toFixed(3)} vs ${i1.tpot!.p50.toFixed(3)} ms; bare HTTP round trip p50 ${report.httpRoundTripMs!.p50.toFixed(2)} ms`);
+  const o = report.httpOverhead!;
+  assert.is(o.ttftMethod, 'probe', report.notes.join('; '));
+  console.log(`  c1 TTFT p50 endpoint ${e1.ttft!.p50.toFixed(2)} ms vs in-process ${i1.ttft!.p50.toFixed(2)} ms; TPOT p50 ${e1.tpot!.p50.toFixed(3)} vs ${i1.tpot!.p50.toFixed(3)} ms; ${overheadLine(o)}`);
+});
+
+test('the HTTP overhead: the TTFT probe runs no model; the TPOT part compares streamed and unstreamed requests', async () => {
+  const stats = async () => (await (await fetch(url.replace(/\/v1$/, '/npuval/stats'))).json()) as { tokens: number; prefills: number };
+  const notes: string[] = [];
+  const prompt = (i: number) => {
+    const ids = syntheticPrompt(8, 512, i);
+    return { prompt: ids, ids, tokens: 8 };
+  };
+  const spec = parseDeviceSpec(`endpoint:${url}?model=tiny-llama`);
+  const before = await stats();
+  const o = await measureHttpOverhead(spec, { prompt, vocab: 512, genLen: 6, counter: 'chunks', timeoutMs: 10_000, requests: 5, warmup: 1, tpotRequests: 3 }, notes);
+  const after = await stats();
+  assert.equal(notes, []);
+  assert.is(o!.ttftMethod, 'probe');
+  assert.is(o!.ttftMs.count, 5);
+  assert.ok(o!.ttftMs.min > 0);
+  assert.equal([o!.samples.streamedTpotMs.length, o!.samples.unstreamedShortMs.length, o!.samples.unstreamedLongMs.length], [3, 3, 3]);
+  assert.ok(o!.streamedTpotMs! > 0 && o!.unstreamedTpotMs !== null);
+  assert.is(o!.tpotMs, o!.streamedTpotMs! - o!.unstreamedTpotMs!);
+  // The engine generated only the TPOT part's requests (1 + 3 warm-up and measured, each streamed, 1 token and 6 tokens unstreamed): none for the probes.
+  assert.is(after.tokens - before.tokens, 4 * (6 + 1 + 6));
+  // The probe echoes the prompt's ids (that is how the client knows it is the probe, not a generation).
+  const res = await fetch(`${url}/completions`, { method: 'POST', body: JSON.stringify({ model: HTTP_PROBE_MODEL, prompt: [7, 8, 9], max_tokens: 5 }) });
+  const j = (await res.json()) as { choices: { text: string }[]; usage: { completion_tokens: number } };
+  assert.is(j.choices[0]!.text, ' 7 8 9 7 8');
+  assert.is(j.usage.completion_tokens, 5);
+  await new Promise((r) => setTimeout(r, 1100)); // the server journals finished requests once a second
+  const served = readJournal(join(dir, 'journal.jsonl')).records.filter((r) => r.type === 'serve.requests').flatMap((r) => r.requests as { probe: boolean; promptTokens: number; completionTokens: number }[]);
+  assert.equal(served.filter((r) => r.promptTokens === 3).map((r) => [r.probe, r.completionTokens]), [[true, 5]], 'the probe is journaled as a probe');
 });
 
 test('SLO goodput and SLA search over concurrency', async () => {

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  binomialCdf, boundEarlyStopping, earlyStoppingMinQueries, kolmogorovSmirnov, minPassingQueries, percentile,
+  binomialCdf, bootstrapInterval, boundEarlyStopping, median, earlyStoppingMinQueries, kolmogorovSmirnov, minPassingQueries, percentile,
   percentileEarlyStopping, summarize,
 } from '../../harness/stats.js';
 import { poissonSchedule, seededRng } from '../../harness/scenarios/random.js';
@@ -130,6 +130,23 @@ test('seededRng is uniform enough and reproducible', () => {
   assert.equal(xs.slice(0, 5), Array.from({ length: 5 }, () => b.next()));
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   assert.ok(kolmogorovSmirnov(xs, (x) => x).pValue > 0.01);
+});
+
+test('bootstrap interval: covers the estimate, separates distinct samples, not equal ones, and is reproducible', () => {
+  const rng = seededRng(1);
+  const random = () => rng.next();
+  const a = Array.from({ length: 40 }, (_, i) => 10 + (i % 7) * 0.1);
+  const b = Array.from({ length: 40 }, (_, i) => 11 + (i % 5) * 0.1);
+  const diff = ([x, y]: readonly (readonly number[])[]) => median(y!) - median(x!);
+  const apart = bootstrapInterval([a, b], diff, random);
+  assert.ok(apart.low > 0.5 && apart.high < 1.5, JSON.stringify(apart));
+  assert.ok(apart.low <= apart.estimate && apart.estimate <= apart.high);
+  const same = bootstrapInterval([a, [...a].reverse()], diff, random);
+  assert.ok(same.low <= 0 && same.high >= 0, JSON.stringify(same));
+  const again = bootstrapInterval([a, b], diff, (() => { const r = seededRng(1); return () => r.next(); })());
+  assert.equal(again, apart);
+  assert.is(median([3, 1, 2, 4]), 3); // element floor(4/2) of [1, 2, 3, 4]
+  assert.throws(() => bootstrapInterval([[]], diff, random), /empty sample/);
 });
 
 test.run();

@@ -1,0 +1,192 @@
+// The HTTP overhead of an endpoint, measured alone so the report can state how much of an
+// endpoint's TTFT and TPOT is the serving path rather than generation. One request at a time.
+//
+// TTFT: the request path with no generation in it.
+//  - 'probe' (npuval serve): streamed requests for HTTP_PROBE_MODEL take the same route, handler,
+//    SSE framing, client and metric code as a generation but run no model (the server echoes the
+//    prompt's ids). Their TTFT is send → first content chunk. The probe counts only when the
+//    stream echoes the prompt: a server that ignores the model name and generates would otherwise
+//    pass a generation off as overhead.
+//  - 'round-trip' (any other server): keep-alive GET {base}/models. No body, no streaming: a
+//    lower bound, and the report says so.
+// TPOT: what streaming costs per token, on any server. Streamed requests give the client's TPOT;
+// the same requests unstreamed give the server's per-token time without streaming, as the slope
+// of E2E over output length: (E2E at G tokens − E2E at 1 token) / (G − 1). Overhead = streamed
+// TPOT − that slope. It holds whatever streaming costs on this host: the writes, the client's
+// reads, and the slower model steps when the client's work shares the server's CPU.
+import { EndpointDevice, endpointHeaders } from '../../devices/endpoint/index.js';
+import type { DeviceSpec } from '../../devices/spec.js';
+import type { GenerateRequest, Session } from '../../devices/types.js';
+import { median, summarize, type Statistics } from '../stats.js';
+import { observeRequest, type TokenCounter } from './client.js';
+import { requestMetrics } from './metrics.js';
+import { HTTP_PROBE_MODEL } from './server.js';
+import { textToIds } from './text.js';
+
+export interface HttpOverhead {
+  /** How the TTFT overhead was measured. */
+  readonly ttftMethod: 'probe' | 'round-trip';
+  /** What was timed, in words, for the report. */
+  readonly description: string;
+  /** probe: send → first content chunk, no generation; round-trip: GET /models request → body read. */
+  readonly ttftMs: Statistics;
+  /** Streamed TPOT p50 − unstreamed per-token time (E2E slope); null when not measured (see notes). */
+  readonly tpotMs: number | null;
+  readonly streamedTpotMs: number | null;
+  readonly unstreamedTpotMs: number | null;
+  /** The raw per-request values, so a comparison can bootstrap them. */
+  readonly samples: {
+    readonly ttftMs: readonly number[];
+    readonly streamedTpotMs: readonly number[];
+    /** Client E2E of unstreamed requests of 1 and of G output tokens. */
+    readonly unstreamedShortMs: readonly number[];
+    readonly unstreamedLongMs: readonly number[];
+  };
+  /** G: output tokens of the streamed and long unstreamed requests. */
+  readonly genLen: number;
+}
+
+export interface OverheadOptions {
+  /** Prompt of the i-th request: the run's own prompts, so request bodies are the same size. */
+  readonly prompt: (i: number) => { prompt: GenerateRequest['prompt']; ids: readonly number[]; tokens: number | null };
+  readonly vocab: number;
+  /** Output tokens per request: the run's generation length. */
+  readonly genLen: number;
+  readonly counter: TokenCounter;
+  readonly timeoutMs: number;
+  /** Probes (or round trips) timed after warm-up. */
+  readonly requests?: number;
+  /** Streamed/unstreamed triples for the TPOT overhead. */
+  readonly tpotRequests?: number;
+  readonly warmup?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Null (with a note) when the TTFT part cannot be measured at all; the TPOT part may be null alone. */
+export async function measureHttpOverhead(spec: DeviceSpec, o: OverheadOptions, notes: string[]): Promise<HttpOverhead | null> {
+  const requests = o.requests ?? 20;
+  const warmup = o.warmup ?? 2;
+  // The TPOT part first: its generations warm the server and client paths up for the probes.
+  const tpot = await measureTpotOverhead(spec, o, o.tpotRequests ?? 8, notes);
+  const ttft = await measureTtftOverhead(spec, o, requests, warmup, notes);
+  if (!ttft) return null;
+  const streamedTpotMs = tpot.streamed.length ? median(tpot.streamed) : null;
+  const unstreamedTpotMs = tpot.long.length && tpot.short.length && o.genLen >= 2 ? (median(tpot.long) - median(tpot.short)) / (o.genLen - 1) : null;
+  return {
+    ttftMethod: ttft.method, ttftMs: summarize(ttft.values, 'ms')!,
+    tpotMs: streamedTpotMs !== null && unstreamedTpotMs !== null ? streamedTpotMs - unstreamedTpotMs : null,
+    streamedTpotMs, unstreamedTpotMs,
+    samples: { ttftMs: ttft.values, streamedTpotMs: tpot.streamed, unstreamedShortMs: tpot.short, unstreamedLongMs: tpot.long },
+    genLen: o.genLen,
+    description: (ttft.method === 'probe'
+      ? `TTFT: ${ttft.values.length} streamed no-generation requests (${HTTP_PROBE_MODEL}) through the same route, SSE client and metrics`
+      : `TTFT: ${ttft.values.length} keep-alive GET /models round trips (a lower bound: no body, no streaming)`)
+      + `; TPOT: ${tpot.streamed.length} streamed requests of ${o.genLen} tokens against the same unstreamed (E2E slope over 1 and ${o.genLen} tokens); one request at a time`,
+  };
+}
+
+async function measureTtftOverhead(spec: DeviceSpec, o: OverheadOptions, requests: number, warmup: number, notes: string[]): Promise<{ method: 'probe' | 'round-trip'; values: number[] } | null> {
+  let session: Session | null = null;
+  let refused: string | null;
+  try {
+    session = await new EndpointDevice({ ...spec, options: { ...spec.options, model: HTTP_PROBE_MODEL } }).open();
+    refused = await probeRefusal(session, o);
+  } catch (err) {
+    refused = `the server is not reachable for the probe (${(err as Error).message})`;
+  }
+  if (session && refused === null) {
+    const values: number[] = [];
+    for (let i = 0; i < warmup + requests && !o.signal?.aborted; i++) {
+      const m = await observe(session, o, i, o.genLen);
+      if (!m.ok || m.ttftMs === null) {
+        notes.push(`HTTP overhead not measured: probe request ${i} failed (${m.error ?? 'no content'})`);
+        return null;
+      }
+      if (i >= warmup) values.push(m.ttftMs);
+    }
+    return values.length ? { method: 'probe', values } : null;
+  }
+  notes.push(`HTTP overhead probe not used: ${refused}`);
+  const values = await roundTrips(spec, requests, warmup, notes);
+  return values ? { method: 'round-trip', values } : null;
+}
+
+/** Null when the server streams the probe's echo; else why the probe cannot be used. */
+async function probeRefusal(session: Session, o: OverheadOptions): Promise<string | null> {
+  const { prompt, ids } = o.prompt(0);
+  const expected = Array.from({ length: o.genLen }, (_, i) => ids[i % ids.length]!);
+  let text = '';
+  try {
+    for await (const e of session.generate!({ prompt, maxTokens: o.genLen, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) })) text += e.text;
+  } catch (err) {
+    return `the server has no ${HTTP_PROBE_MODEL} probe (${(err as Error).message.slice(0, 160)})`;
+  }
+  const got = textToIds(text, o.vocab);
+  if (got.length !== expected.length || got.some((t, i) => t !== expected[i])) {
+    return `the server answered ${HTTP_PROBE_MODEL} with a generation, not the probe's echo`;
+  }
+  return null;
+}
+
+/** Streamed requests and the same requests unstreamed (1 and G tokens), interleaved so drift hits all three alike. */
+async function measureTpotOverhead(spec: DeviceSpec, o: OverheadOptions, count: number, notes: string[]): Promise<{ streamed: number[]; short: number[]; long: number[] }> {
+  const out = { streamed: [] as number[], short: [] as number[], long: [] as number[] };
+  if (o.genLen < 2) {
+    notes.push('HTTP TPOT overhead not measured: it needs --gen-len ≥ 2');
+    return out;
+  }
+  const device = new EndpointDevice(spec);
+  const unstreamed = async (i: number, maxTokens: number): Promise<number> => {
+    const { prompt } = o.prompt(i);
+    const t = performance.now();
+    const r = await device.complete({ prompt, maxTokens, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) });
+    const ms = performance.now() - t;
+    if (r.usage && r.usage.completionTokens !== maxTokens) throw new Error(`an unstreamed request for ${maxTokens} tokens returned ${r.usage.completionTokens}`);
+    return ms;
+  };
+  try {
+    const session = await device.open();
+    // Index 0 warms each kind up and is not recorded.
+    for (let i = 0; i <= count && !o.signal?.aborted; i++) {
+      const m = await observe(session, o, i, o.genLen);
+      if (!m.ok || m.tpotMs === null) throw new Error(m.error ?? 'a streamed request gave no TPOT');
+      const short = await unstreamed(i, 1);
+      const long = await unstreamed(i, o.genLen);
+      if (i === 0) continue;
+      out.streamed.push(m.tpotMs);
+      out.short.push(short);
+      out.long.push(long);
+    }
+  } catch (err) {
+    notes.push(`HTTP TPOT overhead not measured: ${(err as Error).message.slice(0, 200)}`);
+    return { streamed: [], short: [], long: [] };
+  }
+  return out;
+}
+
+function observe(session: Session, o: OverheadOptions, i: number, maxTokens: number) {
+  const { prompt, tokens } = o.prompt(i);
+  return observeRequest(session, {
+    index: i, originMs: 0, scheduledMs: null, prompt, promptTokens: tokens, maxTokens, fixedLength: true,
+    timeoutMs: o.timeoutMs, counter: o.counter, runSignal: o.signal,
+  }).then(requestMetrics);
+}
+
+/** Keep-alive GET {base}/models round trips; the first `warmup` open the connection. */
+async function roundTrips(spec: DeviceSpec, count: number, warmup: number, notes: string[]): Promise<number[] | null> {
+  const times: number[] = [];
+  const headers = endpointHeaders(spec);
+  try {
+    for (let i = 0; i < count + warmup; i++) {
+      const t = performance.now();
+      const res = await fetch(`${spec.target}/models`, { headers, signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (i >= warmup) times.push(performance.now() - t);
+    }
+  } catch (err) {
+    notes.push(`HTTP overhead not measured: GET ${spec.target}/models failed (${(err as Error).message})`);
+    return null;
+  }
+  return times;
+}
