@@ -48,6 +48,10 @@ export class OrtDevice implements Device {
     if (!(ORT_EP_NAMES as readonly string[]).includes(spec.target)) {
       throw new DeviceInputError(`unknown ONNX Runtime execution provider "${spec.target}" in "${spec.id}"`);
     }
+    // ORT's CPU EP has no device index and ignores one: `ort:cpu:1` would silently be the same device as `ort:cpu`.
+    if (spec.target === 'cpu' && spec.index !== null) {
+      throw new DeviceInputError(`"${spec.id}" names a device index, but ORT's CPU EP has none (it runs on the host's cores; size it with intraOpThreads)`);
+    }
     this.spec = spec;
     this.id = spec.id;
     this.ep = spec.target;

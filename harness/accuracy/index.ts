@@ -324,13 +324,19 @@ export function readCriteriaFile(path: string): Partial<AccuracyCriteria> {
   } catch (err) {
     throw new InputError(`--criteria ${path} cannot be read as JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new InputError(`--criteria ${path} must hold an object of thresholds`);
+  return parseCriteria(doc, `--criteria ${path}`);
+}
+
+/** Thresholds from a parsed object (a criteria file, a suite unit's settings); `where` names the source in errors. */
+export function parseCriteria(doc: unknown, where: string): Partial<AccuracyCriteria> {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new InputError(`${where} must hold an object of thresholds`);
   const out: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(doc)) {
-    if (!(k in DEFAULT_CRITERIA)) throw new InputError(`--criteria ${path} has unknown key "${k}" (expected ${Object.keys(DEFAULT_CRITERIA).join(', ')})`);
-    if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) throw new InputError(`--criteria ${path} key "${k}" must be a number or null`);
+    if (!(k in DEFAULT_CRITERIA)) throw new InputError(`${where} has unknown key "${k}" (expected ${Object.keys(DEFAULT_CRITERIA).join(', ')})`);
+    if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) throw new InputError(`${where} key "${k}" must be a number or null`);
     out[k] = v as number | null;
   }
+  checkCriteria({ ...DEFAULT_CRITERIA, ...out });
   return out as Partial<AccuracyCriteria>;
 }
 

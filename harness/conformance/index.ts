@@ -10,7 +10,7 @@ import { runCase } from './case-runner.js';
 import { DEBIAN_ONNX_TESTDATA, discoverCases } from './discover.js';
 import { assignOps, countStatuses, diffRuns, opMatrix } from './matrix.js';
 import { WorkerPool } from './pool.js';
-import { DEFAULT_PROFILES, ToleranceResolver, deviceClassOf, readToleranceFile } from './tolerances.js';
+import { DEFAULT_PROFILES, ToleranceResolver, deviceClassOf, readToleranceFile, withDefaultProfiles } from './tolerances.js';
 import type { CaseResult, ConformanceResult, DeviceRun, TestCase, ToleranceOverride, ToleranceProfile } from './types.js';
 
 export type * from './types.js';
@@ -65,7 +65,7 @@ export async function runConformance(opts: ConformanceOptions, journal: Journal 
     throw new InputError(`--workers ${opts.workers} must be a whole number of child processes, at least 1`);
   }
   const file = opts.tolerancesFile ? readToleranceFile(opts.tolerancesFile) : null;
-  const profiles = file?.profiles ?? [...DEFAULT_PROFILES];
+  const profiles = file?.profiles ? withDefaultProfiles(file.profiles) : [...DEFAULT_PROFILES];
   const overrides = file?.overrides ?? [];
   const cases = discoverCases(roots);
   if (cases.length === 0) throw new InputError(`no test cases (folders with model.onnx) found under ${roots.join(', ')}`);

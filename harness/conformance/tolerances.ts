@@ -23,6 +23,20 @@ export const DEFAULT_PROFILES: readonly ToleranceProfile[] = [
   { name: 'accelerator-half', deviceClass: 'accelerator', dtypes: ['float16', 'bfloat16'], rtol: 2e-2, atol: 1e-1, source: ORT_HALF },
 ];
 
+/**
+ * A tolerance file's profiles replace the defaults, but a (device class, float dtype) the file
+ * leaves out keeps its default profile, added here under its own name so the run's tolerance
+ * section lists every profile a comparison used (no silent fallback to another class's numbers).
+ */
+export function withDefaultProfiles(profiles: readonly ToleranceProfile[]): ToleranceProfile[] {
+  const covered = (p: ToleranceProfile, dtype: string) => profiles.some((x) => x.deviceClass === p.deviceClass && x.dtypes.includes(dtype));
+  const added = DEFAULT_PROFILES.flatMap((p) => {
+    const missing = p.dtypes.filter((d) => !covered(p, d));
+    return missing.length ? [{ ...p, name: `${p.name} (default)`, dtypes: missing, source: `${p.source}; the tolerance file has no ${p.deviceClass} profile for ${missing.join(', ')}` }] : [];
+  });
+  return [...profiles, ...added];
+}
+
 /** Resolves the tolerance for (case, dtype): the last matching override wins over the profile. */
 export class ToleranceResolver {
   private readonly compiled: { re: RegExp; o: ToleranceOverride }[];

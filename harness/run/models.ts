@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 import { resolve } from 'node:path';
 import { modelCost } from '../../models/cost.js';
 import { buildZooModel, getZooEntry, type ZooEntry } from '../../models/zoo/index.js';
+import { isModelPath } from './plan.js';
 import { sha256Hex } from '../../reports/digest.js';
 import type { ModelEntry } from '../../reports/types.js';
 import type { LoadedModel } from './units/types.js';
@@ -21,11 +22,11 @@ export class ModelStore {
     if (hit) return hit;
     let bytes: Uint8Array;
     let entry: Omit<ModelEntry, 'sha256' | 'bytes'>;
-    if (/\.onnx$/i.test(name) && existsSync(resolve(name))) {
+    if (isModelPath(name)) {
+      if (!existsSync(resolve(name))) throw new InputError(`model file ${resolve(name)} does not exist (a suite's model is a zoo name, or an ONNX file path relative to the suite file's folder)`);
       bytes = readFileSync(resolve(name));
       entry = { name, source: 'file', family: null, params: null, flopsPerSample: null, dtype: null };
     } else {
-      if (/\.onnx$/i.test(name)) throw new InputError(`model file ${resolve(name)} does not exist (a suite's model is a zoo name or an .onnx path, relative to the current directory)`);
       const zoo = getZooEntry(name);
       bytes = buildZooModel(name, { seed: this.weightSeed });
       entry = { name, source: 'zoo', family: zoo.family, params: zoo.params, flopsPerSample: modelCost(zoo).flopsPerSample, dtype: 'float32' };
@@ -43,5 +44,5 @@ export class ModelStore {
 
 /** The zoo entry of a model name, or null for ONNX files. */
 export function zooEntryOf(name: string): ZooEntry | null {
-  return /\.onnx$/i.test(name) ? null : getZooEntry(name);
+  return isModelPath(name) ? null : getZooEntry(name);
 }

@@ -19,11 +19,14 @@ import { readBaseline } from './outputs.js';
 import { DEFAULT_SEED, listZoo } from '../../models/zoo/index.js';
 import { ModelStore } from './models.js';
 import { planUnits } from './plan.js';
-import { loadCriteria, loadProduct, loadSuite, type Suite } from './suite.js';
+import { loadCriteria, loadProduct, loadSuite, suitePathResolver, type Suite } from './suite.js';
 import { UNIT_EXECUTORS } from './units/index.js';
 import type { PlannedUnitSpec, UnitContext, UnitOutcome } from './units/types.js';
 import { evaluateFleet } from './targets.js';
 import { scenarioOverrides } from './units/scenario.js';
+import { accuracyUnitSettings } from './units/accuracy.js';
+import { conformanceUnitSettings } from './units/conformance.js';
+import { microUnitSettings } from './units/micro.js';
 import { resolveSettings } from '../scenarios/settings.js';
 import { llmUnitSettings } from '../llm/unit.js';
 
@@ -287,20 +290,23 @@ async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log
   const candidates = usesAvailable ? await probeAll() : [];
   const availableSpecs = candidates.filter((a) => a.available).map((a) => a.id);
   options.log(usesAvailable ? `devices available here: ${availableSpecs.join(', ') || 'none'}` : '');
-  const unitSpecs = planUnits(suite, availableSpecs, override);
+  const unitSpecs = planUnits(suite, availableSpecs, override, suitePathResolver(loaded));
   checkUnitSettings(unitSpecs, suite.seed ?? 1);
   if (unitSpecs.length === 0) throw new EnvironmentError(`suite ${suite.name} has no unit to run: no device it names is available here`);
   return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs };
 }
 
 /**
- * Settings of scenario and llm units are checked while planning (exit 2), so a typo in a suite
- * stops the run before it starts instead of turning into an error unit at the end.
+ * Every unit's settings are checked while planning (exit 2), so a typo in a suite stops the run
+ * before it starts instead of turning into an error unit at the end.
  */
 function checkUnitSettings(units: readonly PlannedUnitSpec[], seed: number): void {
   for (const u of units) {
     if (u.spec.kind === 'scenario') resolveSettings(u.spec.scenario ?? '', scenarioOverrides(u.id, u.spec.settings ?? {}).overrides);
     else if (u.spec.kind === 'llm') llmUnitSettings(u, seed);
+    else if (u.spec.kind === 'accuracy') accuracyUnitSettings(u);
+    else if (u.spec.kind === 'conformance') conformanceUnitSettings(u);
+    else if (u.spec.kind === 'micro') microUnitSettings(u);
   }
 }
 

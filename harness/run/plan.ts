@@ -32,10 +32,31 @@ function title(u: SuiteUnit, device: string | null): string {
   return `${label}${device ? ` on ${device}` : ''}`;
 }
 
+/** A unit's `model` names a file (not a zoo preset) when it has a path separator or ends in .onnx. */
+export function isModelPath(model: string): boolean {
+  return /[\\/]|\.onnx$/i.test(model);
+}
+
+/**
+ * The unit entry with its file paths (an ONNX model, test-data roots, a tolerance file) resolved by
+ * `resolvePath`, so every executor and a resumed run read the same files wherever they start.
+ */
+function withResolvedPaths(u: SuiteUnit, resolvePath: (p: string) => string): SuiteUnit {
+  const settings = u.settings && typeof u.settings.tolerancesFile === 'string' ? { ...u.settings, tolerancesFile: resolvePath(u.settings.tolerancesFile) } : u.settings;
+  return {
+    ...u,
+    ...(u.model !== undefined && isModelPath(u.model) ? { model: resolvePath(u.model) } : {}),
+    ...(u.onnxTests ? { onnxTests: u.onnxTests.map(resolvePath) } : {}),
+    ...(settings ? { settings } : {}),
+  };
+}
+
 /**
  * @param available the device specs that probed OK here, used where the suite says "available".
+ * @param resolvePath resolves a path written in the suite (suite files: from the file's folder).
+ *   Unit ids keep the path as written, so they do not depend on where the suite lives.
  */
-export function planUnits(suite: Suite, available: readonly string[], deviceOverride: readonly string[] | null): PlannedUnitSpec[] {
+export function planUnits(suite: Suite, available: readonly string[], deviceOverride: readonly string[] | null, resolvePath: (p: string) => string = (p) => p): PlannedUnitSpec[] {
   const units: PlannedUnitSpec[] = [];
   const seen = new Set<string>();
   for (const u of suite.units) {
@@ -47,7 +68,8 @@ export function planUnits(suite: Suite, available: readonly string[], deviceOver
       const id = `${workloadName(u)}@${device}`;
       if (seen.has(id)) throw new InputError(`suite ${suite.name} lists unit ${id} twice; give one of them an "id"`);
       seen.add(id);
-      units.push({ id, kind: u.kind, title: title(u, device), device, model: u.model ?? null, spec: u });
+      const resolved = withResolvedPaths(u, resolvePath);
+      units.push({ id, kind: u.kind, title: title(u, device), device, model: resolved.model ?? null, spec: resolved });
     }
   }
   return units;

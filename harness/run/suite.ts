@@ -3,7 +3,7 @@
 // JSON or YAML, checked against the suite schema (reports/schemas/suite.ts). Built-in suites are
 // JSON modules next to this file.
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { sha256Hex } from '../../reports/digest.js';
 import { validate, type SchemaName } from '../../reports/validate.js';
@@ -87,6 +87,15 @@ export function loadSuite(nameOrPath: string): LoadedSuite {
   const bytes = readFileSync(path);
   const suite = parseDocument(bytes.toString('utf8'), path, 'suite', 'suite file') as Suite;
   return { suite, source: 'file', path, sha256: sha256Hex(bytes) };
+}
+
+/**
+ * Resolves a path written in a suite: relative paths from the suite file's folder (as a baseline
+ * or criteria file next to it), and from the current directory for built-in suites.
+ */
+export function suitePathResolver(loaded: LoadedSuite): (p: string) => string {
+  const base = loaded.path ? dirname(loaded.path) : process.cwd();
+  return (p) => resolve(base, p);
 }
 
 /** A criteria file (JSON or YAML, schema-checked). */

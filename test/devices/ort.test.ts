@@ -48,6 +48,7 @@ test('session config options (allowSpinning, cpuFallback) reach ORT; a bad value
   await createDevice('ort:cpu?allowSpinning=false&cpuFallback=false').open({ bytes }).catch((e: Error) => (refused = e));
   assert.match(refused!.message, /fallback to CPU EP has been explicitly disabled/);
   assert.throws(() => createDevice('ort:cpu?allowSpinning=sometimes'), /allowSpinning=sometimes .* is not true or false/);
+  assert.throws(() => createDevice('ort:cpu:1'), /"ort:cpu:1" names a device index, but ORT's CPU EP has none/);
 });
 
 systemTest(test, deps.swiftshader, 'ort:webgpu (SwiftShader) agrees with ort:cpu within 1e-5', async () => {

@@ -14,7 +14,7 @@ import { compareTensors, compareValue } from '../../harness/conformance/compare.
 import { classifyError } from '../../harness/conformance/classify.js';
 import { discoverCases } from '../../harness/conformance/discover.js';
 import { assignOps, diffRuns, opMatrix } from '../../harness/conformance/matrix.js';
-import { ToleranceResolver, readToleranceFile } from '../../harness/conformance/tolerances.js';
+import { ToleranceResolver, readToleranceFile, withDefaultProfiles } from '../../harness/conformance/tolerances.js';
 import { Journal, readJournal } from '../../harness/journal.js';
 import { main } from '../../harness/cli.js';
 
@@ -206,6 +206,22 @@ test('a per-test override from a tolerance file turns the wrong expected output 
   const bad = join(tmp, 'bad.json');
   writeFileSync(bad, JSON.stringify({ overrides: [{ match: 'x', rtol: -1 }] }));
   assert.throws(() => readToleranceFile(bad), (e: Error) => /overrides\[0\]\.rtol/.test(e.message) && (e as { exitCode?: number }).exitCode === 2);
+});
+
+test('a tolerance file\'s profiles replace the defaults only where they reach; the rest keep theirs, listed by name', () => {
+  const mine = { name: 'my-npu', deviceClass: 'accelerator' as const, dtypes: ['float16'], rtol: 5e-2, atol: 0.2, source: 'vendor' };
+  const all = withDefaultProfiles([mine]);
+  assert.equal(all.map((p) => [p.name, p.deviceClass, p.dtypes]), [
+    ['my-npu', 'accelerator', ['float16']],
+    ['cpu-fp32 (default)', 'cpu', ['float32', 'float64']],
+    ['cpu-half (default)', 'cpu', ['float16', 'bfloat16']],
+    ['accelerator-fp32 (default)', 'accelerator', ['float32', 'float64']],
+    ['accelerator-half (default)', 'accelerator', ['bfloat16']],
+  ]);
+  const npu = new ToleranceResolver('accelerator', all).forCase('node/test_x');
+  assert.equal(npu('float16'), { rtol: 5e-2, atol: 0.2 });
+  assert.equal(npu('float32'), { rtol: 1e-3, atol: 1e-3 }); // accelerator-fp32, not cpu-fp32
+  assert.match(all[4]!.source, /the tolerance file has no accelerator profile for bfloat16/);
 });
 
 test('profiles: ONNX defaults on CPU, looser for accelerators and half floats', () => {

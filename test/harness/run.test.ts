@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { RunReport } from '../../reports/types.js';
 import { validate } from '../../reports/validate.js';
 import { npuval } from '../helpers/cli.js';
+import { buildZooModel } from '../../models/zoo/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npuval-run-'));
 
@@ -109,6 +110,35 @@ test('--list prints the planned units and runs nothing', () => {
   assert.ok(listed.units.every((u) => u.id.endsWith('@ort:cpu')));
 });
 
+test('relative paths in a suite file are read from its folder, not the current directory; ids keep them as written', () => {
+  const dir = join(tmp, 'suites', 'mine');
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  writeFileSync(join(dir, 'm.onnx'), buildZooModel('tiny-resnet'));
+  writeFileSync(join(dir, 'tol.yaml'), 'overrides: [{ match: "^node/test_add$", rtol: 0.001, reason: "a test" }]\n');
+  const suite = join(dir, 'suite.yaml');
+  writeFileSync(suite, [
+    'name: paths', 'devices: [ort:cpu]', 'units:',
+    '  - { kind: scenario, scenario: offline, model: m.onnx, settings: { minDurationMs: 50, minQueryCount: 1, minSampleCount: 8, warmupMs: 0 } }',
+    '  - { kind: conformance, onnxTests: [data], settings: { tolerancesFile: tol.yaml } }', '',
+  ].join('\n'));
+  const listed = npuval('run', '--suite', suite, '--list', '--json');
+  assert.is(listed.status, 0, listed.stderr);
+  const units = (JSON.parse(listed.stdout) as { units: { id: string; model: string | null; spec: { onnxTests?: string[]; settings?: { tolerancesFile?: string } } }[] }).units;
+  assert.equal(units.map((u) => u.id), ['scenario:offline:m.onnx@ort:cpu', 'conformance@ort:cpu']);
+  assert.is(units[0]!.model, join(dir, 'm.onnx'));
+  assert.equal(units[1]!.spec.onnxTests, [join(dir, 'data')]);
+  assert.is(units[1]!.spec.settings!.tolerancesFile, join(dir, 'tol.yaml'));
+  // The scenario really runs on that file (the CLI's cwd is the repository root).
+  const out = join(tmp, 'paths-out');
+  const r = npuval('run', '--suite', suite, '--out', out, '--json');
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
+  const scenario = report.units.find((u) => u.id === 'scenario:offline:m.onnx@ort:cpu')!;
+  assert.ok(scenario.status !== 'error' && (scenario.metrics.query_count ?? 0) > 0, `${r.stderr}\n${JSON.stringify(scenario.notes)}`);
+  assert.ok(report.models.some((m) => m.name === join(dir, 'm.onnx') && m.source === 'file'), JSON.stringify(report.models));
+  // The empty data folder is looked for beside the suite (and found empty), not under the cwd.
+  assert.match(r.stderr, new RegExp(`no test cases .* found under ${join(dir, 'data').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+});
+
 test('bad input exits 2 with one problem per line: a suite typo, an unknown suite, an occupied out dir', () => {
   const bad = join(tmp, 'bad.yaml');
   writeFileSync(bad, 'name: bad\nunits:\n  - kind: scenario\n    modle: tiny-bert\n');
@@ -131,6 +161,12 @@ test('a suite is checked before anything runs: setting typos, bad values, malfor
     ['llm-slo', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: llm, model: tiny-llama, settings: { slo: "ttft=fast" } }\n', /ttft=fast/],
     ['device', 'name: t\ndevices: [bogus:dev]\nunits:\n  - { kind: micro }\n', /device spec "bogus:dev" has unknown kind/],
     ['model-file', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: scenario, scenario: offline, model: no-such-model.onnx }\n', /model file .*no-such-model\.onnx does not exist/],
+    ['accuracy-criteria', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: accuracy, model: tiny-bert, reference: tfjs:cpu, settings: { criteria: { minCosine: 2 } } }\n', /accuracy threshold minCosine = 2 is outside -1…1/],
+    ['accuracy-dims', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: accuracy, model: tiny-bert, reference: tfjs:cpu, settings: { dims: { batch_size: two } } }\n', /setting "dims": "batch_size" must be a positive integer/],
+    ['conformance-isolate', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: conformance, settings: { isolate: "yes" } }\n', /setting "isolate" must be true or false/],
+    ['micro-op', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: micro, settings: { op: Matmul } }\n', /op "Matmul" is not one of/],
+    ['tolerances-file', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: conformance, settings: { tolerancesFile: no-such-tolerances.yaml } }\n', /--tolerances .*no-such-tolerances\.yaml cannot be read/],
+    ['micro-iterations', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: micro, settings: { iterations: many } }\n', /setting "iterations" must be an integer ≥ 1/],
   ];
   for (const [name, text, message] of cases) {
     const file = join(tmp, `check-${name}.yaml`);

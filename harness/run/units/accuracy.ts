@@ -1,9 +1,9 @@
 // The `accuracy` unit: the same seeded inputs on the device and on a reference device
 // (harness/accuracy): per-output cosine and errors, top-1 for logits, greedy-token agreement for
 // decoders. The runner's thresholds decide pass/fail; each is a validity check in the report.
-import { runAccuracy, type AccuracyResult } from '../../accuracy/index.js';
+import { parseCriteria, runAccuracy, type AccuracyCriteria, type AccuracyResult } from '../../accuracy/index.js';
 import { InputError } from '../../errors.js';
-import { checkSettingKeys, type UnitExecutor, type UnitOutcome } from './types.js';
+import { checkSettingKeys, type PlannedUnitSpec, type UnitExecutor, type UnitOutcome } from './types.js';
 
 const SETTING_KEYS = ['tokens', 'dims', 'criteria'] as const;
 
@@ -39,19 +39,40 @@ export function accuracyOutcome(r: AccuracyResult, settings: Record<string, unkn
   };
 }
 
+export interface AccuracyUnitSettings {
+  readonly tokens?: number;
+  readonly dims?: Readonly<Record<string, number>>;
+  readonly criteria?: Partial<AccuracyCriteria>;
+}
+
+/** The unit's settings, each checked for its type (exit 2); `npuval run` also calls it while planning. */
+export function accuracyUnitSettings(unit: PlannedUnitSpec): AccuracyUnitSettings {
+  const s = unit.spec.settings ?? {};
+  checkSettingKeys(unit.id, s, SETTING_KEYS);
+  const where = (key: string) => `unit ${unit.id}: setting "${key}"`;
+  const count = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
+  if (s.tokens !== undefined && !count(s.tokens, 0)) throw new InputError(`${where('tokens')} must be a non-negative integer (0 skips generation)`);
+  if (s.dims !== undefined) {
+    if (typeof s.dims !== 'object' || s.dims === null || Array.isArray(s.dims)) throw new InputError(`${where('dims')} must be an object of dim name → size`);
+    for (const [k, v] of Object.entries(s.dims)) if (!count(v, 1)) throw new InputError(`${where('dims')}: "${k}" must be a positive integer`);
+  }
+  return {
+    tokens: s.tokens as number | undefined,
+    dims: s.dims as Record<string, number> | undefined,
+    criteria: s.criteria === undefined ? undefined : parseCriteria(s.criteria, where('criteria')),
+  };
+}
+
 export const runAccuracyUnit: UnitExecutor = async (unit, ctx) => {
   if (!unit.device) throw new InputError(`accuracy unit ${unit.id} needs a device`);
   const s = unit.spec.settings ?? {};
-  checkSettingKeys(unit.id, s, SETTING_KEYS);
   const r = await runAccuracy({
     device: unit.device,
     reference: unit.spec.reference!,
     model: unit.spec.model!,
     samples: unit.spec.samples ?? 2,
     seed: ctx.seed,
-    tokens: typeof s.tokens === 'number' ? s.tokens : undefined,
-    dims: s.dims as Record<string, number> | undefined,
-    criteria: s.criteria as Record<string, number | null> | undefined,
+    ...accuracyUnitSettings(unit),
   }, ctx.journal);
   return accuracyOutcome(r, { ...s, reference: unit.spec.reference, samples: unit.spec.samples ?? 2 });
 };

@@ -1,8 +1,9 @@
 // The `conformance` unit: the ONNX backend test suite (harness/conformance) on one device, or the
 // cases the unit's `filter` selects. Filtered-out cases are counted but not listed one by one.
 import { runConformance, type ConformanceResult, type StatusCounts } from '../../conformance/index.js';
+import { readToleranceFile } from '../../conformance/tolerances.js';
 import { InputError } from '../../errors.js';
-import { checkSettingKeys, type UnitExecutor, type UnitOutcome } from './types.js';
+import { checkSettingKeys, type PlannedUnitSpec, type UnitExecutor, type UnitOutcome } from './types.js';
 
 const SETTING_KEYS = ['isolate', 'timeoutS', 'workers', 'tolerancesFile'] as const;
 
@@ -49,18 +50,40 @@ export function conformanceOutcome(r: ConformanceResult, settings: Record<string
   };
 }
 
+export interface ConformanceUnitSettings {
+  readonly isolate: boolean;
+  readonly timeoutS?: number;
+  readonly workers?: number;
+  readonly tolerancesFile: string | null;
+}
+
+/** The unit's settings, each checked for its type (exit 2); `npuval run` also calls it while planning. */
+export function conformanceUnitSettings(unit: PlannedUnitSpec): ConformanceUnitSettings {
+  const s = unit.spec.settings ?? {};
+  checkSettingKeys(unit.id, s, SETTING_KEYS);
+  const where = (key: string) => `unit ${unit.id}: setting "${key}"`;
+  if (s.isolate !== undefined && typeof s.isolate !== 'boolean') throw new InputError(`${where('isolate')} must be true or false`);
+  if (s.timeoutS !== undefined && !(typeof s.timeoutS === 'number' && s.timeoutS > 0)) throw new InputError(`${where('timeoutS')} must be a positive number of seconds`);
+  if (s.workers !== undefined && !(typeof s.workers === 'number' && Number.isInteger(s.workers) && s.workers >= 1)) throw new InputError(`${where('workers')} must be a whole number of child processes, at least 1`);
+  if (s.tolerancesFile !== undefined && typeof s.tolerancesFile !== 'string') throw new InputError(`${where('tolerancesFile')} must be a file path`);
+  // Read now so a broken file stops the run while planning, not when the unit starts.
+  if (typeof s.tolerancesFile === 'string') readToleranceFile(s.tolerancesFile);
+  return {
+    isolate: s.isolate === true,
+    timeoutS: s.timeoutS as number | undefined,
+    workers: s.workers as number | undefined,
+    tolerancesFile: (s.tolerancesFile as string | undefined) ?? null,
+  };
+}
+
 export const runConformanceUnit: UnitExecutor = async (unit, ctx) => {
   if (!unit.device) throw new InputError(`conformance unit ${unit.id} needs a device`);
   const s = unit.spec.settings ?? {};
-  checkSettingKeys(unit.id, s, SETTING_KEYS);
   const r = await runConformance({
     device: unit.device,
     roots: unit.spec.onnxTests,
     filter: unit.spec.filter ?? null,
-    isolate: s.isolate === true,
-    timeoutS: typeof s.timeoutS === 'number' ? s.timeoutS : undefined,
-    workers: typeof s.workers === 'number' ? s.workers : undefined,
-    tolerancesFile: typeof s.tolerancesFile === 'string' ? s.tolerancesFile : null,
+    ...conformanceUnitSettings(unit),
   }, ctx.journal);
   return conformanceOutcome(r, { ...s, filter: unit.spec.filter ?? null, onnxTests: unit.spec.onnxTests ?? null });
 };

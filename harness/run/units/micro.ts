@@ -9,30 +9,45 @@ import type { Tensor } from '../../../devices/types.js';
 import { InputError } from '../../errors.js';
 import { microCases, runMicro as timeMicroCases } from '../../micro.js';
 import { summarize } from '../../stats.js';
-import type { UnitExecutor, UnitOutcome } from './types.js';
-import { NO_VALIDITY_RULES } from './types.js';
+import { checkSettingKeys, NO_VALIDITY_RULES, type PlannedUnitSpec, type UnitExecutor, type UnitOutcome } from './types.js';
 
 const PROBE_KEYS = ['iterations', 'warmup'];
 const OP_KEYS = ['op', 'llama', 'resnet', 'tokens', 'timeMs'];
 
+export type MicroUnitSettings =
+  | { readonly op: string; readonly llama: string; readonly resnet: string; readonly tokens: number; readonly timeMs: number }
+  | { readonly op?: undefined; readonly iterations: number; readonly warmup: number };
+
+/** The unit's settings, each checked for its type (exit 2); `npuval run` also calls it while planning. */
+export function microUnitSettings(unit: PlannedUnitSpec): MicroUnitSettings {
+  const s = unit.spec.settings ?? {};
+  checkSettingKeys(unit.id, s, s.op !== undefined ? OP_KEYS : PROBE_KEYS);
+  const where = (key: string) => `unit ${unit.id}: setting "${key}"`;
+  const int = (key: string, fallback: number, min: number): number => {
+    const v = s[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InputError(`${where(key)} must be an integer ≥ ${min}`);
+    return v;
+  };
+  const text = (key: string, fallback: string): string => {
+    const v = s[key] ?? fallback;
+    if (typeof v !== 'string') throw new InputError(`${where(key)} must be a string`);
+    return v;
+  };
+  if (s.op === undefined) return { iterations: int('iterations', 200, 1), warmup: int('warmup', 10, 0) };
+  const settings = { op: text('op', ''), llama: text('llama', 'tiny-llama'), resnet: text('resnet', 'tiny-resnet'), tokens: int('tokens', 32, 1), timeMs: int('timeMs', 300, 1) };
+  const names = microCases(settings).map((c) => c.name);
+  if (!names.includes(settings.op)) throw new InputError(`unit ${unit.id}: op "${settings.op}" is not one of ${names.join(', ')}`);
+  return settings;
+}
+
 export const runMicro: UnitExecutor = async (unit, ctx) => {
   if (!ctx.device) throw new InputError(`micro unit ${unit.id} needs a device`);
-  const s = unit.spec.settings ?? {};
-  const allowed = s.op !== undefined ? OP_KEYS : PROBE_KEYS;
-  for (const key of Object.keys(s)) {
-    if (!allowed.includes(key)) throw new InputError(`unit ${unit.id}: setting "${key}" is not one of ${allowed.join(', ')}`);
-  }
-  return s.op !== undefined ? opBenchmark(unit.id, s, ctx.device) : probeBenchmark(s, ctx);
+  const settings = microUnitSettings(unit);
+  return settings.op !== undefined ? opBenchmark(settings, ctx.device) : probeBenchmark(settings, ctx);
 };
 
-async function opBenchmark(id: string, s: Readonly<Record<string, unknown>>, device: NonNullable<Parameters<UnitExecutor>[1]['device']>): Promise<UnitOutcome> {
-  const settings = {
-    op: String(s.op), llama: String(s.llama ?? 'tiny-llama'), resnet: String(s.resnet ?? 'tiny-resnet'),
-    tokens: Number(s.tokens ?? 32), timeMs: Number(s.timeMs ?? 300),
-  };
-  const cases = microCases({ llama: settings.llama, resnet: settings.resnet, tokens: settings.tokens });
-  const chosen = cases.filter((c) => c.name === settings.op);
-  if (!chosen.length) throw new InputError(`unit ${id}: op "${settings.op}" is not one of ${cases.map((c) => c.name).join(', ')}`);
+async function opBenchmark(settings: Extract<MicroUnitSettings, { op: string }>, device: NonNullable<Parameters<UnitExecutor>[1]['device']>): Promise<UnitOutcome> {
+  const chosen = microCases(settings).filter((c) => c.name === settings.op);
   const [r] = await timeMicroCases(device, chosen, { timeMs: settings.timeMs });
   return {
     status: 'pass',
@@ -44,9 +59,7 @@ async function opBenchmark(id: string, s: Readonly<Record<string, unknown>>, dev
   };
 }
 
-async function probeBenchmark(s: Readonly<Record<string, unknown>>, ctx: Parameters<UnitExecutor>[1]): Promise<UnitOutcome> {
-  const iterations = Number(s.iterations ?? 200);
-  const warmup = Number(s.warmup ?? 10);
+async function probeBenchmark({ iterations, warmup }: Extract<MicroUnitSettings, { iterations: number }>, ctx: Parameters<UnitExecutor>[1]): Promise<UnitOutcome> {
   const t0 = performance.now();
   const session = await ctx.device!.open({ bytes: probeModelBytes() });
   const openMs = performance.now() - t0;
