@@ -1,7 +1,7 @@
 // Digests: SHA-256 of files and of documents in RFC 8785 canonical JSON (the `canonicalize`
 // package), so the same content always has the same digest however it was formatted.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import canonicalizeModule from 'canonicalize';
 import type { Artifact } from './types.js';
 
@@ -19,7 +19,23 @@ export function sha256Hex(data: string | Uint8Array): string {
 }
 
 export function sha256File(path: string): string {
-  return sha256Hex(readFileSync(path));
+  return sha256Files([path]).sha256;
+}
+
+/** SHA-256 of the files' contents in order, read in 16 MiB chunks (model weights can be many GB). */
+export function sha256Files(paths: readonly string[]): { sha256: string; bytes: number } {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(16 << 20);
+  let bytes = 0;
+  for (const path of paths) {
+    const fd = openSync(path, 'r');
+    try {
+      for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; bytes += n) hash.update(buffer.subarray(0, n));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }
 
 /** Digest of a document's content: SHA-256 of its canonical JSON. */

@@ -80,6 +80,7 @@ export interface ModelEntry {
   readonly name: string;
   readonly source: 'zoo' | 'file';
   readonly family: string | null;
+  /** SHA-256 and size of the ONNX bytes; for a model with a `<file>.data` external data file, of both in that order. */
   readonly sha256: string;
   readonly bytes: number;
   readonly params: number | null;

@@ -8,7 +8,7 @@ import { createDevice } from '../../devices/registry.js';
 import type { ModelSource, Session, Tensor } from '../../devices/types.js';
 import { seededInputs } from '../../models/inputs.js';
 import { inspectFile } from '../../models/inspect.js';
-import { buildZooModel, getZooEntry, listZoo } from '../../models/zoo/index.js';
+import { getZooEntry, listZoo, zooModelSource } from '../../models/zoo/index.js';
 import { InputError } from '../errors.js';
 import type { Journal } from '../journal.js';
 import { DecoderModel } from '../llm/decoder.js';
@@ -355,7 +355,7 @@ function modelSource(model: string, dtype?: 'float32' | 'float16'): { source: Mo
   if (listZoo().some((e) => e.name === model)) {
     const entry = getZooEntry(model);
     const vocab = typeof entry.config.vocab_size === 'number' ? entry.config.vocab_size : null;
-    return { source: { bytes: buildZooModel(model, dtype ? { dtype } : {}) }, vocabSize: vocab };
+    return { source: zooModelSource(model, dtype ? { dtype } : {}), vocabSize: vocab };
   }
   if (dtype) throw new InputError(`--dtype applies to zoo models; ${model} is used as it is`);
   if (/\.onnx$/i.test(model)) return { source: { path: model }, vocabSize: null };

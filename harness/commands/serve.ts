@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { createDevice } from '../../devices/registry.js';
-import { buildZooModel, getZooEntry } from '../../models/zoo/index.js';
+import { getZooEntry, zooModelSource } from '../../models/zoo/index.js';
 import { existsSync } from 'node:fs';
 import { EnvironmentError, InputError } from '../errors.js';
 import { Journal } from '../journal.js';
@@ -52,7 +52,7 @@ export const serveCommand: Command<ServeArgs> = {
     } catch (err) {
       if (!existsSync(args.model)) throw err;
     }
-    const session = await device.open(zoo ? { bytes: buildZooModel(args.model, { dtype: args.dtype as 'float32' | 'float16', seed: args.seed }) } : { path: args.model });
+    const session = await device.open(zoo ? zooModelSource(args.model, { dtype: args.dtype as 'float32' | 'float16', seed: args.seed }) : { path: args.model });
     const decoder = new DecoderModel(session, args.model);
     const vocab = decoder.vocabSize ?? (zoo ? Number(zoo.config.vocab_size) : null);
     if (vocab === null) throw new InputError(`model ${args.model}: the logits output's vocabulary dimension is symbolic`);

@@ -12,7 +12,7 @@ import { createDevice } from '../../devices/registry.js';
 import { parseDeviceSpec } from '../../devices/spec.js';
 import type { Device, DeviceDescription, Session } from '../../devices/types.js';
 import { modelCost, type ModelCost } from '../../models/cost.js';
-import { buildZooModel, getZooEntry, type ZooEntry } from '../../models/zoo/index.js';
+import { getZooEntry, zooModelSource, type ZooEntry } from '../../models/zoo/index.js';
 import { InputError } from '../errors.js';
 import type { Journal } from '../journal.js';
 import { summarize, type Statistics } from '../stats.js';
@@ -268,7 +268,8 @@ async function openTarget(device: Device, s: LlmSettings): Promise<Target> {
       throw new InputError(`prompt + generated tokens (${longest}) exceed ${s.model}'s context of ${context} tokens (max_position_embeddings); lower --prompt-len/--gen-len`);
     }
     // Weights use the zoo's default seed, as every other unit does, so one model name is one SHA-256; --seed drives prompts and arrivals.
-    session = await device.open({ bytes: buildZooModel(s.model, { dtype: s.dtype }) });
+    // Presets over 2 GB of weights (llama-3.2-1b fp32 and up) are opened from the model cache.
+    session = await device.open(zooModelSource(s.model, { dtype: s.dtype }));
   } else if (existsSync(s.model)) {
     session = await device.open({ path: s.model });
   } else {

@@ -1,14 +1,15 @@
-// Models a run uses: zoo presets built in memory with seeded weights, or ONNX files named by
-// path. Each is loaded once per run and recorded in the report with its SHA-256, parameters and
+// Models a run uses: zoo presets with seeded weights (in memory, or from the model cache above
+// 2 GB), or ONNX files named by path. Each is loaded once per run and recorded in the report with its SHA-256, parameters and
 // analytic FLOPs.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { resolve } from 'node:path';
 import { modelCost } from '../../models/cost.js';
-import { buildZooModel, getZooEntry, type ZooEntry } from '../../models/zoo/index.js';
+import { getZooEntry, zooModelSource, type ZooEntry } from '../../models/zoo/index.js';
 import { isModelPath } from './plan.js';
-import { sha256Hex } from '../../reports/digest.js';
+import { sha256Files, sha256Hex } from '../../reports/digest.js';
 import type { ModelEntry } from '../../reports/types.js';
+import type { ModelSource } from '../../devices/types.js';
 import type { LoadedModel } from './units/types.js';
 
 export class ModelStore {
@@ -16,23 +17,29 @@ export class ModelStore {
 
   constructor(private readonly weightSeed: number) {}
 
-  /** Loads (once) the model called `name`: a zoo preset, or a path to an .onnx file. */
+  /**
+   * Loads (once) the model called `name`: a zoo preset (in memory, or from the model cache above
+   * 2 GB), or an ONNX file, opened by path so its external data is found.
+   */
   load(name: string): { model: LoadedModel; entry: ModelEntry } {
     const hit = this.loaded.get(name);
     if (hit) return hit;
-    let bytes: Uint8Array;
+    let source: ModelSource;
     let entry: Omit<ModelEntry, 'sha256' | 'bytes'>;
     if (isModelPath(name)) {
       if (!existsSync(resolve(name))) throw new InputError(`model file ${resolve(name)} does not exist (a suite's model is a zoo name, or an ONNX file path relative to the suite file's folder)`);
-      bytes = readFileSync(resolve(name));
+      source = { path: resolve(name) };
       entry = { name, source: 'file', family: null, params: null, flopsPerSample: null, dtype: null };
     } else {
       const zoo = getZooEntry(name);
-      bytes = buildZooModel(name, { seed: this.weightSeed });
+      source = zooModelSource(name, { seed: this.weightSeed });
       entry = { name, source: 'zoo', family: zoo.family, params: zoo.params, flopsPerSample: modelCost(zoo).flopsPerSample, dtype: 'float32' };
     }
-    const sha256 = sha256Hex(bytes);
-    const loaded = { model: { name, bytes, sha256 }, entry: { ...entry, sha256, bytes: bytes.length } };
+    // A file's digest covers `<file>.data` too when it is there (the zoo's external data name).
+    const digest = 'bytes' in source
+      ? { sha256: sha256Hex(source.bytes), bytes: source.bytes.length }
+      : sha256Files([source.path, ...(existsSync(`${source.path}.data`) ? [`${source.path}.data`] : [])]);
+    const loaded = { model: { name, source, sha256: digest.sha256 }, entry: { ...entry, ...digest } };
     this.loaded.set(name, loaded);
     return loaded;
   }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import type { Session } from '../../devices/types.js';
 import { modelCost } from '../../models/cost.js';
 import { DEFAULT_DIMS, seededInputs } from '../../models/inputs.js';
-import { buildZooModel, getZooEntry, type ZooEntry } from '../../models/zoo/index.js';
+import { getZooEntry, zooModelSource, type ZooEntry } from '../../models/zoo/index.js';
 import { InputError } from '../errors.js';
 import { batchDims, buildWorkload, type Workload } from './workload.js';
 
@@ -18,7 +18,7 @@ export interface BenchModel {
   readonly precision: 'fp32' | 'fp16';
 }
 
-/** A zoo name builds the preset in memory; anything ending .onnx or holding a / is a file path. */
+/** A zoo name builds the preset (in memory, or in the model cache above 2 GB); anything ending .onnx or holding a / is a file path. */
 export function loadBenchModel(name: string, opts: { dtype?: 'float32' | 'float16'; seed?: number } = {}): BenchModel {
   const precision = opts.dtype === 'float16' ? 'fp16' : 'fp32';
   if (name.endsWith('.onnx') || name.includes('/')) {
@@ -26,7 +26,8 @@ export function loadBenchModel(name: string, opts: { dtype?: 'float32' | 'float1
     return { name, bytes: null, path: name, zoo: null, precision };
   }
   const zoo = getZooEntry(name);
-  return { name, bytes: buildZooModel(name, { dtype: opts.dtype ?? 'float32', seed: opts.seed }), path: null, zoo, precision };
+  const source = zooModelSource(name, { dtype: opts.dtype ?? 'float32', seed: opts.seed });
+  return { name, bytes: 'bytes' in source ? source.bytes : null, path: 'path' in source ? source.path : null, zoo, precision };
 }
 
 export interface ModelWorkloadOptions {

@@ -1,10 +1,13 @@
 // The model zoo: presets with real shapes and seeded dummy weights, built as ONNX on demand.
 // Every model carries metadata_props "npuval.model" = {"name", "family", "config"} so a reader
 // (e.g. the tfjs reference) can rebuild the architecture from the file alone.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import onnxProto from 'onnx-proto';
 import type { ModelPlan } from '../onnx/graph.js';
-import { encodePlan, writePlan, type WrittenModel } from '../onnx/writer.js';
+import { encodePlan, PROTOBUF_LIMIT, totalWeightBytes, writePlan, type WrittenModel } from '../onnx/writer.js';
 import { ModelInputError } from '../errors.js';
 import { buildLlama, llamaParams, type LlamaConfig, type LlamaVariant } from './llama.js';
 import { buildBert, bertParams } from './bert.js';
@@ -106,4 +109,44 @@ export async function exportZooModel(name: string, path: string, opts: BuildOpti
   const plan = zooPlan(name, opts);
   mkdirSync(dirname(path), { recursive: true });
   return writePlan(plan, opts.seed ?? DEFAULT_SEED, path);
+}
+
+/** In-memory models stay this far under protobuf's limit (the graph itself needs room). */
+const IN_MEMORY_LIMIT = PROTOBUF_LIMIT - (1 << 24);
+
+export interface SourceOptions extends BuildOptions {
+  /** Where models too big for memory are written (default $NPUVAL_MODEL_CACHE, else <tmpdir>/npuval-models). */
+  cacheDir?: string;
+  /** Weights above this many bytes go through the cache (default: protobuf's 2 GB limit); tests lower it. */
+  inMemoryLimit?: number;
+}
+
+/**
+ * A zoo model for a device to open: the ONNX bytes when its weights fit in one protobuf message,
+ * else a file written once (streamed, weights as external data) into the model cache. Weights are
+ * a pure function of the plan and the seed, so the cache keys each file by name, dtype, seed and a
+ * hash of the graph and weight specs, and reuses it; a file is written in a private folder and
+ * renamed into place, so a crash never leaves a half-written model to be reused.
+ */
+export function zooModelSource(name: string, opts: SourceOptions = {}): { readonly bytes: Uint8Array } | { readonly path: string } {
+  const plan = zooPlan(name, opts);
+  const seed = opts.seed ?? DEFAULT_SEED;
+  if (totalWeightBytes(plan) <= (opts.inMemoryLimit ?? IN_MEMORY_LIMIT)) return { bytes: encodePlan(plan, seed) };
+  const cache = opts.cacheDir ?? process.env.NPUVAL_MODEL_CACHE ?? join(tmpdir(), 'npuval-models');
+  const hash = createHash('sha256').update(onnxProto.onnx.ModelProto.encode(plan.proto).finish()).update(JSON.stringify(plan.weights, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).digest('hex').slice(0, 16);
+  const folder = join(cache, `${name}-${opts.dtype ?? 'float32'}-seed${seed}-${hash}`);
+  const path = join(folder, 'model.onnx');
+  if (existsSync(path)) return { path };
+  mkdirSync(cache, { recursive: true });
+  const staging = mkdtempSync(join(cache, '.writing-'));
+  try {
+    writePlan(plan, seed, join(staging, 'model.onnx'), { external: true });
+    renameSync(staging, folder);
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    // Another process may have finished the same model first; its file is as good as ours.
+    if (existsSync(path)) return { path };
+    throw err;
+  }
+  return { path };
 }

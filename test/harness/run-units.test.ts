@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AccuracyResult } from '../../harness/accuracy/index.js';
 import type { ConformanceResult } from '../../harness/conformance/index.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvironmentError } from '../../harness/errors.js';
@@ -10,6 +11,10 @@ import { resultVariables } from '../../harness/run/environment.js';
 import { runSuite } from '../../harness/run/orchestrate.js';
 import { UNIT_EXECUTORS } from '../../harness/run/units/index.js';
 import { planUnits } from '../../harness/run/plan.js';
+import { ModelStore } from '../../harness/run/models.js';
+import { createDevice } from '../../devices/registry.js';
+import { writePlan } from '../../models/onnx/writer.js';
+import { DEFAULT_SEED, zooPlan } from '../../models/zoo/index.js';
 import type { Suite } from '../../harness/run/suite.js';
 import { accuracyOutcome } from '../../harness/run/units/accuracy.js';
 import { conformanceOutcome } from '../../harness/run/units/conformance.js';
@@ -114,6 +119,20 @@ test('a unit kind without a runner is skipped; a unit failing for lack of someth
   assert.is(cluster.error, null);
   assert.match(cluster.notes[0]!, /^not run here: the cluster launcher needs slurm/);
   assert.is(r.state.finished.get('micro:probe@ort:cpu')!.status, 'pass');
+});
+
+test('a model file with external data is opened by path and digested with its data file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'npuval-store-'));
+  const path = join(dir, 'm.onnx');
+  writePlan(zooPlan('tiny-llama'), DEFAULT_SEED, path, { external: true });
+  const { model, entry } = new ModelStore(DEFAULT_SEED).load(path);
+  assert.equal(model.source, { path });
+  const both = Buffer.concat([readFileSync(path), readFileSync(`${path}.data`)]);
+  assert.is(entry.sha256, createHash('sha256').update(both).digest('hex'));
+  assert.is(entry.bytes, both.length);
+  const session = await createDevice('ort:cpu').open(model.source);
+  assert.ok(session.outputs.some((o) => o.name === 'logits'));
+  await session.close();
 });
 
 test.run();

@@ -76,7 +76,7 @@ export const runScenarioUnit: UnitExecutor = async (unit, ctx) => {
   const peak = lookUpPeak(description, precision);
   const power = await chooseSampler(candidateSamplers(description.backend.name));
   const t0 = performance.now();
-  const session = await ctx.device.open({ bytes: model.bytes });
+  const session = await ctx.device.open(model.source);
   const openMs = performance.now() - t0;
   try {
     const { symbols } = batchDims(session);

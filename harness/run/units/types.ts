@@ -1,7 +1,7 @@
 // The unit table's contract: one executor per unit kind turns a planned unit into an outcome.
 // Executors run the producing module (scenarios, conformance, accuracy, …) and translate its
 // result into the report's terms: status, validity with reasons, headline metrics by registry name.
-import type { Device } from '../../../devices/types.js';
+import type { Device, ModelSource } from '../../../devices/types.js';
 import type { Artifact, UnitKind, UnitStatus, Validity } from '../../../reports/types.js';
 import { InputError } from '../../errors.js';
 import type { Journal } from '../../journal.js';
@@ -19,7 +19,9 @@ export interface PlannedUnitSpec {
 
 export interface LoadedModel {
   readonly name: string;
-  readonly bytes: Uint8Array;
+  /** Bytes in memory, or a file (a user's ONNX file, or a zoo preset over 2 GB from the model cache). */
+  readonly source: ModelSource;
+  /** Of the bytes; for a file, of the .onnx file followed by its external data file when it has one. */
   readonly sha256: string;
 }
 
