@@ -5,6 +5,7 @@
 // Standard ONNX ops only, opset 17, so any EP can run it and onnx.checker accepts it.
 import { GraphBuilder, float, type ModelPlan } from '../onnx/graph.js';
 import type { Fill } from '../onnx/weights.js';
+import { ModelInputError } from '../errors.js';
 
 export interface LlamaConfig {
   vocab_size: number;
@@ -58,6 +59,10 @@ export type LlamaVariant = 'standard' | 'ort-contrib';
 /** Builds the graph plan; weights are generated when the plan is written. */
 export function buildLlama(name: string, c: LlamaConfig, metadata: Record<string, string>, variant: LlamaVariant = 'standard'): ModelPlan {
   validateLlama(c);
+  // ORT's GroupQueryAttention kernels refuse other head sizes at run time ("head_size must be a multiple of 8").
+  if (variant === 'ort-contrib' && c.head_dim % 8 !== 0) {
+    throw new ModelInputError(`${name} has head_dim ${c.head_dim}; the ort-contrib variant needs a multiple of 8 (ONNX Runtime's GroupQueryAttention); use the standard variant`);
+  }
   const g = new GraphBuilder(name);
   const dt = c.dtype;
   const H = c.num_attention_heads;

@@ -208,4 +208,9 @@ test('32 greedy tokens from the KV cache equal greedy tokens from full re-runs',
   }
 });
 
+test('the ort-contrib variant refuses a head size ONNX Runtime\'s GroupQueryAttention cannot run, when it is built', () => {
+  assert.throws(() => buildZooModel('tiny-llama-tied', { variant: 'ort-contrib' }), (e: Error) =>
+    /tiny-llama-tied has head_dim 12; the ort-contrib variant needs a multiple of 8/.test(e.message) && (e as { exitCode?: number }).exitCode === 2);
+});
+
 test.run();
