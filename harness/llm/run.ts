@@ -62,12 +62,14 @@ export interface LlmSettings {
   readonly promptFile: string | null;
   /** Measure memory bandwidth (in-process) for the decode roofline. */
   readonly bandwidth: boolean;
+  /** Endpoints: measure the HTTP overhead (overhead.ts) before the points. */
+  readonly httpOverhead: boolean;
 }
 
 export const DEFAULT_LLM_SETTINGS: Omit<LlmSettings, 'device'> = {
   model: null, dtype: 'float32', batch: 1, sweepBatch: null, promptLen: 32, genLen: 32, sweepPromptLen: null, sweepGenLen: null,
   requests: 8, warmup: 1, concurrency: null, rate: null, burstiness: 1, sweepConcurrency: null, slaSearch: null, slaMax: 64,
-  slo: null, seed: 0, timeoutMs: 120_000, counter: 'chunks', promptFile: null, bandwidth: true,
+  slo: null, seed: 0, timeoutMs: 120_000, counter: 'chunks', promptFile: null, bandwidth: true, httpOverhead: true,
 };
 
 export interface PrefillDecodeSplit {
@@ -166,7 +168,8 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
     }
     if (target.mode === 'endpoint' && settings.sweepBatch) throw new InputError('--sweep-batch applies to in-process devices; an endpoint batches on its own');
     const prompts = settings.promptFile ? readPromptFile(settings.promptFile) : null;
-    if (target.mode === 'endpoint') {
+    if (target.mode === 'endpoint' && !settings.httpOverhead) notes.push('HTTP overhead not measured: turned off (--no-http-overhead)');
+    if (target.mode === 'endpoint' && settings.httpOverhead) {
       const P = settings.promptLen;
       httpOverhead = await measureHttpOverhead(parseDeviceSpec(settings.device), {
         prompt: (i) => {

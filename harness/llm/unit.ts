@@ -1,13 +1,13 @@
 // The suites' `llm` unit: runLlm on the unit's device and model, its headline metrics under the
 // registry's names (reports/metrics.ts). Settings (all optional): batch, promptLen, genLen,
 // requests, warmup, concurrency, rate, burstiness, slo ("ttft=…,tpot=…" or a preset), seed,
-// timeoutMs, dtype, bandwidth. Register in harness/run/units/index.ts as `llm: runLlmUnit`.
+// timeoutMs, dtype, bandwidth, httpOverhead. Register in harness/run/units/index.ts as `llm: runLlmUnit`.
 import { checkSettingKeys, type PlannedUnitSpec, type UnitExecutor } from '../run/units/types.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm, type LlmSettings } from './run.js';
 import { parseSlo } from './slo.js';
 
-const KEYS = ['batch', 'promptLen', 'genLen', 'requests', 'warmup', 'concurrency', 'rate', 'burstiness', 'slo', 'seed', 'timeoutMs', 'dtype', 'bandwidth'];
+const KEYS = ['batch', 'promptLen', 'genLen', 'requests', 'warmup', 'concurrency', 'rate', 'burstiness', 'slo', 'seed', 'timeoutMs', 'dtype', 'bandwidth', 'httpOverhead'];
 
 /**
  * The unit's LlmSettings from its suite settings; every wrong key or value is bad input (exit 2).
@@ -25,7 +25,9 @@ export function llmUnitSettings(unit: PlannedUnitSpec, seed: number): LlmSetting
   };
   if (s.slo !== undefined && typeof s.slo !== 'string') throw new InputError(`unit ${unit.id}: setting "slo" must be a string such as "ttft=500,tpot=30" or a preset`);
   if (s.dtype !== undefined && s.dtype !== 'float32' && s.dtype !== 'float16') throw new InputError(`unit ${unit.id}: setting "dtype" must be "float32" or "float16"`);
-  if (s.bandwidth !== undefined && typeof s.bandwidth !== 'boolean') throw new InputError(`unit ${unit.id}: setting "bandwidth" must be true or false`);
+  for (const key of ['bandwidth', 'httpOverhead']) {
+    if (s[key] !== undefined && typeof s[key] !== 'boolean') throw new InputError(`unit ${unit.id}: setting "${key}" must be true or false`);
+  }
   const settings: LlmSettings = {
     ...DEFAULT_LLM_SETTINGS,
     device: unit.device, model: unit.model, seed: num('seed', seed)!,
@@ -36,6 +38,7 @@ export function llmUnitSettings(unit: PlannedUnitSpec, seed: number): LlmSetting
     slo: typeof s.slo === 'string' ? parseSlo(s.slo) : null,
     dtype: s.dtype === 'float16' ? 'float16' : 'float32',
     bandwidth: s.bandwidth !== false,
+    httpOverhead: s.httpOverhead !== false,
   };
   return settings;
 }

@@ -84,6 +84,9 @@ test('concurrency 1, 2, 4 against npuval serve: every count matches usage; conti
   console.log(`  serve tokens/s by concurrency: ${report.points.map((p) => `c${p.concurrency} ${p.summary.outputTokensPerS!.toFixed(0)}`).join(', ')}; decode steps by batch ${JSON.stringify(s.stepsByBatch)}`);
   const o = report.httpOverhead!;
   assert.is(o.ttftMethod, 'probe', report.notes.join('; '));
+  const off = await runLlm({ ...base, requests: 1, warmup: 0, device: `endpoint:${url}?model=tiny-llama`, httpOverhead: false });
+  assert.is(off.httpOverhead, null);
+  assert.ok(off.notes.includes('HTTP overhead not measured: turned off (--no-http-overhead)'), off.notes.join('; '));
   console.log(`  c1 TTFT p50 endpoint ${e1.ttft!.p50.toFixed(2)} ms vs in-process ${i1.ttft!.p50.toFixed(2)} ms; TPOT p50 ${e1.tpot!.p50.toFixed(3)} vs ${i1.tpot!.p50.toFixed(3)} ms; ${overheadLine(o)}`);
 });
 
