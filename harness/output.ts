@@ -1,7 +1,8 @@
 // Output conventions shared by every command: --json prints one JSON document and nothing else
 // on stdout; otherwise a human-readable text. --out DIR is where files go.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from './errors.js';
 
 export interface CommonArgs {
   json: boolean;
@@ -18,6 +19,18 @@ export function emit(args: Pick<CommonArgs, 'json'>, json: unknown, text: () => 
 export function outDir(args: Pick<CommonArgs, 'out'>, now = new Date()): string {
   const dir = args.out ?? join('npuval-out', now.toISOString().replace(/[:.]/g, '-'));
   mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * The output folder of a command that journals (llm, serve, bench, conformance, accuracy): a folder
+ * already holding a journal would mix two runs in one file, so it is refused (npuval run has --resume).
+ */
+export function journalDir(args: Pick<CommonArgs, 'out'>, now = new Date()): string {
+  const dir = outDir(args, now);
+  if (existsSync(join(dir, 'journal.jsonl'))) {
+    throw new InputError(`--out ${dir} already holds a journal.jsonl from an earlier run; choose another folder`);
+  }
   return dir;
 }
 

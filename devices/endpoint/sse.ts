@@ -1,7 +1,7 @@
-// Server-sent events with arrival timestamps. Each read from the socket is stamped the moment it
-// returns, before any decoding or parsing; every event the read completes (the blank line that
-// ends it arrived in that read) carries that stamp. eventsource-parser does the framing: events
-// split across reads, several per read, comments, CR/LF variants.
+// Server-sent events with arrival timestamps. Each chunk read from the body is stamped the moment it
+// is handed over, before any decoding or parsing; every event the chunk completes (the blank line
+// that ends it arrived in that chunk) carries that stamp. eventsource-parser does the framing:
+// events split across reads, several per read, comments, CR/LF variants.
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 export interface TimedEvent {
@@ -12,27 +12,21 @@ export interface TimedEvent {
 }
 
 /** Yields the stream's events in order with their arrival stamps; comments are dropped. */
+/** `body`: a Node response (node:http) or a WHATWG stream; both are async iterables of byte chunks. */
 export async function* timedEvents(
-  body: ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array>,
   now: () => number = () => performance.now(),
 ): AsyncGenerator<TimedEvent> {
   const pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (e) => pending.push(e) });
   const decoder = new TextDecoder();
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      const time = now();
-      if (done) break;
-      parser.feed(decoder.decode(value, { stream: true }));
-      while (pending.length) {
-        const e = pending.shift()!;
-        yield { time, event: e.event, data: e.data };
-      }
+  for await (const value of body) {
+    const time = now();
+    parser.feed(decoder.decode(value, { stream: true }));
+    while (pending.length) {
+      const e = pending.shift()!;
+      yield { time, event: e.event, data: e.data };
     }
-    // A final event without its blank line is incomplete by the SSE rules and is not dispatched.
-  } finally {
-    reader.releaseLock();
   }
+  // A final event without its blank line is incomplete by the SSE rules and is not dispatched.
 }

@@ -6,7 +6,7 @@ import { checkSpecs } from '../../devices/registry.js';
 import { readCriteriaFile, runAccuracy, type AccuracyCriteria, type AccuracyResult } from '../accuracy/index.js';
 import { InputError } from '../errors.js';
 import { Journal } from '../journal.js';
-import { emit, outDir, table } from '../output.js';
+import { emit, journalDir, table } from '../output.js';
 import type { Command } from './types.js';
 
 interface AccuracyArgs {
@@ -63,7 +63,7 @@ export const accuracyCommand: Command<AccuracyArgs> = {
     }
     // A bad spec is exit 2 naming the devices available here, before any output is made.
     await checkSpecs([args.device, args.reference]);
-    const dir = outDir(args);
+    const dir = journalDir(args);
     const journal = new Journal(join(dir, 'journal.jsonl'));
     try {
       const result = await runAccuracy({

@@ -11,7 +11,7 @@ import { listZoo } from '../../models/zoo/index.js';
 import { InputError } from '../errors.js';
 import { Journal } from '../journal.js';
 import { microCases, runMicro, type MicroResult } from '../micro.js';
-import { emit, outDir, table } from '../output.js';
+import { emit, journalDir, table } from '../output.js';
 import {
   findPeak, loadBenchModel, lookUpPeak, modelWorkload, renderSummary, resolveSettings, runScenario, startProgress, SCENARIOS,
   type PeakInfo, type PeakSearch, type RunOptions, type ScenarioResult, type ScenarioSettings,
@@ -91,10 +91,10 @@ export const benchCommand: Command<BenchArgs> = {
   handler: async (args) => {
     if (!args.device?.length) throw new InputError('bench needs --device SPEC (e.g. --device ort:cpu)');
     const devices = args.device.map((spec) => createDevice(spec));
-    if (args.micro) return micro(args, devices, outDir(args));
+    if (args.micro) return micro(args, devices, journalDir(args));
     if (devices.length > 1) throw new InputError(`bench runs a scenario on one device, but --device was given ${devices.length} times`);
     if (!args.model) throw new InputError('bench needs --model: a zoo model name or an ONNX file path');
-    return scenarios(args, devices[0]!, outDir(args));
+    return scenarios(args, devices[0]!, journalDir(args));
   },
 };
 

@@ -8,7 +8,7 @@ import { renderConformance } from '../conformance/render.js';
 import { Journal } from '../journal.js';
 import { checkSpecs } from '../../devices/registry.js';
 import { InputError } from '../errors.js';
-import { emit, outDir } from '../output.js';
+import { emit, journalDir } from '../output.js';
 import type { Command } from './types.js';
 
 interface ConformanceArgs {
@@ -40,7 +40,7 @@ export const conformanceCommand: Command<ConformanceArgs> = {
   handler: async (args) => {
     // A bad spec is exit 2 naming the devices available here, before any output is made.
     await checkSpecs([args.device, ...(args['compare-device'] ? [args['compare-device']] : [])]);
-    const dir = outDir(args);
+    const dir = journalDir(args);
     const journal = new Journal(join(dir, 'journal.jsonl'));
     const tty = !args.json && process.stderr.isTTY;
     try {

@@ -7,7 +7,8 @@ import { InputError } from '../errors.js';
 import { Journal } from '../journal.js';
 import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm, type LlmReport, type LlmSettings } from '../llm/run.js';
 import { parseSlo, SLO_PRESETS } from '../llm/slo.js';
-import { emit, outDir, table } from '../output.js';
+import { emit, journalDir, table } from '../output.js';
+import { EXIT_INTERRUPTED } from './run.js';
 import type { Command } from './types.js';
 
 interface LlmArgs {
@@ -72,7 +73,7 @@ export const llmCommand: Command<LlmArgs> = {
   handler: async (args) => {
     if (!args.device) throw new InputError('llm needs --device SPEC (e.g. --device ort:cpu, or endpoint:http://127.0.0.1:8000/v1?model=NAME)');
     const settings = settingsFrom(args);
-    const dir = outDir(args);
+    const dir = journalDir(args);
     const journal = new Journal(join(dir, 'journal.jsonl'));
     const cancel = new AbortController();
     const onSigint = () => cancel.abort(new Error('cancelled'));
@@ -86,6 +87,10 @@ export const llmCommand: Command<LlmArgs> = {
     }
     writeFileSync(join(dir, 'llm.json'), JSON.stringify(report, null, 2) + '\n');
     emit(args, { out: dir, ...report }, () => render(report) + `\n\nWrote ${dir}/llm.json and journal.jsonl`);
+    if (cancel.signal.aborted) {
+      process.stderr.write(`npuval: SIGINT: the run stopped; ${dir}/llm.json holds the points that finished\n`);
+      return EXIT_INTERRUPTED;
+    }
     const failed = report.points.some((p) => p.summary.failed > 0) || (report.sla !== null && report.sla.best === null);
     return failed ? 1 : 0;
   },

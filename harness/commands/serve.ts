@@ -11,7 +11,7 @@ import { Journal } from '../journal.js';
 import { DecoderModel } from '../llm/decoder.js';
 import { BatchEngine } from '../llm/engine.js';
 import { startLlmServer, type ServedRequest } from '../llm/server.js';
-import { outDir } from '../output.js';
+import { journalDir } from '../output.js';
 import type { Command } from './types.js';
 
 interface ServeArgs {
@@ -57,7 +57,7 @@ export const serveCommand: Command<ServeArgs> = {
     const vocab = decoder.vocabSize ?? (zoo ? Number(zoo.config.vocab_size) : null);
     if (vocab === null) throw new InputError(`model ${args.model}: the logits output's vocabulary dimension is symbolic`);
     const engine = new BatchEngine(decoder, args['max-batch']);
-    const dir = outDir(args);
+    const dir = journalDir(args);
     const journal = new Journal(join(dir, 'journal.jsonl'));
     journal.append('serve.start', { device: await device.describe(), model: args.model, maxBatch: args['max-batch'] } as Record<string, unknown>);
     // Finished requests are journaled once a second in one record: an fsync per request would

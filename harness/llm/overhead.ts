@@ -9,12 +9,17 @@
 //    pass a generation off as overhead.
 //  - 'round-trip' (any other server): keep-alive GET {base}/models. No body, no streaming: a
 //    lower bound, and the report says so.
-// TPOT: what streaming costs per token, on any server. Streamed requests give the client's TPOT;
-// the same requests unstreamed give the server's per-token time without streaming, as the slope
-// of E2E over output length: (E2E at G tokens − E2E at 1 token) / (G − 1). Overhead = streamed
-// TPOT − that slope. It holds whatever streaming costs on this host: the writes, the client's
-// reads, and the slower model steps when the client's work shares the server's CPU.
-import { EndpointDevice, endpointHeaders } from '../../devices/endpoint/index.js';
+// TPOT: what streaming costs per token. First the server's per-token time without streaming, from
+// unstreamed requests, as the slope of E2E over output length: (E2E at G tokens − E2E at 1 token)
+// / (G − 1).
+//  - 'paced-probe' (npuval serve): probes whose server holds its event loop for that per-token
+//    time before each token (as onnxruntime-node's synchronous run does for a decode step), so the
+//    tokens stream at a decode's pace with no model run; overhead = their TPOT − the pace. It
+//    involves no streamed generation, so holding an endpoint's TPOT against it can fail.
+//  - 'streamed-vs-unstreamed' (any other server): overhead = streamed TPOT of the same requests −
+//    the slope. It holds whatever streaming costs on the host, including slower model steps while
+//    the client works beside the server, but it is measured on generations.
+import { EndpointDevice, endpointGet, endpointHeaders } from '../../devices/endpoint/index.js';
 import type { DeviceSpec } from '../../devices/spec.js';
 import type { GenerateRequest, Session } from '../../devices/types.js';
 import { median, summarize, type Statistics } from '../stats.js';
@@ -26,18 +31,24 @@ import { textToIds } from './text.js';
 export interface HttpOverhead {
   /** How the TTFT overhead was measured. */
   readonly ttftMethod: 'probe' | 'round-trip';
+  /** How the TPOT overhead was measured; null when it was not. */
+  readonly tpotMethod: 'paced-probe' | 'streamed-vs-unstreamed' | null;
   /** What was timed, in words, for the report. */
   readonly description: string;
   /** probe: send → first content chunk, no generation; round-trip: GET /models request → body read. */
   readonly ttftMs: Statistics;
-  /** Streamed TPOT p50 − unstreamed per-token time (E2E slope); null when not measured (see notes). */
+  /** Per-token overhead (see tpotMethod); null when not measured (see notes). */
   readonly tpotMs: number | null;
+  /** Median TPOT of streamed generations, and of the paced probes (null without the probe). */
   readonly streamedTpotMs: number | null;
+  readonly pacedProbeTpotMs: number | null;
+  /** The server's per-token time unstreamed (E2E slope), which is also the paced probe's pace. */
   readonly unstreamedTpotMs: number | null;
   /** The raw per-request values, so a comparison can bootstrap them. */
   readonly samples: {
     readonly ttftMs: readonly number[];
     readonly streamedTpotMs: readonly number[];
+    readonly pacedProbeTpotMs: readonly number[];
     /** Client E2E of unstreamed requests of 1 and of G output tokens. */
     readonly unstreamedShortMs: readonly number[];
     readonly unstreamedLongMs: readonly number[];
@@ -71,18 +82,40 @@ export async function measureHttpOverhead(spec: DeviceSpec, o: OverheadOptions, 
   const ttft = await measureTtftOverhead(spec, o, requests, warmup, notes);
   if (!ttft) return null;
   const streamedTpotMs = tpot.streamed.length ? median(tpot.streamed) : null;
-  const unstreamedTpotMs = tpot.long.length && tpot.short.length && o.genLen >= 2 ? (median(tpot.long) - median(tpot.short)) / (o.genLen - 1) : null;
+  const unstreamedTpotMs = tpot.long.length && tpot.short.length && o.genLen >= 2 ? Math.max(0, (median(tpot.long) - median(tpot.short)) / (o.genLen - 1)) : null;
+  const paced = ttft.method === 'probe' && unstreamedTpotMs !== null ? await pacedProbes(spec, o, o.tpotRequests ?? 8, unstreamedTpotMs, notes) : [];
+  const pacedProbeTpotMs = paced.length ? median(paced) : null;
+  const tpotMethod = pacedProbeTpotMs !== null ? 'paced-probe' : streamedTpotMs !== null && unstreamedTpotMs !== null ? 'streamed-vs-unstreamed' : null;
+  const tpotMs = tpotMethod === 'paced-probe' ? pacedProbeTpotMs! - unstreamedTpotMs! : tpotMethod ? streamedTpotMs! - unstreamedTpotMs! : null;
+  const slope = `unstreamed per-token time ${unstreamedTpotMs?.toFixed(3)} ms (E2E slope over 1 and ${o.genLen} tokens, ${tpot.long.length} requests each)`;
   return {
-    ttftMethod: ttft.method, ttftMs: summarize(ttft.values, 'ms')!,
-    tpotMs: streamedTpotMs !== null && unstreamedTpotMs !== null ? streamedTpotMs - unstreamedTpotMs : null,
-    streamedTpotMs, unstreamedTpotMs,
-    samples: { ttftMs: ttft.values, streamedTpotMs: tpot.streamed, unstreamedShortMs: tpot.short, unstreamedLongMs: tpot.long },
+    ttftMethod: ttft.method, tpotMethod, ttftMs: summarize(ttft.values, 'ms')!,
+    tpotMs, streamedTpotMs, pacedProbeTpotMs, unstreamedTpotMs,
+    samples: { ttftMs: ttft.values, streamedTpotMs: tpot.streamed, pacedProbeTpotMs: paced, unstreamedShortMs: tpot.short, unstreamedLongMs: tpot.long },
     genLen: o.genLen,
     description: (ttft.method === 'probe'
       ? `TTFT: ${ttft.values.length} streamed no-generation requests (${HTTP_PROBE_MODEL}) through the same route, SSE client and metrics`
       : `TTFT: ${ttft.values.length} keep-alive GET /models round trips (a lower bound: no body, no streaming)`)
-      + `; TPOT: ${tpot.streamed.length} streamed requests of ${o.genLen} tokens against the same unstreamed (E2E slope over 1 and ${o.genLen} tokens); one request at a time`,
+      + (tpotMethod === 'paced-probe'
+        ? `; TPOT: ${paced.length} probes of ${o.genLen} tokens paced at the ${slope}, their TPOT − the pace`
+        : tpotMethod ? `; TPOT: ${tpot.streamed.length} streamed requests of ${o.genLen} tokens − the ${slope}` : '')
+      + '; one request at a time',
   };
+}
+
+/** TPOTs of probes paced at `paceMs` per token (the server holds its event loop that long before each). */
+async function pacedProbes(spec: DeviceSpec, o: OverheadOptions, count: number, paceMs: number, notes: string[]): Promise<number[]> {
+  const session = await new EndpointDevice({ ...spec, options: { ...spec.options, model: HTTP_PROBE_MODEL } }, { extraBody: { npuval_probe_step_ms: paceMs } }).open();
+  const out: number[] = [];
+  for (let i = 0; i <= count && !o.signal?.aborted; i++) {
+    const m = await observe(session, o, i, o.genLen);
+    if (!m.ok || m.tpotMs === null) {
+      notes.push(`paced HTTP probe ${i} failed (${m.error ?? 'no TPOT'}); the TPOT overhead falls back to streamed − unstreamed`);
+      return [];
+    }
+    if (i > 0) out.push(m.tpotMs); // index 0 warms up
+  }
+  return out;
 }
 
 async function measureTtftOverhead(spec: DeviceSpec, o: OverheadOptions, requests: number, warmup: number, notes: string[]): Promise<{ method: 'probe' | 'round-trip'; values: number[] } | null> {
@@ -119,7 +152,9 @@ async function probeRefusal(session: Session, o: OverheadOptions): Promise<strin
   try {
     for await (const e of session.generate!({ prompt, maxTokens: o.genLen, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) })) text += e.text;
   } catch (err) {
-    return `the server has no ${HTTP_PROBE_MODEL} probe (${(err as Error).message.slice(0, 160)})`;
+    const message = (err as Error).message.slice(0, 160);
+    // Servers answer an unknown model with 404 (vLLM, OpenAI); anything else refused this request, not the probe.
+    return /HTTP 404/.test(message) ? `the server has no ${HTTP_PROBE_MODEL} probe (${message})` : `the probe request failed (${message})`;
   }
   const got = textToIds(text, o.vocab);
   if (got.length !== expected.length || got.some((t, i) => t !== expected[i])) {
@@ -179,9 +214,8 @@ async function roundTrips(spec: DeviceSpec, count: number, warmup: number, notes
   try {
     for (let i = 0; i < count + warmup; i++) {
       const t = performance.now();
-      const res = await fetch(`${spec.target}/models`, { headers, signal: AbortSignal.timeout(10_000) });
-      await res.arrayBuffer();
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const res = await endpointGet(`${spec.target}/models`, headers, AbortSignal.timeout(10_000));
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
       if (i >= warmup) times.push(performance.now() - t);
     }
   } catch (err) {

@@ -202,7 +202,7 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
         engine = new BatchEngine(target.decoder!, B);
         session = engineSession(engine);
       }
-      const ctx: PointContext = { settings: s, target, session, engine, bandwidth, prompts, journal, signal: options.signal };
+      const ctx: PointContext = { settings: s, target, session, engine, bandwidth, prompts, journal, signal: options.signal, notes };
       for (const [P, G] of grid) {
         if (!underLoad) {
           record(await staticPoint(ctx, P, G));
@@ -242,6 +242,7 @@ function validate(s: LlmSettings): void {
   if (s.concurrency !== null) positive('concurrency', s.concurrency);
   if (!Number.isInteger(s.warmup) || s.warmup < 0) throw new InputError(`--warmup ${s.warmup} is not a non-negative integer`);
   if (s.rate !== null && !(s.rate > 0)) throw new InputError(`--rate ${s.rate} is not a positive number of requests/s (or inf)`);
+  if (!(s.timeoutMs > 0) || !Number.isFinite(s.timeoutMs)) throw new InputError(`--timeout ${s.timeoutMs / 1000} is not a positive number of seconds`);
   if (!(s.burstiness > 0)) throw new InputError(`--burstiness ${s.burstiness} must be > 0 (1 = Poisson)`);
   if (s.slaSearch && !s.slo) throw new InputError('--sla-search needs --slo (the objectives to meet)');
   if (s.slaSearch === 'rate' && s.rate === null) throw new InputError('--sla-search rate needs --rate as the starting rate');
@@ -325,6 +326,8 @@ interface PointContext {
   readonly prompts: readonly (string | number[])[] | null;
   readonly journal: Journal | null;
   readonly signal: AbortSignal | undefined;
+  /** The report's notes, for what a point or search finds worth saying. */
+  readonly notes: string[];
 }
 
 function promptFor(ctx: Pick<PointContext, 'settings' | 'target' | 'prompts'>, index: number, P: number): { prompt: string | number[]; tokens: number | null } {
@@ -470,6 +473,7 @@ async function slaSearch(ctx: PointContext, record: (p: LlmPoint) => void): Prom
     }
     good = lo;
   }
+  if (good !== null && bad === null) ctx.notes.push(`SLA search stopped at --sla-max ${s.slaMax}: the SLO still held there, so the largest ${variable} meeting it may be higher`);
   return { variable, slo: s.slo!, best: good, tried };
 }
 
@@ -502,7 +506,8 @@ const f = (v: number | null | undefined, digits = 1) => (v === null || v === und
 /** The measured HTTP overhead in one line (progress, CLI output and unit notes). */
 export function overheadLine(o: HttpOverhead): string {
   const what = o.ttftMethod === 'probe' ? 'no-generation probe' : 'GET /models round trip, a lower bound';
-  const tpot = o.tpotMs === null ? 'TPOT not measured' : `TPOT +${f(o.tpotMs, 3)} ms (streamed ${f(o.streamedTpotMs, 3)} − unstreamed ${f(o.unstreamedTpotMs, 3)} ms per token)`;
+  const from = o.tpotMethod === 'paced-probe' ? `probe paced at ${f(o.unstreamedTpotMs, 3)} ms: ${f(o.pacedProbeTpotMs, 3)}` : `streamed ${f(o.streamedTpotMs, 3)} − unstreamed ${f(o.unstreamedTpotMs, 3)}`;
+  const tpot = o.tpotMs === null ? 'TPOT not measured' : `TPOT ${o.tpotMs < 0 ? '−' : '+'}${f(Math.abs(o.tpotMs), 3)} ms (${from} ms per token)`;
   return `HTTP overhead, one request at a time: TTFT p50 ${f(o.ttftMs.p50, 2)} ms, p99 ${f(o.ttftMs.p99, 2)} ms (${what}); ${tpot}`;
 }
 

@@ -4,7 +4,8 @@
 // GET /npuval/stats (the engine's batching counters). Text is the reversible id mapping of text.ts.
 // A request for the model HTTP_PROBE_MODEL takes the same route and handler but no generation: its
 // "tokens" (the prompt's ids, in turn) are emitted one per event-loop turn, as the engine emits one
-// per step. The endpoint client times it to state the HTTP overhead of the streaming path itself.
+// per step, optionally paced (`npuval_probe_step_ms`). The endpoint client times it to state the
+// HTTP overhead of the streaming path itself.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BatchEngine, EngineRequest, EngineResult } from './engine.js';
@@ -90,6 +91,9 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
       throw new HttpError(400, `this model's maximum context length is ${o.maxContext} tokens; the request asks for ${prompt.length + maxTokens} (${prompt.length} in the prompt, ${maxTokens} max_tokens)`);
     }
     const probe = body.model === HTTP_PROBE_MODEL;
+    // As vLLM does: a request for a model this server does not serve is a 404, not a silent substitute.
+    if (!probe && body.model !== o.modelName) throw new HttpError(404, `The model \`${String(body.model)}\` does not exist; this server serves ${o.modelName}.`);
+    const stepMs = probe ? probeStep(body.npuval_probe_step_ms) : 0;
     const stream = body.stream === true;
     const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${nextId++}`;
@@ -113,7 +117,7 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
     }
     const usage = () => ({ prompt_tokens: prompt.length, completion_tokens: count, total_tokens: prompt.length + count });
     try {
-      const result = await (probe ? probeTokens : (r: EngineRequest) => o.engine.submit(r))({
+      const result = await (probe ? (r: EngineRequest) => probeTokens(r, stepMs) : (r: EngineRequest) => o.engine.submit(r))({
         prompt, maxTokens, signal: abort.signal,
         onToken: (token, timeMs) => {
           count++;
@@ -161,11 +165,23 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
   };
 }
 
-/** The probe's stand-in for the engine: the prompt's ids in turn, one per event-loop turn, no model run. */
-async function probeTokens(r: EngineRequest): Promise<EngineResult> {
+/** `npuval_probe_step_ms`: how long the probe holds the event loop before each token (default 0). */
+function probeStep(v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1000)) throw new HttpError(400, 'npuval_probe_step_ms must be a number of ms in [0, 1000]');
+  return v;
+}
+
+/**
+ * The probe's stand-in for the engine: the prompt's ids in turn, one per event-loop turn, no model
+ * run. With a step, each token first holds the event loop for that long, as onnxruntime-node's
+ * synchronous run holds it for a decode step, so tokens stream at a decode's pace.
+ */
+async function probeTokens(r: EngineRequest, stepMs: number): Promise<EngineResult> {
   const tokens: number[] = [];
   while (tokens.length < r.maxTokens) {
     await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const until = performance.now() + stepMs; performance.now() < until;);
     if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new Error('aborted');
     const token = r.prompt[tokens.length % r.prompt.length]!;
     tokens.push(token);

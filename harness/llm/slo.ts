@@ -26,7 +26,8 @@ export const SLO_PRESETS: Readonly<Record<string, Slo>> = {
 };
 
 /** Parses `ttft=500,tpot=30,e2e=10000[,p=99]` (ms) or a preset name. */
-export function parseSlo(text: string): Slo {
+/** `where` names the source in errors: the flag, or a suite unit's setting. */
+export function parseSlo(text: string, where = '--slo'): Slo {
   const preset = SLO_PRESETS[text.trim()];
   if (preset) return preset;
   const out: { ttftMs?: number; tpotMs?: number; e2eMs?: number; percentile: number } = { percentile: 99 };
@@ -35,21 +36,21 @@ export function parseSlo(text: string): Slo {
     const m = /^(ttft|tpot|e2e|p)=(\d+(?:\.\d+)?)$/.exec(part);
     if (!m) {
       throw new InputError(
-        `--slo "${text}": "${part}" is not key=number with key ttft, tpot, e2e (ms) or p (percentile); presets: ${Object.keys(SLO_PRESETS).join(', ')}`,
+        `${where} "${text}": "${part}" is not key=number with key ttft, tpot, e2e (ms) or p (percentile); presets: ${Object.keys(SLO_PRESETS).join(', ')}`,
       );
     }
     const value = Number(m[2]);
-    if (seen.has(m[1])) throw new InputError(`--slo "${text}": ${m[1]} is given more than once`);
+    if (seen.has(m[1])) throw new InputError(`${where} "${text}": ${m[1]} is given more than once`);
     seen.add(m[1]);
     if (m[1] === 'p') {
-      if (!(value > 0 && value <= 100)) throw new InputError(`--slo "${text}": percentile p=${value} is not in (0, 100]`);
+      if (!(value > 0 && value <= 100)) throw new InputError(`${where} "${text}": percentile p=${value} is not in (0, 100]`);
       out.percentile = value;
     } else if (m[1] === 'ttft') out.ttftMs = value;
     else if (m[1] === 'tpot') out.tpotMs = value;
     else out.e2eMs = value;
   }
   if (out.ttftMs === undefined && out.tpotMs === undefined && out.e2eMs === undefined) {
-    throw new InputError(`--slo "${text}" sets no bound; give ttft=, tpot= or e2e= in ms, or a preset (${Object.keys(SLO_PRESETS).join(', ')})`);
+    throw new InputError(`${where} "${text}" sets no bound; give ttft=, tpot= or e2e= in ms, or a preset (${Object.keys(SLO_PRESETS).join(', ')})`);
   }
   return { ...out, source: 'user' };
 }

@@ -35,7 +35,7 @@ export function llmUnitSettings(unit: PlannedUnitSpec, seed: number): LlmSetting
     requests: num('requests', DEFAULT_LLM_SETTINGS.requests)!, warmup: num('warmup', DEFAULT_LLM_SETTINGS.warmup)!,
     concurrency: num('concurrency', null), rate: num('rate', null), burstiness: num('burstiness', 1)!,
     timeoutMs: num('timeoutMs', DEFAULT_LLM_SETTINGS.timeoutMs)!,
-    slo: typeof s.slo === 'string' ? parseSlo(s.slo) : null,
+    slo: typeof s.slo === 'string' ? parseSlo(s.slo, `unit ${unit.id}: setting "slo"`) : null,
     dtype: s.dtype === 'float16' ? 'float16' : 'float32',
     bandwidth: s.bandwidth !== false,
     httpOverhead: s.httpOverhead !== false,

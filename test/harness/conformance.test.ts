@@ -347,14 +347,17 @@ test('CLI bad input is exit 2: a filter that selects no case, --workers 0, an em
   writeFileSync(empty, 'profiles: []\n');
   const codes: number[] = [];
   try {
-    const base = ['conformance', '--device', 'ort:cpu', '--onnx-tests', CUSTOM, '--out', join(tmp, 'cli-bad')];
-    codes.push(await main([...base, '--filter', 'no_such_case']));
-    codes.push(await main([...base, '--isolate', '--workers', '0']));
-    codes.push(await main([...base, '--tolerances', empty]));
+    const base = ['conformance', '--device', 'ort:cpu', '--onnx-tests', CUSTOM];
+    codes.push(await main([...base, '--out', join(tmp, 'cli-bad-1'), '--filter', 'no_such_case']));
+    codes.push(await main([...base, '--out', join(tmp, 'cli-bad-2'), '--isolate', '--workers', '0']));
+    codes.push(await main([...base, '--out', join(tmp, 'cli-bad-3'), '--tolerances', empty]));
+    // The first run journaled before its filter matched nothing; a second run into that folder is refused, not mixed in.
+    codes.push(await main([...base, '--out', join(tmp, 'cli-bad-1')]));
   } finally {
     process.stderr.write = write;
   }
-  assert.equal(codes, [2, 2, 2], stderr.join(''));
+  assert.equal(codes, [2, 2, 2, 2], stderr.join(''));
+  assert.match(stderr.join(''), /cli-bad-1 already holds a journal\.jsonl from an earlier run; choose another folder/);
   assert.match(stderr.join(''), /--filter "no_such_case" matches none of the 6 case ids/);
   assert.match(stderr.join(''), /--workers 0 must be a whole number/);
   assert.match(stderr.join(''), /profiles is empty/);

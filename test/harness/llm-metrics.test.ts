@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevice } from '../../devices/registry.js';
 import { Journal } from '../../harness/journal.js';
-import { DEFAULT_LLM_SETTINGS, runLlm } from '../../harness/llm/run.js';
+import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm } from '../../harness/llm/run.js';
+import { summarize } from '../../harness/stats.js';
 import { observeRequest } from '../../harness/llm/client.js';
 import { driveLoad } from '../../harness/llm/load.js';
 import { requestMetrics, summarizeRun, type RequestMetrics } from '../../harness/llm/metrics.js';
@@ -58,6 +59,8 @@ test.before(async () => {
     chat: { steps: [{ at: 5, raw: delta({ role: 'assistant' }) }, { at: 15, raw: delta({ content: 'x' }) }, { at: 25, raw: delta({ content: 'y' }) }, { at: 45, raw: delta({ content: 'z' }) + DONE }] },
     // Mid-stream error after one token.
     broken: { steps: [{ at: 10, raw: text('a') }, { at: 20, raw: data({ error: { message: 'KV cache exhausted' } }) }] },
+    // Refused with 400 (as a server refuses a prompt over its context).
+    refused: { status: 400, steps: [{ at: 0, raw: JSON.stringify({ error: { message: 'prompt too long' } }) }] },
   });
 });
 test.after(() => server.close());
@@ -189,6 +192,17 @@ test('a server that answers the HTTP probe with a generation is not timed as ove
   // The fixture has no GET /models either, so nothing stands in for the overhead, and the report says so.
   assert.ok(report.notes.some((n) => /HTTP overhead not measured: GET .*\/models failed \(HTTP 404\)/.test(n)), report.notes.join('\n'));
   assert.is(report.points[0]!.summary.succeeded, 1);
+});
+
+test('a probe request refused for another reason than an unknown model is said so; a negative overhead prints its sign', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'npuval-llm-probe-'));
+  const file = join(dir, 'prompts.jsonl');
+  writeFileSync(file, '{"prompt": "script:refused"}\n');
+  const report = await runLlm({ ...DEFAULT_LLM_SETTINGS, device: `endpoint:${server.url}?model=m`, requests: 1, warmup: 0, genLen: 4, promptFile: file });
+  assert.ok(report.notes.some((n) => /probe not used: the probe request failed \(HTTP 400 .*prompt too long\)/.test(n)), report.notes.join('\n'));
+  const stats = summarize([1, 2, 3], 'ms')!;
+  const line = overheadLine({ ttftMethod: 'round-trip', tpotMethod: 'streamed-vs-unstreamed', description: '', ttftMs: stats, tpotMs: -0.081, streamedTpotMs: 0.1, pacedProbeTpotMs: null, unstreamedTpotMs: 0.181, samples: { ttftMs: [], streamedTpotMs: [], pacedProbeTpotMs: [], unstreamedShortMs: [], unstreamedLongMs: [] }, genLen: 4 });
+  assert.match(line, /TPOT −0\.081 ms \(streamed 0\.100 − unstreamed 0\.181 ms per token\)/);
 });
 
 test('SLO parsing and MLPerf presets', () => {

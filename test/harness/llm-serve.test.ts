@@ -3,7 +3,7 @@
 // concurrency 1, 2, 4 is served by continuous batching (the server's own counters show batches > 1).
 // Tokens/s per concurrency and the HTTP overhead (endpoint vs in-process TTFT/TPOT, and a bare
 // HTTP round trip) are printed, not asserted: timings on a shared 2-core machine are not a test.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -90,7 +90,7 @@ test('concurrency 1, 2, 4 against npuval serve: every count matches usage; conti
   console.log(`  c1 TTFT p50 endpoint ${e1.ttft!.p50.toFixed(2)} ms vs in-process ${i1.ttft!.p50.toFixed(2)} ms; TPOT p50 ${e1.tpot!.p50.toFixed(3)} vs ${i1.tpot!.p50.toFixed(3)} ms; ${overheadLine(o)}`);
 });
 
-test('the HTTP overhead: the TTFT probe runs no model; the TPOT part compares streamed and unstreamed requests', async () => {
+test('the HTTP overhead: probes run no model; the TPOT part paces probes at the unstreamed per-token time', async () => {
   const stats = async () => (await (await fetch(url.replace(/\/v1$/, '/npuval/stats'))).json()) as { tokens: number; prefills: number };
   const notes: string[] = [];
   const prompt = (i: number) => {
@@ -105,9 +105,12 @@ test('the HTTP overhead: the TTFT probe runs no model; the TPOT part compares st
   assert.is(o!.ttftMethod, 'probe');
   assert.is(o!.ttftMs.count, 5);
   assert.ok(o!.ttftMs.min > 0);
-  assert.equal([o!.samples.streamedTpotMs.length, o!.samples.unstreamedShortMs.length, o!.samples.unstreamedLongMs.length], [3, 3, 3]);
-  assert.ok(o!.streamedTpotMs! > 0 && o!.unstreamedTpotMs !== null);
-  assert.is(o!.tpotMs, o!.streamedTpotMs! - o!.unstreamedTpotMs!);
+  assert.equal([o!.samples.streamedTpotMs.length, o!.samples.pacedProbeTpotMs.length, o!.samples.unstreamedShortMs.length, o!.samples.unstreamedLongMs.length], [3, 3, 3, 3]);
+  assert.is(o!.tpotMethod, 'paced-probe');
+  assert.ok(o!.streamedTpotMs! > 0 && o!.unstreamedTpotMs! > 0);
+  assert.is(o!.tpotMs, o!.pacedProbeTpotMs! - o!.unstreamedTpotMs!);
+  // The pace is real: a probe paced at the unstreamed per-token time streams no faster than that pace.
+  assert.ok(o!.pacedProbeTpotMs! >= o!.unstreamedTpotMs!, JSON.stringify(o));
   // The engine generated only the TPOT part's requests (1 + 3 warm-up and measured, each streamed, 1 token and 6 tokens unstreamed): none for the probes.
   assert.is(after.tokens - before.tokens, 4 * (6 + 1 + 6));
   // The probe echoes the prompt's ids (that is how the client knows it is the probe, not a generation).
@@ -115,6 +118,8 @@ test('the HTTP overhead: the TTFT probe runs no model; the TPOT part compares st
   const j = (await res.json()) as { choices: { text: string }[]; usage: { completion_tokens: number } };
   assert.is(j.choices[0]!.text, ' 7 8 9 7 8');
   assert.is(j.usage.completion_tokens, 5);
+  const bad = await fetch(`${url}/completions`, { method: 'POST', body: JSON.stringify({ model: HTTP_PROBE_MODEL, prompt: [7], max_tokens: 2, npuval_probe_step_ms: 'slow' }) });
+  assert.is(bad.status, 400);
   await new Promise((r) => setTimeout(r, 1100)); // the server journals finished requests once a second
   const served = readJournal(join(dir, 'journal.jsonl')).records.filter((r) => r.type === 'serve.requests').flatMap((r) => r.requests as { probe: boolean; promptTokens: number; completionTokens: number }[]);
   assert.equal(served.filter((r) => r.promptTokens === 3).map((r) => [r.probe, r.completionTokens]), [[true, 5]], 'the probe is journaled as a probe');
@@ -123,6 +128,7 @@ test('the HTTP overhead: the TTFT probe runs no model; the TPOT part compares st
 test('SLO goodput and SLA search over concurrency', async () => {
   const report = await runLlm({ ...base, requests: 4, warmup: 0, device: `endpoint:${url}?model=tiny-llama`, slo: { e2eMs: 60_000, percentile: 99, source: 'user' }, slaSearch: 'concurrency', slaMax: 2 });
   assert.is(report.sla!.best, 2, JSON.stringify(report.sla));
+  assert.ok(report.notes.some((n) => /SLA search stopped at --sla-max 2: the SLO still held there/.test(n)), report.notes.join('; '));
   assert.ok(report.points.every((p) => p.summary.slo!.goodRequests === 4));
   const strict = await runLlm({ ...base, requests: 2, warmup: 0, device: `endpoint:${url}?model=tiny-llama`, slo: { ttftMs: 0.000001, percentile: 99, source: 'user' }, slaSearch: 'concurrency', slaMax: 2 });
   assert.is(strict.sla!.best, null);
@@ -156,7 +162,10 @@ test('bad requests get OpenAI-style 400s; the serve journal records requests', a
   const j = (await r2.json()) as { choices: { text: string }[]; usage: { completion_tokens: number; prompt_tokens: number } };
   assert.equal([j.usage.prompt_tokens, j.usage.completion_tokens], [5, 3]);
   assert.is(j.choices[0]!.text.trim().split(' ').length, 3);
-  const chat = await fetch(`${url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'x', messages: [{ role: 'user', content: '1 2 3' }], max_tokens: 2, stream: true }) });
+  const wrong = await post({ model: 'gpt-4', prompt: 'hello', max_tokens: 3 });
+  assert.is(wrong.status, 404);
+  assert.match(((await wrong.json()) as { error: { message: string } }).error.message, /The model `gpt-4` does not exist; this server serves tiny-llama/);
+  const chat = await fetch(`${url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'tiny-llama', messages: [{ role: 'user', content: '1 2 3' }], max_tokens: 2, stream: true }) });
   const body = await chat.text();
   assert.match(body, /"role":"assistant"/);
   assert.match(body, /data: \[DONE\]/);
@@ -166,6 +175,32 @@ test('bad requests get OpenAI-style 400s; the serve journal records requests', a
   const served = records.filter((r) => r.type === 'serve.requests').flatMap((r) => r.requests as { ok: boolean; ttftMs: number | null }[]);
   assert.ok(served.filter((r) => r.ok).length >= 3 * 9);
   assert.ok(served.some((r) => !r.ok), 'the refused request is journaled with its error');
+});
+
+test('npuval llm: SIGINT stops the run, writes llm.json and exits 130; a bad --timeout is exit 2', async () => {
+  const out = join(dir, 'llm-sigint');
+  const child = npuvalAsync('llm', '--device', `endpoint:${url}?model=tiny-llama`, '--requests', '100000', '--warmup', '0', '--no-http-overhead', '--out', out);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  let running = true;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => ((running = false), resolve(code))));
+  // Wait until the server has generated for this run (its token counter moves), then interrupt.
+  const tokens = async () => ((await (await fetch(url.replace(/\/v1$/, '/npuval/stats'))).json()) as { tokens: number }).tokens;
+  const before = await tokens();
+  while (running && (await tokens()) < before + 200) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGINT');
+  assert.is(await exited, 130, stderr);
+  assert.match(stderr, /SIGINT: the run stopped/);
+  const report = JSON.parse(readFileSync(join(out, 'llm.json'), 'utf8')) as { points: { summary: { errors: Record<string, number> } }[] };
+  assert.ok(Object.keys(report.points[0]!.summary.errors).every((e) => e === 'cancelled'), JSON.stringify(report.points[0]!.summary.errors));
+  const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const c = npuvalAsync('llm', '--device', 'ort:cpu', '--model', 'tiny-llama', '--timeout', '-1', '--out', join(dir, 'llm-bad-timeout'));
+    let e = '';
+    c.stderr!.on('data', (d: Buffer) => (e += d.toString()));
+    c.on('exit', (code) => resolve({ code, stderr: e }));
+  });
+  assert.is(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--timeout -1 is not a positive number of seconds/);
 });
 
 test('serve on a port in use exits 3 with one sentence (and does not hang); a bad --port exits 2', async () => {
