@@ -1,16 +1,19 @@
 // Memory bandwidth, measured: the roofline that decode (memory-bound: every weight is read once
-// per step) is placed against. Two copy kernels, counted as STREAM counts its Copy/Scale kernels
-// (bytes read + bytes written, no write-allocate traffic), best of several repeats:
-//  - host: Float32Array.prototype.set over a buffer far larger than the caches (one JS thread, memcpy);
-//  - device: an ONNX graph Y = Slice(Add(X, 1), 0:1) on the device under test, so the EP's own
-//    elementwise kernel (with its thread pool) reads X and writes X + 1; only one element comes back.
+// per step) is placed against. Three kernels, best of several repeats each; the caller takes the
+// largest, so no kernel's weakness flatters the ratio:
+//  - host: Float32Array.prototype.set over a buffer far larger than the caches (one JS thread,
+//    memcpy), counted as STREAM counts Copy (bytes read + bytes written);
+//  - device copy: an ONNX graph Y = Slice(Add(X, 1), 0:1) on the device under test, so the EP's own
+//    elementwise kernel (with its thread pool) reads X and writes X + 1; only one element comes back;
+//  - device read: Y = ReduceSum(X), bytes read only — decode mostly reads, and on some hosts reading
+//    runs faster than copying.
 import type { Device, Tensor } from '../../devices/types.js';
 import { GraphBuilder } from '../../models/onnx/graph.js';
 import { encodePlan } from '../../models/onnx/writer.js';
 
 export interface BandwidthMeasurement {
   readonly method: string;
-  /** (bytes read + bytes written) per second, best repeat. */
+  /** Bytes moved per second (read + written for copies, read for the reduction), best repeat. */
   readonly bytesPerS: number;
   readonly medianBytesPerS: number;
   readonly bufferBytes: number;
@@ -56,6 +59,29 @@ export async function measureDeviceCopy(device: Device, bytes = 128 << 20, repea
       times.push(performance.now() - t);
     }
     return summarise(`${device.id} kernel Y = Slice(Add(X, 1)) over float32[${n}]; bytes = read + write; includes one run's dispatch`, 2 * n * 4, n * 4, times);
+  } finally {
+    await session.close();
+  }
+}
+
+/** The EP's reduction: Y = ReduceSum(X) over float32[n]; counts the bytes of X read per run. */
+export async function measureDeviceRead(device: Device, bytes = 128 << 20, repeats = 7): Promise<BandwidthMeasurement> {
+  const n = bytes >>> 2;
+  const g = new GraphBuilder('reduce_sum');
+  g.output(g.op('ReduceSum', [g.input('X', 'float32', [n])], { keepdims: 0 }), 'Y', 'float32', []);
+  const session = await device.open({ bytes: encodePlan(g.plan(), 0) });
+  try {
+    const x: Tensor = { type: 'float32', dims: [n], data: new Float32Array(n).fill(1) };
+    const first = await session.run({ X: x });
+    const y = ((first.Y as Tensor).data as Float32Array)[0];
+    if (y !== n) throw new Error(`bandwidth kernel returned ${y} instead of ${n}`);
+    const times: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t = performance.now();
+      await session.run({ X: x });
+      times.push(performance.now() - t);
+    }
+    return summarise(`${device.id} kernel Y = ReduceSum(X) over float32[${n}]; bytes = read; includes one run's dispatch`, n * 4, n * 4, times);
   } finally {
     await session.close();
   }

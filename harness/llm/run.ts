@@ -16,7 +16,7 @@ import { getZooEntry, zooModelSource, type ZooEntry } from '../../models/zoo/ind
 import { InputError } from '../errors.js';
 import type { Journal } from '../journal.js';
 import { summarize, type Statistics } from '../stats.js';
-import { measureDeviceCopy, measureHostCopy, type BandwidthMeasurement } from './bandwidth.js';
+import { measureDeviceCopy, measureDeviceRead, measureHostCopy, type BandwidthMeasurement } from './bandwidth.js';
 import { observeRequest, type TokenCounter } from './client.js';
 import { DecoderModel } from './decoder.js';
 import { BatchEngine, type EngineStats } from './engine.js';
@@ -307,10 +307,12 @@ function zooEntry(name: string): ZooEntry | null {
 async function measureBandwidth(device: Device, log: (s: string) => void): Promise<NonNullable<LlmReport['bandwidth']>> {
   const measurements: BandwidthMeasurement[] = [measureHostCopy()];
   const notes: string[] = [];
-  try {
-    measurements.push(await measureDeviceCopy(device));
-  } catch (err) {
-    notes.push(`device copy kernel not measured on ${device.id}: ${(err as Error).message.split('\n')[0]}`);
+  for (const [what, measure] of [['copy', measureDeviceCopy], ['read', measureDeviceRead]] as const) {
+    try {
+      measurements.push(await measure(device));
+    } catch (err) {
+      notes.push(`device ${what} kernel not measured on ${device.id}: ${(err as Error).message.split('\n')[0]}`);
+    }
   }
   const best = measurements.reduce((a, b) => (b.bytesPerS > a.bytesPerS ? b : a));
   log(`memory bandwidth: ${measurements.map((m) => `${(m.bytesPerS / 1e9).toFixed(1)} GB/s (${m.method.split(';')[0]})`).join(', ')}`);

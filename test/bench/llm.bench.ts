@@ -43,16 +43,17 @@ async function roofline(): Promise<void> {
     const r = await runLlm({ ...DEFAULT_LLM_SETTINGS, device, model: MODEL, batch: 1, promptLen: 32, genLen: 64, requests: 3, warmup: 1 });
     const p = r.points[0]!;
     const s = p.split!;
-    const [host, dev] = r.bandwidth!.measurements;
+    const [host, copy, read] = r.bandwidth!.measurements;
+    const gbs = (m: typeof host) => (m ? `${f(m.bytesPerS / 1e9)} / ${f(m.medianBytesPerS / 1e9)}` : '—');
     rows.push([
-      device, `${f(host!.bytesPerS / 1e9)} / ${f(host!.medianBytesPerS / 1e9)}`, dev ? `${f(dev.bytesPerS / 1e9)} / ${f(dev.medianBytesPerS / 1e9)}` : '—',
+      device, gbs(host), gbs(copy), gbs(read),
       f(r.bandwidth!.rooflineBytesPerS / 1e9), f(s.decodeStepMs?.p50, 2), f(s.decodeTokensPerS), f(s.decodeBytesPerS! / 1e9, 2), f(s.rooflineTokensPerS), f(s.rooflineRatio, 2),
       s.rooflineRatio !== null && s.rooflineRatio >= 0.7 ? 'yes' : 'no',
     ]);
   }
   console.log(`decode roofline: ${MODEL} fp32, batch 1, prompt 32, 64 tokens × 3 requests (+1 warm-up)`);
-  console.log(table(['device', 'memcpy GB/s best/median', 'device kernel GB/s best/median', 'roofline GB/s', 'step ms p50', 'decode tok/s', 'decode GB/s', 'roofline tok/s', 'ratio', '≥ 0.7'], rows));
-  console.log('bytes per step = every weight once + the KV cache read (models/cost.ts); copy bandwidth counts bytes read + written (STREAM convention).');
+  console.log(table(['device', 'memcpy GB/s best/median', 'device copy GB/s', 'device read GB/s', 'roofline GB/s', 'step ms p50', 'decode tok/s', 'decode GB/s', 'roofline tok/s', 'ratio', '≥ 0.7'], rows));
+  console.log('bytes per step = every weight once + the KV cache read (models/cost.ts); copy bandwidth counts bytes read + written (STREAM convention), the read kernel (ReduceSum) bytes read; the roofline is the largest.');
 }
 
 async function startServe(model: string, device: string, out: string): Promise<{ url: string; stop: () => Promise<void> }> {

@@ -90,7 +90,8 @@ test('npuval llm in-process: TTFT, TPOT, tokens/s, prefill/decode split, journal
   assert.ok(p.summary.ttft!.avg > 0 && p.summary.tpot!.avg > 0 && p.summary.outputTokensPerS! > 0);
   assert.is(p.summary.icl!.count, 4 * 5);
   assert.ok(p.split!.prefillTflops! > 0 && p.split!.decodeTokensPerS! > 0 && p.split!.rooflineRatio! > 0);
-  assert.ok(report.bandwidth!.measurements.length === 2, 'host and device copy kernels measured');
+  assert.equal(report.bandwidth!.measurements.map((m) => m.method.split(' ')[0] === 'host' ? 'host' : m.method.split('=')[1]!.trim().split('(')[0]), ['host', 'Slice', 'ReduceSum'], 'host copy, device copy and device read kernels measured');
+  assert.is(report.bandwidth!.rooflineBytesPerS, Math.max(...report.bandwidth!.measurements.map((m) => m.bytesPerS)));
   const { records } = readJournal(join(dir, 'journal.jsonl'));
   const types = records.map((r) => r.type);
   assert.is(types[0], 'llm.start');
