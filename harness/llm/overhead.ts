@@ -67,7 +67,7 @@ export interface OverheadOptions {
   readonly timeoutMs: number;
   /** Probes (or round trips) timed after warm-up. */
   readonly requests?: number;
-  /** Streamed/unstreamed triples for the TPOT overhead. */
+  /** Streamed/unstreamed triples for the TPOT overhead, and as many paced probes. */
   readonly tpotRequests?: number;
   readonly warmup?: number;
   readonly signal?: AbortSignal;
