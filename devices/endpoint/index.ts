@@ -90,14 +90,7 @@ export class EndpointDevice implements Device {
    */
   async complete(request: GenerateRequest): Promise<{ text: string; usage: GenerateEvent['usage'] }> {
     const c = { ...this.config, model: await servedModel(this.config) };
-    const body = requestBody({
-      api: c.api, model: c.model, prompt: request.prompt, maxTokens: request.maxTokens, fixedLength: request.fixedLength ?? false,
-      includeUsage: false, sendIgnoreEos: c.sendIgnoreEos,
-    });
-    Object.assign(body, c.extraBody);
-    body.stream = false;
-    const url = `${c.base}/${c.api === 'chat' ? 'chat/completions' : 'completions'}`;
-    const res = await post(url, headers(c), JSON.stringify(body), request.signal);
+    const { url, res } = await postGeneration(c, request, false);
     const text = await readText(res);
     if (res.statusCode !== 200) throw new EndpointError(`HTTP ${res.statusCode} from ${url}: ${errorMessage(text)}`);
     const chunk = parseCompletion(text, c.api);
@@ -161,13 +154,7 @@ class EndpointSession implements Session {
 
   async *generate(request: GenerateRequest): AsyncGenerator<GenerateEvent> {
     const c = this.config;
-    const body = requestBody({
-      api: c.api, model: c.model, prompt: request.prompt, maxTokens: request.maxTokens, fixedLength: request.fixedLength ?? false,
-      includeUsage: c.includeUsage, sendIgnoreEos: c.sendIgnoreEos,
-    });
-    Object.assign(body, c.extraBody);
-    const url = `${c.base}/${c.api === 'chat' ? 'chat/completions' : 'completions'}`;
-    const res = await post(url, headers(c), JSON.stringify(body), request.signal);
+    const { url, res } = await postGeneration(c, request, true);
     if (res.statusCode !== 200) {
       const text = await readText(res).catch(() => '');
       throw new EndpointError(`HTTP ${res.statusCode} from ${url}: ${errorMessage(text)}`);
@@ -193,34 +180,47 @@ class EndpointSession implements Session {
 }
 
 // Requests go through node:http rather than fetch: on a stream of small SSE chunks, fetch's WHATWG
-// streams cost the client about twice the CPU per chunk (measured here: 44–71 µs against 22–34 µs),
+// streams cost the client about twice the CPU per chunk (measured once on the 2-core dev VM: 44–71 µs against 22–34 µs),
 // and a load generator's own work should perturb what it measures as little as it can.
 const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
-/** GET through the same keep-alive agent as the streamed requests; rejects on network errors (with the errno code). */
-export function endpointGet(url: string, h: Record<string, string>, signal?: AbortSignal): Promise<{ status: number; text: string }> {
+/** Sends one request through the keep-alive agent; resolves once the response headers arrived, rejects with the network error. */
+function send(url: string, h: Record<string, string>, body: string | null, signal?: AbortSignal): Promise<IncomingMessage> {
   const u = new URL(url);
   const https = u.protocol === 'https:';
+  const options = {
+    method: body === null ? 'GET' : 'POST', agent: https ? agents.https : agents.http, signal,
+    headers: body === null ? h : { ...h, 'content-length': String(Buffer.byteLength(body)) },
+  };
   return new Promise((resolve, reject) => {
-    const req = (https ? httpsRequest : httpRequest)(u, { headers: h, agent: https ? agents.https : agents.http, signal }, (res) => {
-      readText(res).then((text) => resolve({ status: res.statusCode ?? 0, text }), reject);
-    });
+    const req = (https ? httpsRequest : httpRequest)(u, options, resolve);
     req.on('error', reject);
-    req.end();
+    req.end(body ?? undefined);
   });
 }
 
-/** POSTs `body` and resolves with the response once its headers arrived; rejects on network errors and aborts. */
-function post(url: string, h: Record<string, string>, body: string, signal?: AbortSignal): Promise<IncomingMessage> {
-  const u = new URL(url);
-  const https = u.protocol === 'https:';
-  return new Promise((resolve, reject) => {
-    const req = (https ? httpsRequest : httpRequest)(u, {
-      method: 'POST', headers: { ...h, 'content-length': String(Buffer.byteLength(body)) }, agent: https ? agents.https : agents.http, signal,
-    }, resolve);
-    req.on('error', (err: NodeJS.ErrnoException) => reject(signal?.aborted ? signal.reason : new EndpointError(`POST ${url} failed: ${err.code ?? err.message}`)));
-    req.end(body);
-  });
+/** GET through the same keep-alive agent as the streamed requests; rejects on network errors (with the errno code). */
+export async function endpointGet(url: string, h: Record<string, string>, signal?: AbortSignal): Promise<{ status: number; text: string }> {
+  const res = await send(url, h, null, signal);
+  return { status: res.statusCode ?? 0, text: await readText(res) };
+}
+
+/** POSTs a generation request (streamed or not) built from the config; a network error becomes an EndpointError, an abort its reason. */
+async function postGeneration(c: EndpointConfig & { model: string }, request: GenerateRequest, stream: boolean): Promise<{ url: string; res: IncomingMessage }> {
+  const body = {
+    ...requestBody({
+      api: c.api, model: c.model, prompt: request.prompt, maxTokens: request.maxTokens, fixedLength: request.fixedLength ?? false,
+      includeUsage: stream && c.includeUsage, sendIgnoreEos: c.sendIgnoreEos,
+    }),
+    ...c.extraBody,
+    stream,
+  };
+  const url = `${c.base}/${c.api === 'chat' ? 'chat/completions' : 'completions'}`;
+  try {
+    return { url, res: await send(url, headers(c), JSON.stringify(body), request.signal) };
+  } catch (err) {
+    throw request.signal?.aborted ? request.signal.reason : new EndpointError(`POST ${url} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 async function readText(res: IncomingMessage): Promise<string> {

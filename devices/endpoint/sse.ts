@@ -11,8 +11,10 @@ export interface TimedEvent {
   readonly data: string;
 }
 
-/** Yields the stream's events in order with their arrival stamps; comments are dropped. */
-/** `body`: a Node response (node:http) or a WHATWG stream; both are async iterables of byte chunks. */
+/**
+ * Yields the stream's events in order with their arrival stamps; comments are dropped. `body`: a
+ * Node response (node:http) or a WHATWG stream, both async iterables of byte chunks.
+ */
 export async function* timedEvents(
   body: AsyncIterable<Uint8Array>,
   now: () => number = () => performance.now(),

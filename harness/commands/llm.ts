@@ -67,7 +67,7 @@ export const llmCommand: Command<LlmArgs> = {
       .option('count-tokens', { type: 'string', choices: ['chunks', 'words'], default: 'chunks', describe: 'Client-side token count: non-empty content chunks, or whitespace-separated words' })
       .option('prompt-file', { type: 'string', describe: 'JSONL of {"prompt": "text" | [token ids]} used in turn instead of synthetic prompts' })
       .option('bandwidth', { type: 'boolean', default: true, describe: 'Measure memory bandwidth for the decode roofline (in-process; --no-bandwidth skips)' })
-      .option('http-overhead', { type: 'boolean', default: true, describe: 'Endpoints: measure the HTTP overhead first (no-generation probe on npuval serve, else GET /models; streamed vs unstreamed requests for TPOT); --no-http-overhead skips' })
+      .option('http-overhead', { type: 'boolean', default: true, describe: 'Endpoints: measure the HTTP overhead first (on npuval serve: no-generation probes, paced at the unstreamed per-token time for TPOT; elsewhere: GET /models, and streamed vs unstreamed TPOT); --no-http-overhead skips' })
       .example('npuval llm --device ort:cpu --model tiny-llama --batch 4', 'in-process: TTFT/TPOT, prefill TFLOP/s, decode vs roofline')
       .example('npuval llm --device endpoint:http://127.0.0.1:8000/v1?model=tiny-llama --sweep-concurrency 1,2,4 --slo mlperf:llama3.1-8b', 'a server under load'),
   handler: async (args) => {

@@ -44,52 +44,39 @@ export function measureHostCopy(bytes = 128 << 20, repeats = 7): BandwidthMeasur
 }
 
 /** The EP's elementwise kernel: Y = Slice(Add(X, 1)) over float32[n]; counts read + write of X per run. */
-export async function measureDeviceCopy(device: Device, bytes = 128 << 20, repeats = 7): Promise<BandwidthMeasurement> {
+export function measureDeviceCopy(device: Device, bytes = 128 << 20, repeats = 7): Promise<BandwidthMeasurement> {
   const n = bytes >>> 2;
-  const session = await device.open({ bytes: addSliceModel(n) });
-  try {
-    const x: Tensor = { type: 'float32', dims: [n], data: new Float32Array(n).fill(1) };
-    const first = await session.run({ X: x }); // warm-up: allocations, page faults
-    const y = (first.Y as Tensor).data as Float32Array;
-    if (y[0] !== 2) throw new Error(`bandwidth kernel returned ${y[0]} instead of 2`);
-    const times: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const t = performance.now();
-      await session.run({ X: x });
-      times.push(performance.now() - t);
-    }
-    return summarise(`${device.id} kernel Y = Slice(Add(X, 1)) over float32[${n}]; bytes = read + write; includes one run's dispatch`, 2 * n * 4, n * 4, times);
-  } finally {
-    await session.close();
-  }
+  const g = new GraphBuilder('add_slice');
+  g.output(g.slice(g.add(g.input('X', 'float32', [n]), g.scalar(1)), [0], [1], [0]), 'Y', 'float32', [1]);
+  return timeKernel(device, g, n, { expected: 2, formula: 'Y = Slice(Add(X, 1))', counted: 'read + write', bytesMoved: 2 * n * 4 }, repeats);
 }
 
 /** The EP's reduction: Y = ReduceSum(X) over float32[n]; counts the bytes of X read per run. */
-export async function measureDeviceRead(device: Device, bytes = 128 << 20, repeats = 7): Promise<BandwidthMeasurement> {
+export function measureDeviceRead(device: Device, bytes = 128 << 20, repeats = 7): Promise<BandwidthMeasurement> {
   const n = bytes >>> 2;
   const g = new GraphBuilder('reduce_sum');
   g.output(g.op('ReduceSum', [g.input('X', 'float32', [n])], { keepdims: 0 }), 'Y', 'float32', []);
+  return timeKernel(device, g, n, { expected: n, formula: 'Y = ReduceSum(X)', counted: 'read', bytesMoved: n * 4 }, repeats);
+}
+
+/** Runs a one-input graph over X = ones(n) on the device: one checked warm-up run, then `repeats` timed runs. */
+async function timeKernel(
+  device: Device, g: GraphBuilder, n: number, k: { expected: number; formula: string; counted: string; bytesMoved: number }, repeats: number,
+): Promise<BandwidthMeasurement> {
   const session = await device.open({ bytes: encodePlan(g.plan(), 0) });
   try {
     const x: Tensor = { type: 'float32', dims: [n], data: new Float32Array(n).fill(1) };
-    const first = await session.run({ X: x });
+    const first = await session.run({ X: x }); // warm-up: allocations, page faults
     const y = ((first.Y as Tensor).data as Float32Array)[0];
-    if (y !== n) throw new Error(`bandwidth kernel returned ${y} instead of ${n}`);
+    if (y !== k.expected) throw new Error(`bandwidth kernel returned ${y} instead of ${k.expected}`);
     const times: number[] = [];
     for (let r = 0; r < repeats; r++) {
       const t = performance.now();
       await session.run({ X: x });
       times.push(performance.now() - t);
     }
-    return summarise(`${device.id} kernel Y = ReduceSum(X) over float32[${n}]; bytes = read; includes one run's dispatch`, n * 4, n * 4, times);
+    return summarise(`${device.id} kernel ${k.formula} over float32[${n}]; bytes = ${k.counted}; includes one run's dispatch`, k.bytesMoved, n * 4, times);
   } finally {
     await session.close();
   }
-}
-
-function addSliceModel(n: number): Uint8Array {
-  const g = new GraphBuilder('add_slice');
-  const y = g.slice(g.add(g.input('X', 'float32', [n]), g.scalar(1)), [0], [1], [0]);
-  g.output(y, 'Y', 'float32', [1]);
-  return encodePlan(g.plan(), 0);
 }

@@ -103,9 +103,14 @@ export async function measureHttpOverhead(spec: DeviceSpec, o: OverheadOptions, 
   };
 }
 
+/** The endpoint, asked for the probe model instead of its own; `paceMs` sets npuval serve's per-token hold. */
+export function probeDevice(spec: DeviceSpec, paceMs?: number): EndpointDevice {
+  return new EndpointDevice({ ...spec, options: { ...spec.options, model: HTTP_PROBE_MODEL } }, paceMs === undefined ? {} : { extraBody: { npuval_probe_step_ms: paceMs } });
+}
+
 /** TPOTs of probes paced at `paceMs` per token (the server holds its event loop that long before each). */
 async function pacedProbes(spec: DeviceSpec, o: OverheadOptions, count: number, paceMs: number, notes: string[]): Promise<number[]> {
-  const session = await new EndpointDevice({ ...spec, options: { ...spec.options, model: HTTP_PROBE_MODEL } }, { extraBody: { npuval_probe_step_ms: paceMs } }).open();
+  const session = await probeDevice(spec, paceMs).open();
   const out: number[] = [];
   for (let i = 0; i <= count && !o.signal?.aborted; i++) {
     const m = await observe(session, o, i, o.genLen);
@@ -122,7 +127,7 @@ async function measureTtftOverhead(spec: DeviceSpec, o: OverheadOptions, request
   let session: Session | null = null;
   let refused: string | null;
   try {
-    session = await new EndpointDevice({ ...spec, options: { ...spec.options, model: HTTP_PROBE_MODEL } }).open();
+    session = await probeDevice(spec).open();
     refused = await probeRefusal(session, o);
   } catch (err) {
     refused = `the server is not reachable for the probe (${(err as Error).message})`;

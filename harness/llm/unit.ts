@@ -2,7 +2,7 @@
 // registry's names (reports/metrics.ts). Settings (all optional): batch, promptLen, genLen,
 // requests, warmup, concurrency, rate, burstiness, slo ("ttft=…,tpot=…" or a preset), seed,
 // timeoutMs, dtype, bandwidth, httpOverhead. Register in harness/run/units/index.ts as `llm: runLlmUnit`.
-import { checkSettingKeys, type PlannedUnitSpec, type UnitExecutor } from '../run/units/types.js';
+import { checkSettingKeys, settingName, type PlannedUnitSpec, type UnitExecutor } from '../run/units/types.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm, type LlmSettings } from './run.js';
 import { parseSlo } from './slo.js';
@@ -20,13 +20,13 @@ export function llmUnitSettings(unit: PlannedUnitSpec, seed: number): LlmSetting
   const num = (key: string, fallback: number | null): number | null => {
     const v = s[key];
     if (v === undefined) return fallback;
-    if (typeof v !== 'number') throw new InputError(`unit ${unit.id}: setting "${key}" must be a number`);
+    if (typeof v !== 'number') throw new InputError(`${settingName(unit.id, key)} must be a number`);
     return v;
   };
-  if (s.slo !== undefined && typeof s.slo !== 'string') throw new InputError(`unit ${unit.id}: setting "slo" must be a string such as "ttft=500,tpot=30" or a preset`);
-  if (s.dtype !== undefined && s.dtype !== 'float32' && s.dtype !== 'float16') throw new InputError(`unit ${unit.id}: setting "dtype" must be "float32" or "float16"`);
+  if (s.slo !== undefined && typeof s.slo !== 'string') throw new InputError(`${settingName(unit.id, 'slo')} must be a string such as "ttft=500,tpot=30" or a preset`);
+  if (s.dtype !== undefined && s.dtype !== 'float32' && s.dtype !== 'float16') throw new InputError(`${settingName(unit.id, 'dtype')} must be "float32" or "float16"`);
   for (const key of ['bandwidth', 'httpOverhead']) {
-    if (s[key] !== undefined && typeof s[key] !== 'boolean') throw new InputError(`unit ${unit.id}: setting "${key}" must be true or false`);
+    if (s[key] !== undefined && typeof s[key] !== 'boolean') throw new InputError(`${settingName(unit.id, key)} must be true or false`);
   }
   const settings: LlmSettings = {
     ...DEFAULT_LLM_SETTINGS,
@@ -35,7 +35,7 @@ export function llmUnitSettings(unit: PlannedUnitSpec, seed: number): LlmSetting
     requests: num('requests', DEFAULT_LLM_SETTINGS.requests)!, warmup: num('warmup', DEFAULT_LLM_SETTINGS.warmup)!,
     concurrency: num('concurrency', null), rate: num('rate', null), burstiness: num('burstiness', 1)!,
     timeoutMs: num('timeoutMs', DEFAULT_LLM_SETTINGS.timeoutMs)!,
-    slo: typeof s.slo === 'string' ? parseSlo(s.slo, `unit ${unit.id}: setting "slo"`) : null,
+    slo: typeof s.slo === 'string' ? parseSlo(s.slo, settingName(unit.id, 'slo')) : null,
     dtype: s.dtype === 'float16' ? 'float16' : 'float32',
     bandwidth: s.bandwidth !== false,
     httpOverhead: s.httpOverhead !== false,

@@ -1,6 +1,6 @@
 // Models a run uses: zoo presets with seeded weights (in memory, or from the model cache above
-// 2 GB), or ONNX files named by path. Each is loaded once per run and recorded in the report with its SHA-256, parameters and
-// analytic FLOPs.
+// 2 GB), or ONNX files named by path. Each is loaded once per run and recorded in the report with
+// its SHA-256, parameters and analytic FLOPs.
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { resolve } from 'node:path';

@@ -24,9 +24,8 @@ import { DecoderModel } from '../../harness/llm/decoder.js';
 import { BatchEngine } from '../../harness/llm/engine.js';
 import { engineSession } from '../../harness/llm/inprocess.js';
 import { requestMetrics } from '../../harness/llm/metrics.js';
-import { measureHttpOverhead } from '../../harness/llm/overhead.js';
+import { measureHttpOverhead, probeDevice } from '../../harness/llm/overhead.js';
 import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm } from '../../harness/llm/run.js';
-import { HTTP_PROBE_MODEL } from '../../harness/llm/server.js';
 import { syntheticPrompt } from '../../harness/llm/text.js';
 import { buildZooModel } from '../../models/zoo/index.js';
 import { seededRng } from '../../harness/scenarios/random.js';
@@ -101,8 +100,8 @@ async function httpOverhead(model: string, device: string): Promise<void> {
     const sessions = {
       inproc: engineSession(new BatchEngine(new DecoderModel(local, model), 4)),
       endpoint: await new EndpointDevice(spec).open(),
-      probe: await new EndpointDevice({ ...spec, options: { ...spec.options, model: HTTP_PROBE_MODEL } }).open(),
-      paced: await new EndpointDevice({ ...spec, options: { ...spec.options, model: HTTP_PROBE_MODEL } }, { extraBody: { npuval_probe_step_ms: pace } }).open(),
+      probe: await probeDevice(spec).open(),
+      paced: await probeDevice(spec, pace).open(),
     };
     const rows: Record<keyof typeof sessions, { ttft: number; tpot: number }[]> = { inproc: [], endpoint: [], probe: [], paced: [] };
     for (let i = 0; i < warm + rounds; i++) {

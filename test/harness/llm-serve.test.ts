@@ -107,7 +107,8 @@ test('the HTTP overhead: probes run no model; the TPOT part paces probes at the 
   assert.ok(o!.ttftMs.min > 0);
   assert.equal([o!.samples.streamedTpotMs.length, o!.samples.pacedProbeTpotMs.length, o!.samples.unstreamedShortMs.length, o!.samples.unstreamedLongMs.length], [3, 3, 3, 3]);
   assert.is(o!.tpotMethod, 'paced-probe');
-  assert.ok(o!.streamedTpotMs! > 0 && o!.unstreamedTpotMs! > 0);
+  // The slope over 3 requests of 6 tokens may come out 0 on a loaded machine (it is clamped there), so only its presence is checked.
+  assert.ok(o!.streamedTpotMs! > 0 && o!.unstreamedTpotMs !== null);
   assert.is(o!.tpotMs, o!.pacedProbeTpotMs! - o!.unstreamedTpotMs!);
   // The pace is real: the server holds each of 5 tokens for 20 ms, so the last cannot arrive sooner than 100 ms after sending.
   const t0 = performance.now();

@@ -3,7 +3,7 @@
 // decoders. The runner's thresholds decide pass/fail; each is a validity check in the report.
 import { parseCriteria, runAccuracy, type AccuracyCriteria, type AccuracyResult } from '../../accuracy/index.js';
 import { InputError } from '../../errors.js';
-import { checkSettingKeys, type PlannedUnitSpec, type UnitExecutor, type UnitOutcome } from './types.js';
+import { checkSettingKeys, settingName, type PlannedUnitSpec, type UnitExecutor, type UnitOutcome } from './types.js';
 
 const SETTING_KEYS = ['tokens', 'dims', 'criteria'] as const;
 
@@ -49,7 +49,7 @@ export interface AccuracyUnitSettings {
 export function accuracyUnitSettings(unit: PlannedUnitSpec): AccuracyUnitSettings {
   const s = unit.spec.settings ?? {};
   checkSettingKeys(unit.id, s, SETTING_KEYS);
-  const where = (key: string) => `unit ${unit.id}: setting "${key}"`;
+  const where = (key: string) => settingName(unit.id, key);
   const count = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
   if (s.tokens !== undefined && !count(s.tokens, 0)) throw new InputError(`${where('tokens')} must be a non-negative integer (0 skips generation)`);
   if (s.dims !== undefined) {

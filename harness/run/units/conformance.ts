@@ -3,7 +3,7 @@
 import { runConformance, type ConformanceResult, type StatusCounts } from '../../conformance/index.js';
 import { readToleranceFile } from '../../conformance/tolerances.js';
 import { InputError } from '../../errors.js';
-import { checkSettingKeys, type PlannedUnitSpec, type UnitExecutor, type UnitOutcome } from './types.js';
+import { checkSettingKeys, settingName, type PlannedUnitSpec, type UnitExecutor, type UnitOutcome } from './types.js';
 
 const SETTING_KEYS = ['isolate', 'timeoutS', 'workers', 'tolerancesFile'] as const;
 
@@ -61,7 +61,7 @@ export interface ConformanceUnitSettings {
 export function conformanceUnitSettings(unit: PlannedUnitSpec): ConformanceUnitSettings {
   const s = unit.spec.settings ?? {};
   checkSettingKeys(unit.id, s, SETTING_KEYS);
-  const where = (key: string) => `unit ${unit.id}: setting "${key}"`;
+  const where = (key: string) => settingName(unit.id, key);
   if (s.isolate !== undefined && typeof s.isolate !== 'boolean') throw new InputError(`${where('isolate')} must be true or false`);
   if (s.timeoutS !== undefined && !(typeof s.timeoutS === 'number' && s.timeoutS > 0)) throw new InputError(`${where('timeoutS')} must be a positive number of seconds`);
   if (s.workers !== undefined && !(typeof s.workers === 'number' && Number.isInteger(s.workers) && s.workers >= 1)) throw new InputError(`${where('workers')} must be a whole number of child processes, at least 1`);

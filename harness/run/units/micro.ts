@@ -9,7 +9,7 @@ import type { Tensor } from '../../../devices/types.js';
 import { InputError } from '../../errors.js';
 import { microCases, runMicro as timeMicroCases } from '../../micro.js';
 import { summarize } from '../../stats.js';
-import { checkSettingKeys, NO_VALIDITY_RULES, type PlannedUnitSpec, type UnitExecutor, type UnitOutcome } from './types.js';
+import { checkSettingKeys, settingName, NO_VALIDITY_RULES, type PlannedUnitSpec, type UnitExecutor, type UnitOutcome } from './types.js';
 
 const PROBE_KEYS = ['iterations', 'warmup'];
 const OP_KEYS = ['op', 'llama', 'resnet', 'tokens', 'timeMs'];
@@ -22,7 +22,7 @@ export type MicroUnitSettings =
 export function microUnitSettings(unit: PlannedUnitSpec): MicroUnitSettings {
   const s = unit.spec.settings ?? {};
   checkSettingKeys(unit.id, s, s.op !== undefined ? OP_KEYS : PROBE_KEYS);
-  const where = (key: string) => `unit ${unit.id}: setting "${key}"`;
+  const where = (key: string) => settingName(unit.id, key);
   const int = (key: string, fallback: number, min: number): number => {
     const v = s[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InputError(`${where(key)} must be an integer ≥ ${min}`);

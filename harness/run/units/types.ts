@@ -57,9 +57,14 @@ export type UnitExecutor = (unit: PlannedUnitSpec, ctx: UnitContext) => Promise<
 
 export const NO_VALIDITY_RULES: Validity = { valid: null, checks: [], reasons: [] };
 
+/** How errors name one of a unit's settings: `unit ID: setting "KEY"`. */
+export function settingName(unitId: string, key: string): string {
+  return `unit ${unitId}: setting "${key}"`;
+}
+
 /** A suite unit's settings may hold only the keys its kind knows: a typo is bad input, not a default. */
 export function checkSettingKeys(unitId: string, settings: Readonly<Record<string, unknown>>, known: readonly string[]): void {
   for (const key of Object.keys(settings)) {
-    if (!known.includes(key)) throw new InputError(`unit ${unitId}: setting "${key}" is not one of ${known.join(', ')}`);
+    if (!known.includes(key)) throw new InputError(`${settingName(unitId, key)} is not one of ${known.join(', ')}`);
   }
 }
