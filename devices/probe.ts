@@ -28,8 +28,11 @@ export function probeModelBytes(): Uint8Array {
 
 /** Opens the probe model on the device, runs it once and checks the output. Throws with the runtime's reason on failure. */
 export async function probeDevice(device: Device): Promise<void> {
-  // A serving endpoint runs its own model, not ours: opening it checks that the server answers.
-  if (device.servesOwnModel) return void (await (await device.open({ bytes: probeModelBytes() })).close());
+  if (!device.capabilities.tensors) {
+    // A device that runs only its own model (a serving endpoint): opening a generation session checks that it answers.
+    if (!device.openGeneration) throw new Error(`${device.id} neither runs tensors nor generates; there is nothing to probe`);
+    return void (await (await device.openGeneration()).close());
+  }
   const session = await device.open({ bytes: probeModelBytes() });
   try {
     const x = new Float32Array([1, 2, 3, 4]);

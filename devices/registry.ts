@@ -1,64 +1,72 @@
-// The registry turns device spec strings into Devices and says which devices work here.
+// The registry: adapters register themselves here when their module loads (devices/adapters.ts
+// loads them all), and callers turn spec strings into Devices and ask which work here. It imports
+// no adapter, so an adapter is added or removed without touching it; code outside devices/ imports
+// devices/index.ts, which loads the adapters and re-exports these functions.
 import { DeviceInputError } from './errors.js';
-import { OrtDevice, ORT_EP_NAMES, bundledEps } from './ort.js';
-import { EndpointDevice } from './endpoint/index.js';
+import { parseOptions, type OptionSchema, type OptionValues } from './options.js';
 import { probeDevice } from './probe.js';
-import { TfjsDevice } from './tfjs/index.js';
 import { parseDeviceSpec, type DeviceSpec } from './spec.js';
-import type { Availability, Device } from './types.js';
+import type { Availability, Device, DeviceKind } from './types.js';
 
-/** A backend adapter: builds a Device from a parsed spec of its kind. */
-export type AdapterFactory = (spec: DeviceSpec) => Device;
-
-const adapters = new Map<string, AdapterFactory>([['ort', (spec) => new OrtDevice(spec)], ['endpoint', (spec) => new EndpointDevice(spec)]]);
-
-/** Lets other adapters (tfjs, endpoint, proc) plug in without the registry importing them all eagerly. */
-export function registerAdapter(kind: string, factory: AdapterFactory): void {
-  adapters.set(kind, factory);
+/** What an adapter tells the registry about itself. */
+export interface Adapter<S extends OptionSchema = OptionSchema> {
+  readonly kind: DeviceKind;
+  /**
+   * The option keys (with types) a spec of this target may carry. Throws DeviceInputError when the
+   * spec's target or index is none of this adapter's. Cheap: loads no runtime.
+   */
+  options(spec: DeviceSpec): S;
+  /** Builds the Device from a spec whose options were checked against options(spec); opens nothing. */
+  create(spec: DeviceSpec, options: OptionValues<S>): Device;
+  /** Specs worth probing on any machine (`npuval devices` without --device). */
+  candidates(): readonly string[];
 }
 
-/** Device specs worth probing on any machine: every ORT EP name this platform's package knows, plus registered adapters' defaults. */
-const extraCandidates: string[] = [];
-export function registerCandidate(spec: string): void {
-  if (!extraCandidates.includes(spec)) extraCandidates.push(spec);
+const adapters = new Map<DeviceKind, Adapter>();
+
+/**
+ * Adds an adapter for its kind; returns a function that removes it again (for tests).
+ * A kind registered twice is a programming error and throws.
+ */
+export function registerAdapter<S extends OptionSchema>(adapter: Adapter<S>): () => void {
+  if (adapters.has(adapter.kind)) throw new Error(`an adapter for "${adapter.kind}:" devices is already registered`);
+  adapters.set(adapter.kind, adapter);
+  return () => {
+    if (adapters.get(adapter.kind) === adapter) adapters.delete(adapter.kind);
+  };
 }
 
-// The independent tfjs reference (zoo models; the probe runs through its elementwise path). TensorFlow.js loads on first use.
-registerAdapter('tfjs', (spec) => new TfjsDevice(spec));
-registerCandidate('tfjs:wasm');
-registerCandidate('tfjs:cpu');
-
+/** Every registered adapter's candidate specs, in registration order. */
 export function candidateSpecs(): string[] {
-  const eps = ['cpu', 'webgpu', 'cuda', 'tensorrt'];
-  for (const ep of bundledEps()) if (!eps.includes(ep)) eps.push(ep);
-  return [...eps.map((ep) => `ort:${ep}`), ...extraCandidates];
+  return [...adapters.values()].flatMap((a) => [...a.candidates()]);
 }
 
-/** Builds a Device from a spec; throws DeviceInputError naming what is available when the spec is bad. */
+/**
+ * Builds a Device from a spec; throws DeviceInputError (exit 2) when the spec is malformed, names no
+ * installed adapter, or has an unknown option or a value of the wrong type. `available` is appended to
+ * the message as what works here.
+ */
 export function createDevice(specText: string, available: readonly string[] = []): Device {
   const hint = available.length ? `; available here: ${available.join(', ')}` : '';
-  let spec: DeviceSpec;
   try {
-    spec = parseDeviceSpec(specText);
-  } catch (err) {
-    throw new DeviceInputError(`${(err as Error).message}${hint}`);
-  }
-  const factory = adapters.get(spec.kind);
-  if (!factory) throw new DeviceInputError(`no adapter for "${spec.kind}:" devices is installed${hint}`);
-  try {
-    return factory(spec);
-  } catch (err) {
-    if (err instanceof DeviceInputError && spec.kind === 'ort' && !(ORT_EP_NAMES as readonly string[]).includes(spec.target)) {
-      throw new DeviceInputError(`unknown device "${specText}": "${spec.target}" is not an ONNX Runtime execution provider${hint}`);
+    const spec = parseDeviceSpec(specText);
+    const adapter = adapters.get(spec.kind);
+    if (!adapter) {
+      // An empty registry means nothing loaded devices/index.ts: a wiring bug, said as such.
+      throw new DeviceInputError(adapters.size === 0
+        ? `no device adapters are registered in this process (import devices/index.js, which loads them), so "${specText}" cannot be built`
+        : `no adapter for "${spec.kind}:" devices is installed`);
     }
+    return adapter.create(spec, parseOptions(spec, adapter.options(spec), `${spec.kind}:${spec.target}`));
+  } catch (err) {
     if (err instanceof DeviceInputError && hint) throw new DeviceInputError(`${err.message}${hint}`);
     throw err;
   }
 }
 
 /**
- * Checks that every spec parses and names a known adapter/EP, without opening anything.
- * A bad one throws DeviceInputError (exit 2) that lists the devices available here.
+ * Checks that every spec parses and names a known adapter/target with valid options, without opening
+ * anything. A bad one throws DeviceInputError (exit 2) that lists the devices available here.
  */
 export async function checkSpecs(specs: readonly string[]): Promise<void> {
   for (const spec of specs) {

@@ -55,7 +55,7 @@ export interface OpenOptions {
 }
 
 /**
- * One loaded model on one device.
+ * One loaded model on one device (tensor runs).
  * `run` may be called again before an earlier call settles only if `concurrentRuns` is true.
  * `close` releases native resources; no call may follow it.
  */
@@ -66,37 +66,78 @@ export interface Session {
   readonly concurrentRuns: boolean;
   /**
    * Runs the model once. Resolves with the requested outputs (all when `fetches` is omitted).
-   * Never resolves with a partial result: a failure rejects with the runtime's message.
+   * Never resolves with a partial result: a failure rejects, with a DeviceRunError where the
+   * adapter recognised why (its `failure`), carrying the runtime's message.
    */
   run(feeds: Feeds, fetches?: readonly string[]): Promise<Outputs>;
-  /**
-   * Streaming text generation, present only on serving endpoints (`endpoint:`). Yields events as
-   * they arrive; ends after the last one; rejects with the server's or the transport's error.
-   */
-  generate?(request: GenerateRequest): AsyncIterable<GenerateEvent>;
   close(): Promise<void>;
 }
 
-/** One streamed generation request to a serving endpoint. */
+/**
+ * Token generation, whoever generates: a serving endpoint's own model (Device.openGeneration), the
+ * in-process engine over a decoder Session (harness/serve), later a vendor process. Callers measure
+ * every kind through this one interface. Concurrent generate() calls are allowed; `close` ends the
+ * session and no call may follow it.
+ */
+export interface GenerationSession {
+  /** The model generating: the served name an endpoint is asked for, or the in-process model's label. */
+  readonly model: string;
+  /** False when prompts must be text (a chat route); true when token ids are accepted. */
+  readonly acceptsTokenIds: boolean;
+  /**
+   * Streams one request. Yields events as they arrive; ends after the last one; rejects with the
+   * server's, the transport's or the engine's error (an AbortError-like reason when aborted).
+   */
+  generate(request: GenerateRequest): AsyncIterable<GenerateEvent>;
+  /** The whole response at once, not streamed; present where the transport has such a mode (OpenAI: stream=false). */
+  complete?(request: GenerateRequest): Promise<Completion>;
+  /**
+   * One round trip to the server that generates nothing (an endpoint: GET /models), resolving once
+   * the answer is read; present where there is a transport. Rejects with one sentence naming what failed.
+   */
+  ping?(signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One streamed generation request. */
 export interface GenerateRequest {
-  /** Token ids (where the server accepts them) or text. */
+  /** Token ids (where accepted: acceptsTokenIds) or text. */
   readonly prompt: string | readonly number[];
   readonly maxTokens: number;
   /** Ask for exactly maxTokens (ignore_eos, min_tokens) where the server supports it. */
   readonly fixedLength?: boolean;
-  /** Aborting cancels the request; the iterator then rejects with an AbortError. */
+  /** Aborting cancels the request; the iterator then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
 }
 
-/** One server-sent event of a generation stream, stamped when its last byte arrived (before parsing). */
+/** One event of a generation stream, stamped when its last byte arrived (before parsing). */
 export interface GenerateEvent {
-  /** performance.now() in ms when the read holding the end of this event returned. */
+  /** performance.now() in ms when the read holding the end of this event returned (in-process: when the token was chosen). */
   readonly time: number;
   /** Content delta; '' for role-only, empty or usage-only chunks. */
   readonly text: string;
   readonly finishReason: string | null;
   /** The server's token counts, when it reports them (stream_options.include_usage). */
-  readonly usage: { readonly promptTokens: number; readonly completionTokens: number } | null;
+  readonly usage: TokenUsage | null;
+}
+
+export interface TokenUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+/** An unstreamed response. */
+export interface Completion {
+  readonly text: string;
+  readonly usage: TokenUsage | null;
+}
+
+/** What openGeneration may change for one session. */
+export interface GenerationOptions {
+  /** Ask for this model instead of the device's own (an endpoint's ?model= or the first one it lists). */
+  readonly model?: string;
+  /** Fields merged into every request body, for servers with extensions (the OpenAI clients' extra_body). */
+  readonly extraBody?: Readonly<Record<string, unknown>>;
 }
 
 /** Static facts about a device, gathered without running a workload. */
@@ -129,14 +170,36 @@ export interface HostDescription {
 
 export type DeviceKind = 'ort' | 'tfjs' | 'endpoint' | 'proc';
 
+/** What a device can do. Callers choose their path by these, never by the adapter's kind. */
+export interface DeviceCapabilities {
+  /** open() loads an ONNX model and runs tensors. False for a serving endpoint, whose open() rejects. */
+  readonly tensors: boolean;
+  /**
+   * How tokens get generated on it:
+   * - 'own-model': the device holds its model and generates itself; openGeneration() streams it (an OpenAI endpoint);
+   * - 'onnx-decoder': it runs a decoder-with-past ONNX model opened with open(), and the caller's engine generates;
+   * - null: neither.
+   */
+  readonly generation: 'own-model' | 'onnx-decoder' | null;
+}
+
 /** The system under test. Opening may take seconds (model compilation); describe() is cheap. */
 export interface Device {
   readonly id: string;
   readonly kind: DeviceKind;
-  /** True for serving endpoints: the server holds its model, open() ignores the source and the session offers generate(). */
+  readonly capabilities: DeviceCapabilities;
+  /**
+   * @deprecated Read `capabilities.generation === 'own-model'`. Kept while callers outside devices/ move over.
+   */
   readonly servesOwnModel?: boolean;
   describe(): Promise<DeviceDescription>;
+  /** Loads a model. Rejects with DeviceInputError when `capabilities.tensors` is false. */
   open(model: ModelSource, options?: OpenOptions): Promise<Session>;
+  /**
+   * Present when `capabilities.generation` is 'own-model': opens a session on the device's own model
+   * (checking that it answers). An unreachable device rejects with DeviceUnavailableError (exit 3).
+   */
+  openGeneration?(options?: GenerationOptions): Promise<GenerationSession>;
 }
 
 /** Result of probing whether a device works here: it is available only if a real session ran. */

@@ -56,8 +56,6 @@ const KNOWN_VIOLATIONS: string[] = [
   'folder cycle: harness/llm → harness/run → harness/llm',
   // accuracy/ uses llm's decoder and generator; run/units/accuracy.ts imports accuracy/.
   'folder cycle: harness/accuracy → harness/llm → harness/run → harness/accuracy',
-  // the HTTP overhead probe uses EndpointDevice, endpointGet and endpointHeaders by name, not through the registry.
-  'adapter: harness/llm/overhead.ts → devices/endpoint/index.ts (outside devices/, import only its public surface)',
   // the environment record asks ort.ts for bundledEps and ortVersion directly.
   'adapter: harness/run/environment.ts → devices/ort.ts (outside devices/, import only its public surface)',
 ];

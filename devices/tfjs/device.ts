@@ -4,7 +4,8 @@
 import { DeviceInputError, DeviceUnavailableError } from '../errors.js';
 import { describeHost } from '../host.js';
 import type { DeviceSpec } from '../spec.js';
-import type { Device, DeviceDescription, ModelSource, OpenOptions, Session } from '../types.js';
+import type { Device, DeviceCapabilities, DeviceDescription, ModelSource, OpenOptions, Session } from '../types.js';
+import { parseOptions, type OptionSchema } from '../options.js';
 import { readOnnxFile } from './model-file.js';
 import type { TfjsBackendName } from './runtime.js';
 
@@ -19,18 +20,27 @@ function loadRuntime(): Promise<Runtime> {
   return runtimePromise;
 }
 
+/** tfjs devices take no options: the backend is the whole configuration. */
+export const TFJS_OPTIONS = {} as const satisfies OptionSchema;
+
+/** The option schema of a `tfjs:` spec; throws DeviceInputError for an unknown backend or an index. */
+export function tfjsOptionSchema(spec: DeviceSpec): typeof TFJS_OPTIONS {
+  if (!(TFJS_BACKENDS as readonly string[]).includes(spec.target)) {
+    throw new DeviceInputError(`unknown TensorFlow.js backend "${spec.target}" in "${spec.id}"; tfjs devices are ${TFJS_BACKENDS.map((b) => 'tfjs:' + b).join(', ')}`);
+  }
+  if (spec.index !== null) throw new DeviceInputError(`"${spec.id}" has a device index; tfjs devices take none`);
+  return TFJS_OPTIONS;
+}
+
 export class TfjsDevice implements Device {
   readonly kind = 'tfjs' as const;
+  /** Zoo decoders (llama) run here too, so the in-process engine can generate on it. */
+  readonly capabilities: DeviceCapabilities = { tensors: true, generation: 'onnx-decoder' };
   readonly id: string;
   readonly backend: TfjsBackend;
 
   constructor(spec: DeviceSpec) {
-    if (!(TFJS_BACKENDS as readonly string[]).includes(spec.target)) {
-      throw new DeviceInputError(`unknown TensorFlow.js backend "${spec.target}" in "${spec.id}"; tfjs devices are ${TFJS_BACKENDS.map((b) => 'tfjs:' + b).join(', ')}`);
-    }
-    if (spec.index !== null) throw new DeviceInputError(`"${spec.id}" has a device index; tfjs devices take none`);
-    const options = Object.keys(spec.options);
-    if (options.length > 0) throw new DeviceInputError(`"${spec.id}" has option(s) ${options.join(', ')}; tfjs devices take no options`);
+    parseOptions(spec, tfjsOptionSchema(spec), `tfjs:${spec.target}`);
     this.id = spec.id;
     this.backend = spec.target as TfjsBackend;
   }

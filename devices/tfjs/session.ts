@@ -1,7 +1,8 @@
 // A loaded model on a tfjs device: zoo models run the independent forward pass of their family,
 // small elementwise graphs (the availability probe) run node by node. Every run is synchronous
-// tfjs work queued behind the others (runtime.runExclusive), so runs never interleave.
-import { DeviceInputError, DeviceUnavailableError } from '../errors.js';
+// tfjs work queued behind the others (runtime.runExclusive), so runs never interleave. A graph
+// outside what it implements is refused with DeviceRunError('unsupported-op').
+import { DeviceInputError, DeviceRunError, DeviceUnavailableError } from '../errors.js';
 import type { Feeds, Outputs, Session, Tensor, ValueInfo } from '../types.js';
 import { floatsToHalf, halfToFloats } from '../../models/onnx/half.js';
 import { int64ToNumber, ONNX_DTYPE, tensorFromProto } from '../../models/onnx/tensor.js';
@@ -305,10 +306,12 @@ function elementwiseRunner(file: OnnxFile): Runner {
   const bad = unsupportedOps(nodes);
   const floatIo = [...file.inputs, ...file.outputs].every((v) => v.kind === 'tensor' && v.type === 'float32');
   if (bad.length > 0 || !floatIo || nodes.length === 0) {
-    throw new DeviceInputError(
+    // The graph is outside what this reference implements: its ops are missing here (bad input to the CLI, exit 2).
+    throw new DeviceRunError(
       `${file.label} has no "${ZOO_METADATA_KEY}" metadata: tfjs devices run npuval zoo models only ` +
         `(export one with \`npuval models export\`), plus small float32 graphs of ${ELEMENTWISE_OPS.join('/')} nodes without attributes` +
         (bad.length ? `; this graph uses ${bad.join(', ')}` : !floatIo ? '; this graph has non-float32 inputs or outputs' : ''),
+      'unsupported-op', { runtime: 'the npuval tfjs reference' }, { badInput: true },
     );
   }
   const consts = new Map<string, tf.Tensor>();

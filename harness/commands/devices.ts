@@ -1,6 +1,6 @@
 // `npuval devices`: which devices work here, with versions, drivers and why the others don't.
 import type { Argv } from 'yargs';
-import { candidateSpecs, checkSpecs, probeAll } from '../../devices/registry.js';
+import { candidateSpecs, checkSpecs, probeAll } from '../../devices/index.js';
 import type { Availability } from '../../devices/types.js';
 import { catalogEntry, loadCatalog, peakTflops, PRECISIONS } from '../../devices/catalog.js';
 import type { CatalogEntry, Figure } from '../../devices/catalog.js';

@@ -3,15 +3,13 @@
 // device npuval drives. Runs until SIGINT/SIGTERM; finished requests are journaled in batches (serve.requests).
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { createDevice } from '../../devices/registry.js';
-import { getZooEntry, zooModelSource } from '../../models/zoo/index.js';
-import { existsSync } from 'node:fs';
+import { createDevice } from '../../devices/index.js';
 import { EnvironmentError, InputError } from '../errors.js';
 import { Journal } from '../journal.js';
-import { DecoderModel } from '../llm/decoder.js';
-import { BatchEngine } from '../llm/engine.js';
-import { startLlmServer, type ServedRequest } from '../llm/server.js';
 import { journalDir } from '../output.js';
+import { BatchEngine } from '../serve/engine.js';
+import { openDecoder } from '../serve/open.js';
+import { startLlmServer, type ServedRequest } from '../serve/server.js';
 import type { Command } from './types.js';
 
 interface ServeArgs {
@@ -45,18 +43,12 @@ export const serveCommand: Command<ServeArgs> = {
     if (!Number.isInteger(args['max-batch']) || args['max-batch'] < 1) throw new InputError(`--max-batch ${args['max-batch']} is not a positive integer`);
     if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new InputError(`--port ${args.port} is not a TCP port (0–65535; 0: any free port)`);
     const device = createDevice(args.device);
-    if (device.servesOwnModel) throw new InputError(`--device ${args.device} is itself an endpoint; serve needs an in-process device such as ort:cpu`);
-    let zoo = null;
-    try {
-      zoo = getZooEntry(args.model);
-    } catch (err) {
-      if (!existsSync(args.model)) throw err;
+    if (device.capabilities.generation !== 'onnx-decoder') {
+      throw new InputError(`--device ${args.device} does not run an ONNX decoder (it generates with its own model, or not at all); serve needs an in-process device such as ort:cpu`);
     }
-    const session = await device.open(zoo ? zooModelSource(args.model, { dtype: args.dtype as 'float32' | 'float16', seed: args.seed }) : { path: args.model });
-    const decoder = new DecoderModel(session, args.model);
-    const vocab = decoder.vocabSize ?? (zoo ? Number(zoo.config.vocab_size) : null);
-    if (vocab === null) throw new InputError(`model ${args.model}: the logits output's vocabulary dimension is symbolic`);
-    const engine = new BatchEngine(decoder, args['max-batch']);
+    const opened = await openDecoder(device, args.model, { dtype: args.dtype as 'float32' | 'float16', seed: args.seed });
+    const { zoo, vocab } = opened;
+    const engine = new BatchEngine(opened.decoder, args['max-batch']);
     const dir = journalDir(args);
     const journal = new Journal(join(dir, 'journal.jsonl'));
     journal.append('serve.start', { device: await device.describe(), model: args.model, maxBatch: args['max-batch'] } as Record<string, unknown>);
@@ -77,7 +69,7 @@ export const serveCommand: Command<ServeArgs> = {
     } catch (err) {
       // Without this the open session and journal keep the process alive after the error.
       journal.close();
-      await session.close();
+      await opened.close();
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
         throw new EnvironmentError(`cannot listen on ${args.host}:${args.port}: ${code} (${(err as Error).message})`);
@@ -96,7 +88,7 @@ export const serveCommand: Command<ServeArgs> = {
     flush();
     journal.append('serve.end', { stats: engine.snapshot() as unknown as Record<string, unknown> });
     journal.close();
-    await session.close();
+    await opened.close();
     return 0;
   },
 };

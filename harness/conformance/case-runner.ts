@@ -51,7 +51,7 @@ async function runLoaded(tc: TestCase, info: ModelInfo, bytes: Uint8Array, ctx: 
   try {
     session = await ctx.device.open(info.externalData ? { path: join(tc.dir, 'model.onnx') } : { bytes }, ctx.openOptions);
   } catch (err) {
-    return { ...classifyError(messageOf(err), 'load', info.opset) };
+    return { ...classifyError(err, 'load', info.opset) };
   }
   try {
     // The runtime loaded the model (its verdict comes first); now what the JavaScript binding cannot carry.
@@ -79,7 +79,7 @@ async function runLoaded(tc: TestCase, info: ModelInfo, bytes: Uint8Array, ctx: 
       try {
         actual = await session.run(feeds, info.outputs.map((o) => o.name));
       } catch (err) {
-        return { ...classifyError(messageOf(err), 'run', info.opset) };
+        return { ...classifyError(err, 'run', info.opset) };
       }
       for (let k = 0; k < info.outputs.length; k++) {
         const name = info.outputs[k]!.name;

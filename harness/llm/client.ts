@@ -1,7 +1,7 @@
 // One streamed request, observed: send time, the arrival of every non-empty content chunk, the
 // usage the server reports and the client's own token count. Failures (HTTP, in-stream error,
 // timeout, cancellation) are recorded with their message, never thrown away.
-import type { GenerateRequest, Session } from '../../devices/types.js';
+import type { GenerateRequest, GenerationSession } from '../../devices/types.js';
 import type { RequestObservation } from './metrics.js';
 
 /** How the client counts output tokens without the server's tokenizer. */
@@ -23,8 +23,7 @@ export interface ObserveOptions {
 }
 
 /** Streams one request through `session.generate` and records what arrived; never rejects. */
-export async function observeRequest(session: Session, o: ObserveOptions): Promise<RequestObservation> {
-  if (!session.generate) throw new TypeError('session has no generate(): not a serving endpoint');
+export async function observeRequest(session: GenerationSession, o: ObserveOptions): Promise<RequestObservation> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`timed out after ${o.timeoutMs} ms`)), o.timeoutMs);
   const onCancel = () => controller.abort(new Error('cancelled'));

@@ -1,6 +1,6 @@
 // Static-batch generation: one prefill over the whole batch, then token-by-token decode with the
 // KV cache, greedy. Buffers are allocated once per call; presents are fed back as pasts as they came.
-import { argmaxLast, type DecoderModel } from './decoder.js';
+import { argmaxLast, type DecoderModel } from '../serve/decoder.js';
 
 export interface StaticGeneration {
   /** Generated ids per sequence (genLen each: there is no early stop, as with ignore_eos). */

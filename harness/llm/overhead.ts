@@ -7,8 +7,8 @@
 //    prompt's ids). Their TTFT is send → first content chunk. The probe counts only when the
 //    stream echoes the prompt: a server that ignores the model name and generates would otherwise
 //    pass a generation off as overhead.
-//  - 'round-trip' (any other server): keep-alive GET {base}/models. No body, no streaming: a
-//    lower bound, and the report says so.
+//  - 'round-trip' (any other server): the session's ping(), a keep-alive round trip that generates
+//    nothing (an endpoint: GET {base}/models). No body, no streaming: a lower bound, and the report says so.
 // TPOT: what streaming costs per token. First the server's per-token time without streaming, from
 // unstreamed requests, as the slope of E2E over output length: (E2E at G tokens − E2E at 1 token)
 // / (G − 1).
@@ -19,14 +19,14 @@
 //  - 'streamed-vs-unstreamed' (any other server): overhead = streamed TPOT of the same requests −
 //    the slope. It holds whatever streaming costs on the host, including slower model steps while
 //    the client works beside the server, but it is measured on generations.
-import { EndpointDevice, endpointGet, endpointHeaders } from '../../devices/endpoint/index.js';
-import type { DeviceSpec } from '../../devices/spec.js';
-import type { GenerateRequest, Session } from '../../devices/types.js';
+// Everything goes through the device's generation sessions (Device.openGeneration), so any device
+// that generates with its own model is measured the same way; nothing here names an adapter.
+import type { Device, GenerateRequest, GenerationOptions, GenerationSession } from '../../devices/types.js';
+import { HTTP_PROBE_MODEL } from '../serve/server.js';
+import { textToIds } from '../serve/text.js';
 import { median, summarize, type Statistics } from '../stats.js';
 import { observeRequest, type TokenCounter } from './client.js';
 import { requestMetrics } from './metrics.js';
-import { HTTP_PROBE_MODEL } from './server.js';
-import { textToIds } from './text.js';
 
 export interface HttpOverhead {
   /** How the TTFT overhead was measured. */
@@ -74,16 +74,16 @@ export interface OverheadOptions {
 }
 
 /** Null (with a note) when the TTFT part cannot be measured at all; the TPOT part may be null alone. */
-export async function measureHttpOverhead(spec: DeviceSpec, o: OverheadOptions, notes: string[]): Promise<HttpOverhead | null> {
+export async function measureHttpOverhead(device: Device, o: OverheadOptions, notes: string[]): Promise<HttpOverhead | null> {
   const requests = o.requests ?? 20;
   const warmup = o.warmup ?? 2;
   // The TPOT part first: its generations warm the server and client paths up for the probes.
-  const tpot = await measureTpotOverhead(spec, o, o.tpotRequests ?? 8, notes);
-  const ttft = await measureTtftOverhead(spec, o, requests, warmup, notes);
+  const tpot = await measureTpotOverhead(device, o, o.tpotRequests ?? 8, notes);
+  const ttft = await measureTtftOverhead(device, o, requests, warmup, notes);
   if (!ttft) return null;
   const streamedTpotMs = tpot.streamed.length ? median(tpot.streamed) : null;
   const unstreamedTpotMs = tpot.long.length && tpot.short.length && o.genLen >= 2 ? Math.max(0, (median(tpot.long) - median(tpot.short)) / (o.genLen - 1)) : null;
-  const paced = ttft.method === 'probe' && unstreamedTpotMs !== null ? await pacedProbes(spec, o, o.tpotRequests ?? 8, unstreamedTpotMs, notes) : [];
+  const paced = ttft.method === 'probe' && unstreamedTpotMs !== null ? await pacedProbes(device, o, o.tpotRequests ?? 8, unstreamedTpotMs, notes) : [];
   const pacedProbeTpotMs = paced.length ? median(paced) : null;
   const tpotMethod = pacedProbeTpotMs !== null ? 'paced-probe' : streamedTpotMs !== null && unstreamedTpotMs !== null ? 'streamed-vs-unstreamed' : null;
   const tpotMs = tpotMethod === 'paced-probe' ? pacedProbeTpotMs! - unstreamedTpotMs! : tpotMethod ? streamedTpotMs! - unstreamedTpotMs! : null;
@@ -103,14 +103,20 @@ export async function measureHttpOverhead(spec: DeviceSpec, o: OverheadOptions, 
   };
 }
 
-/** The endpoint, asked for the probe model instead of its own; `paceMs` sets npuval serve's per-token hold. */
-export function probeDevice(spec: DeviceSpec, paceMs?: number): EndpointDevice {
-  return new EndpointDevice({ ...spec, options: { ...spec.options, model: HTTP_PROBE_MODEL } }, paceMs === undefined ? {} : { extraBody: { npuval_probe_step_ms: paceMs } });
+/** A session on the device asking for the probe model instead of its own; `paceMs` sets npuval serve's per-token hold. */
+export function openProbe(device: Device, paceMs?: number): Promise<GenerationSession> {
+  return openGeneration(device, { model: HTTP_PROBE_MODEL, ...(paceMs === undefined ? {} : { extraBody: { npuval_probe_step_ms: paceMs } }) });
+}
+
+/** The device's own generation session; only devices that generate with their own model have one. */
+async function openGeneration(device: Device, options?: GenerationOptions): Promise<GenerationSession> {
+  if (!device.openGeneration) throw new TypeError(`${device.id} does not generate with its own model; it has no serving path to measure`);
+  return device.openGeneration(options);
 }
 
 /** TPOTs of probes paced at `paceMs` per token (the server holds its event loop that long before each). */
-async function pacedProbes(spec: DeviceSpec, o: OverheadOptions, count: number, paceMs: number, notes: string[]): Promise<number[]> {
-  const session = await probeDevice(spec, paceMs).open();
+async function pacedProbes(device: Device, o: OverheadOptions, count: number, paceMs: number, notes: string[]): Promise<number[]> {
+  const session = await openProbe(device, paceMs);
   const out: number[] = [];
   for (let i = 0; i <= count && !o.signal?.aborted; i++) {
     const m = await observe(session, o, i, o.genLen);
@@ -123,11 +129,11 @@ async function pacedProbes(spec: DeviceSpec, o: OverheadOptions, count: number, 
   return out;
 }
 
-async function measureTtftOverhead(spec: DeviceSpec, o: OverheadOptions, requests: number, warmup: number, notes: string[]): Promise<{ method: 'probe' | 'round-trip'; values: number[] } | null> {
-  let session: Session | null = null;
+async function measureTtftOverhead(device: Device, o: OverheadOptions, requests: number, warmup: number, notes: string[]): Promise<{ method: 'probe' | 'round-trip'; values: number[] } | null> {
+  let session: GenerationSession | null = null;
   let refused: string | null;
   try {
-    session = await probeDevice(spec).open();
+    session = await openProbe(device);
     refused = await probeRefusal(session, o);
   } catch (err) {
     refused = `the server is not reachable for the probe (${(err as Error).message})`;
@@ -145,17 +151,17 @@ async function measureTtftOverhead(spec: DeviceSpec, o: OverheadOptions, request
     return values.length ? { method: 'probe', values } : null;
   }
   notes.push(`HTTP overhead probe not used: ${refused}`);
-  const values = await roundTrips(spec, requests, warmup, notes);
+  const values = await roundTrips(device, session, requests, warmup, notes);
   return values ? { method: 'round-trip', values } : null;
 }
 
 /** Null when the server streams the probe's echo; else why the probe cannot be used. */
-async function probeRefusal(session: Session, o: OverheadOptions): Promise<string | null> {
+async function probeRefusal(session: GenerationSession, o: OverheadOptions): Promise<string | null> {
   const { prompt, ids } = o.prompt(0);
   const expected = Array.from({ length: o.genLen }, (_, i) => ids[i % ids.length]!);
   let text = '';
   try {
-    for await (const e of session.generate!({ prompt, maxTokens: o.genLen, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) })) text += e.text;
+    for await (const e of session.generate({ prompt, maxTokens: o.genLen, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) })) text += e.text;
   } catch (err) {
     const message = (err as Error).message.slice(0, 160);
     // Servers answer an unknown model with 404 (vLLM, OpenAI); anything else refused this request, not the probe.
@@ -169,23 +175,24 @@ async function probeRefusal(session: Session, o: OverheadOptions): Promise<strin
 }
 
 /** Streamed requests and the same requests unstreamed (1 and G tokens), interleaved so drift hits all three alike. */
-async function measureTpotOverhead(spec: DeviceSpec, o: OverheadOptions, count: number, notes: string[]): Promise<{ streamed: number[]; short: number[]; long: number[] }> {
+async function measureTpotOverhead(device: Device, o: OverheadOptions, count: number, notes: string[]): Promise<{ streamed: number[]; short: number[]; long: number[] }> {
   const out = { streamed: [] as number[], short: [] as number[], long: [] as number[] };
   if (o.genLen < 2) {
     notes.push('HTTP TPOT overhead not measured: it needs --gen-len ≥ 2');
     return out;
   }
-  const device = new EndpointDevice(spec);
-  const unstreamed = async (i: number, maxTokens: number): Promise<number> => {
-    const { prompt } = o.prompt(i);
-    const t = performance.now();
-    const r = await device.complete({ prompt, maxTokens, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) });
-    const ms = performance.now() - t;
-    if (r.usage && r.usage.completionTokens !== maxTokens) throw new Error(`an unstreamed request for ${maxTokens} tokens returned ${r.usage.completionTokens}`);
-    return ms;
-  };
   try {
-    const session = await device.open();
+    const session = await openGeneration(device);
+    if (!session.complete) throw new Error(`${device.id} has no unstreamed mode to compare streaming against`);
+    const complete = session.complete.bind(session);
+    const unstreamed = async (i: number, maxTokens: number): Promise<number> => {
+      const { prompt } = o.prompt(i);
+      const t = performance.now();
+      const r = await complete({ prompt, maxTokens, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) });
+      const ms = performance.now() - t;
+      if (r.usage && r.usage.completionTokens !== maxTokens) throw new Error(`an unstreamed request for ${maxTokens} tokens returned ${r.usage.completionTokens}`);
+      return ms;
+    };
     // Index 0 warms each kind up and is not recorded.
     for (let i = 0; i <= count && !o.signal?.aborted; i++) {
       const m = await observe(session, o, i, o.genLen);
@@ -204,7 +211,7 @@ async function measureTpotOverhead(spec: DeviceSpec, o: OverheadOptions, count: 
   return out;
 }
 
-function observe(session: Session, o: OverheadOptions, i: number, maxTokens: number) {
+function observe(session: GenerationSession, o: OverheadOptions, i: number, maxTokens: number) {
   const { prompt, tokens } = o.prompt(i);
   return observeRequest(session, {
     index: i, originMs: 0, scheduledMs: null, prompt, promptTokens: tokens, maxTokens, fixedLength: true,
@@ -212,19 +219,22 @@ function observe(session: Session, o: OverheadOptions, i: number, maxTokens: num
   }).then(requestMetrics);
 }
 
-/** Keep-alive GET {base}/models round trips; the first `warmup` open the connection. */
-async function roundTrips(spec: DeviceSpec, count: number, warmup: number, notes: string[]): Promise<number[] | null> {
+/**
+ * Round trips that generate nothing (session.ping: an endpoint's keep-alive GET /models) on `session`,
+ * else on a session of the device's own model; the first `warmup` open the connection.
+ */
+async function roundTrips(device: Device, session: GenerationSession | null, count: number, warmup: number, notes: string[]): Promise<number[] | null> {
   const times: number[] = [];
-  const headers = endpointHeaders(spec);
   try {
+    session ??= await openGeneration(device);
+    if (!session.ping) throw new Error(`${device.id} has no round trip that generates nothing`);
     for (let i = 0; i < count + warmup; i++) {
       const t = performance.now();
-      const res = await endpointGet(`${spec.target}/models`, headers, AbortSignal.timeout(10_000));
-      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      await session.ping(AbortSignal.timeout(10_000));
       if (i >= warmup) times.push(performance.now() - t);
     }
   } catch (err) {
-    notes.push(`HTTP overhead not measured: GET ${spec.target}/models failed (${(err as Error).message})`);
+    notes.push(`HTTP overhead not measured: ${(err as Error).message}`);
     return null;
   }
   return times;

@@ -1,5 +1,6 @@
 // `npuval llm` and the suites' `llm` workload: LLM generation measured with one set of definitions
-// (metrics.ts) whether the device is in-process (ORT, tfjs) or a serving endpoint.
+// (metrics.ts) whichever way the device generates (its capabilities.generation): in-process over
+// an ONNX decoder it runs, or with its own model (a serving endpoint).
 //  - in-process, static batches: prefill then decode, split into prefill TFLOP/s (analytic FLOPs /
 //    measured time) and decode bytes/s against the measured memory bandwidth (the roofline);
 //  - in-process under load (--concurrency/--rate): the continuous-batching engine;
@@ -7,21 +8,19 @@
 // Every request and every point goes to the journal when its point finishes: the journal fsyncs
 // each record, and an fsync in the middle of a point would stall the event loop and delay the
 // arrival stamps of the other requests in flight.
-import { existsSync, readFileSync } from 'node:fs';
-import { createDevice } from '../../devices/registry.js';
-import { parseDeviceSpec } from '../../devices/spec.js';
-import type { Device, DeviceDescription, Session } from '../../devices/types.js';
+import { readFileSync } from 'node:fs';
+import { createDevice, type Device, type DeviceDescription, type GenerationSession } from '../../devices/index.js';
 import { modelCost, type ModelCost } from '../../models/cost.js';
-import { getZooEntry, zooModelSource, type ZooEntry } from '../../models/zoo/index.js';
 import { InputError } from '../errors.js';
 import type { Journal } from '../journal.js';
 import { summarize, type Statistics } from '../stats.js';
 import { measureDeviceCopy, measureDeviceRead, measureHostCopy, type BandwidthMeasurement } from './bandwidth.js';
+import type { DecoderModel } from '../serve/decoder.js';
+import { BatchEngine, type EngineStats } from '../serve/engine.js';
+import { engineSession } from '../serve/generation.js';
+import { openDecoder, zooEntry } from '../serve/open.js';
 import { observeRequest, type TokenCounter } from './client.js';
-import { DecoderModel } from './decoder.js';
-import { BatchEngine, type EngineStats } from './engine.js';
 import { generateStatic } from './generate.js';
-import { engineSession } from './inprocess.js';
 import { driveLoad } from './load.js';
 import { requestMetrics, summarizeRun, type RequestMetrics, type RunSummary } from './metrics.js';
 import type { Slo } from './slo.js';
@@ -134,6 +133,11 @@ export interface LlmReport {
 }
 
 export interface LlmRunOptions {
+  /**
+   * The device to run on, created by the caller (the orchestrator creates each device once). When
+   * absent, runLlm creates it from settings.device — for callers not yet passing it.
+   */
+  readonly device?: Device;
   readonly journal?: Journal | null;
   readonly signal?: AbortSignal;
   /** Progress lines (stderr in the CLI). */
@@ -141,8 +145,10 @@ export interface LlmRunOptions {
 }
 
 interface Target {
-  readonly session: Session;
+  /** 'endpoint': the device generates with its own model; 'inprocess': our engine drives its decoder. */
   readonly mode: 'endpoint' | 'inprocess';
+  /** The device's own generation session (endpoint); null in-process, where a point wraps an engine. */
+  readonly generation: GenerationSession | null;
   readonly decoder: DecoderModel | null;
   readonly vocab: number;
   readonly cost: ModelCost | null;
@@ -154,10 +160,10 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
   validate(settings);
   const journal = options.journal ?? null;
   const log = options.log ?? (() => {});
-  const device = createDevice(settings.device);
+  const device = options.device ?? createDevice(settings.device);
   const description = await device.describe();
   journal?.append('llm.start', { settings: settings as unknown as Record<string, unknown>, device: description as unknown as Record<string, unknown> });
-  const target = await openTarget(device, settings);
+  const target = await openTarget(device, description, settings);
   const notes: string[] = [];
   try {
     let bandwidth: LlmReport['bandwidth'] = null;
@@ -171,7 +177,7 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
     if (target.mode === 'endpoint' && !settings.httpOverhead) notes.push('HTTP overhead not measured: turned off (--no-http-overhead)');
     if (target.mode === 'endpoint' && settings.httpOverhead) {
       const P = settings.promptLen;
-      httpOverhead = await measureHttpOverhead(parseDeviceSpec(settings.device), {
+      httpOverhead = await measureHttpOverhead(device, {
         prompt: (i) => {
           const p = promptFor({ settings, target, prompts }, i, P);
           return { ...p, ids: typeof p.prompt === 'string' ? textToIds(p.prompt, target.vocab) : p.prompt };
@@ -197,7 +203,7 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
     for (const B of settings.sweepBatch ?? [settings.batch]) {
       const s: LlmSettings = { ...settings, batch: B };
       let engine: BatchEngine | null = null;
-      let session = target.session;
+      let session = target.generation;
       if (target.mode === 'inprocess' && underLoad) {
         engine = new BatchEngine(target.decoder!, B);
         session = engineSession(engine);
@@ -249,21 +255,19 @@ function validate(s: LlmSettings): void {
   if (s.rate !== null && s.sweepConcurrency) throw new InputError('--rate and --sweep-concurrency do not combine; sweep one or the other');
 }
 
-async function openTarget(device: Device, s: LlmSettings): Promise<Target> {
-  if (device.servesOwnModel) {
-    const session = await device.open({ bytes: new Uint8Array(0) });
-    const spec = parseDeviceSpec(s.device);
-    const name = spec.options.model ?? s.model ?? 'served model';
+async function openTarget(device: Device, description: DeviceDescription, s: LlmSettings): Promise<Target> {
+  if (device.capabilities.generation === 'own-model' && device.openGeneration) {
+    const generation = await device.openGeneration();
+    const name = description.model ?? s.model ?? 'served model';
     const zoo = zooEntry(name) ?? (s.model ? zooEntry(s.model) : null);
     // Prompt ids must be in the server's vocabulary: a zoo name tells it; else stay below 256.
     const vocab = zoo ? Number(zoo.config.vocab_size) : 256;
-    return { session, mode: 'endpoint', decoder: null, vocab, cost: null, model: { name, source: 'endpoint', params: zoo?.params ?? null, dtype: null }, close: () => session.close() };
+    return { generation, mode: 'endpoint', decoder: null, vocab, cost: null, model: { name, source: 'endpoint', params: zoo?.params ?? null, dtype: null }, close: () => generation.close() };
   }
+  if (device.capabilities.generation !== 'onnx-decoder') throw new InputError(`${device.id} cannot generate tokens: it neither serves its own model nor runs an ONNX decoder`);
   if (!s.model) throw new InputError(`--model is required for ${s.device}: a zoo preset (npuval models list) or an ONNX file`);
   const zoo = zooEntry(s.model);
-  let session: Session;
-  if (zoo) {
-    if (zoo.family !== 'llama') throw new InputError(`--model ${s.model} is a ${zoo.family} model; npuval llm needs a decoder (llama family)`);
+  if (zoo?.family === 'llama') {
     // Beyond the preset's context the positions have no meaning and each step gets slower (the KV
     // cache grows without bound), so a typo like --gen-len 100000 would run for hours.
     const context = Number(zoo.config.max_position_embeddings);
@@ -271,37 +275,16 @@ async function openTarget(device: Device, s: LlmSettings): Promise<Target> {
     if (Number.isFinite(context) && longest > context) {
       throw new InputError(`prompt + generated tokens (${longest}) exceed ${s.model}'s context of ${context} tokens (max_position_embeddings); lower --prompt-len/--gen-len`);
     }
-    // Weights use the zoo's default seed, as every other unit does, so one model name is one SHA-256; --seed drives prompts and arrivals.
-    // Presets over 2 GB of weights (llama-3.2-1b fp32 and up) are opened from the model cache.
-    session = await device.open(zooModelSource(s.model, { dtype: s.dtype }));
-  } else if (existsSync(s.model)) {
-    session = await device.open({ path: s.model });
-  } else {
-    throw new InputError(`--model ${s.model} is neither a zoo preset nor an existing ONNX file`);
   }
-  let decoder: DecoderModel;
-  try {
-    decoder = new DecoderModel(session, s.model);
-  } catch (err) {
-    await session.close();
-    throw err;
-  }
-  const vocab = decoder.vocabSize ?? (zoo ? Number(zoo.config.vocab_size) : null);
-  if (vocab === null) throw new InputError(`model ${s.model}: the logits output's vocabulary dimension is symbolic; cannot pick prompt ids`);
+  // Weights use the zoo's default seed, as every other unit does, so one model name is one SHA-256; --seed drives prompts and arrivals.
+  const opened = await openDecoder(device, s.model, { dtype: s.dtype });
+  const { decoder } = opened;
   const cost = zoo ? modelCost({ ...zoo, config: { ...zoo.config, dtype: s.dtype } }) : null;
   return {
-    session, mode: 'inprocess', decoder, vocab, cost,
+    generation: null, mode: 'inprocess', decoder, vocab: opened.vocab, cost,
     model: { name: s.model, source: zoo ? 'zoo' : 'file', params: zoo?.params ?? null, dtype: decoder.geometry.dtype },
-    close: () => session.close(),
+    close: () => opened.close(),
   };
-}
-
-function zooEntry(name: string): ZooEntry | null {
-  try {
-    return getZooEntry(name);
-  } catch {
-    return null;
-  }
 }
 
 async function measureBandwidth(device: Device, log: (s: string) => void): Promise<NonNullable<LlmReport['bandwidth']>> {
@@ -322,7 +305,8 @@ async function measureBandwidth(device: Device, log: (s: string) => void): Promi
 interface PointContext {
   readonly settings: LlmSettings;
   readonly target: Target;
-  readonly session: Session;
+  /** What load points send requests to: the device's own session, or an engine session in-process; null for static batches. */
+  readonly session: GenerationSession | null;
   readonly engine: BatchEngine | null;
   readonly bandwidth: LlmReport['bandwidth'];
   readonly prompts: readonly (string | number[])[] | null;
@@ -338,9 +322,9 @@ function promptFor(ctx: Pick<PointContext, 'settings' | 'target' | 'prompts'>, i
     return { prompt: p, tokens: typeof p === 'string' ? null : p.length };
   }
   const ids = syntheticPrompt(P, ctx.target.vocab, ctx.settings.seed * 100_003 + index);
-  // Chat routes take text: the reversible id text of text.ts (exact token count on npuval serve only).
-  const chat = ctx.target.mode === 'endpoint' && parseDeviceSpec(ctx.settings.device).options.api === 'chat';
-  return chat ? { prompt: idsToText(ids).trim(), tokens: null } : { prompt: ids, tokens: P };
+  // Sessions that take text only (chat routes) get the reversible id text of text.ts (exact token count on npuval serve only).
+  const textOnly = ctx.target.generation !== null && !ctx.target.generation.acceptsTokenIds;
+  return textOnly ? { prompt: idsToText(ids).trim(), tokens: null } : { prompt: ids, tokens: P };
 }
 
 async function staticPoint(ctx: PointContext, P: number, G: number): Promise<LlmPoint> {
@@ -400,7 +384,7 @@ async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: n
   const label = `${target.mode === 'endpoint' ? 'endpoint' : `engine b${s.batch}`} p${P} g${G} ${rate !== null ? `rate ${rate}/s${concurrency ? ` cap ${concurrency}` : ''}` : `c${concurrency}`}`;
   const observe = (index: number, scheduled: number | null, origin: number) => {
     const { prompt, tokens } = promptFor(ctx, index, P);
-    return observeRequest(ctx.session, {
+    return observeRequest(ctx.session!, {
       index, originMs: origin, scheduledMs: scheduled, prompt, promptTokens: tokens, maxTokens: G, fixedLength: true,
       timeoutMs: s.timeoutMs, counter: s.counter, runSignal: ctx.signal,
     });

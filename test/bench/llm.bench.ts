@@ -15,16 +15,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EndpointDevice } from '../../devices/endpoint/index.js';
-import { createDevice } from '../../devices/registry.js';
-import { parseDeviceSpec } from '../../devices/spec.js';
-import type { Session } from '../../devices/types.js';
+import { createDevice, type GenerationSession } from '../../devices/index.js';
 import { observeRequest } from '../../harness/llm/client.js';
-import { DecoderModel } from '../../harness/llm/decoder.js';
-import { BatchEngine } from '../../harness/llm/engine.js';
-import { engineSession } from '../../harness/llm/inprocess.js';
+import { DecoderModel } from '../../harness/serve/decoder.js';
+import { BatchEngine } from '../../harness/serve/engine.js';
+import { engineSession } from '../../harness/serve/generation.js';
 import { requestMetrics } from '../../harness/llm/metrics.js';
-import { measureHttpOverhead, probeDevice } from '../../harness/llm/overhead.js';
+import { measureHttpOverhead, openProbe } from '../../harness/llm/overhead.js';
 import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm } from '../../harness/llm/run.js';
 import { syntheticPrompt } from '../../harness/llm/text.js';
 import { buildZooModel } from '../../models/zoo/index.js';
@@ -88,24 +85,24 @@ async function httpOverhead(model: string, device: string): Promise<void> {
   const server = await startServe(model, device, out);
   const local = await createDevice(device).open({ bytes: buildZooModel(model) });
   try {
-    const spec = parseDeviceSpec(`endpoint:${server.url}?model=${model}`);
+    const endpoint = createDevice(`endpoint:${server.url}?model=${model}`);
     const prompt = (i: number) => {
       const ids = syntheticPrompt(P, 512, 1000 + i);
       return { prompt: ids, ids, tokens: P };
     };
     const notes: string[] = [];
-    const stated = await measureHttpOverhead(spec, { prompt, vocab: 512, genLen: G, counter: 'chunks', timeoutMs: 10_000, requests: rounds, tpotRequests: rounds / 2 }, notes);
+    const stated = await measureHttpOverhead(endpoint, { prompt, vocab: 512, genLen: G, counter: 'chunks', timeoutMs: 10_000, requests: rounds, tpotRequests: rounds / 2 }, notes);
     if (!stated || stated.tpotMethod !== 'paced-probe') throw new Error(`the overhead was not measured with the probe: ${notes.join('; ')}`);
     const pace = stated.unstreamedTpotMs!;
     const sessions = {
       inproc: engineSession(new BatchEngine(new DecoderModel(local, model), 4)),
-      endpoint: await new EndpointDevice(spec).open(),
-      probe: await probeDevice(spec).open(),
-      paced: await probeDevice(spec, pace).open(),
+      endpoint: await endpoint.openGeneration!(),
+      probe: await openProbe(endpoint),
+      paced: await openProbe(endpoint, pace),
     };
     const rows: Record<keyof typeof sessions, { ttft: number; tpot: number }[]> = { inproc: [], endpoint: [], probe: [], paced: [] };
     for (let i = 0; i < warm + rounds; i++) {
-      for (const [kind, session] of Object.entries(sessions) as [keyof typeof sessions, Session][]) {
+      for (const [kind, session] of Object.entries(sessions) as [keyof typeof sessions, GenerationSession][]) {
         const m = requestMetrics(await observeRequest(session, {
           index: i, originMs: 0, scheduledMs: null, prompt: prompt(i).prompt, promptTokens: P, maxTokens: G, fixedLength: true, timeoutMs: 10_000, counter: 'chunks',
         }));
@@ -134,7 +131,7 @@ async function httpOverhead(model: string, device: string): Promise<void> {
     console.log(`TTFT overhead = probe TTFT (no generation); TPOT overhead = paced probe TPOT − the pace (${f(pace, 3)} ms, the unstreamed per-token time the report measured).`);
     // Continuous batching through the server, as tokens/s at concurrency 1 and 4.
     const base = { ...DEFAULT_LLM_SETTINGS, promptLen: P, genLen: G, requests: 32, warmup: 4, bandwidth: false, httpOverhead: false };
-    const ep = await runLlm({ ...base, device: spec.id, sweepConcurrency: [1, 4] });
+    const ep = await runLlm({ ...base, device: endpoint.id, sweepConcurrency: [1, 4] });
     console.log(`tokens/s through npuval serve (max batch 4): ${ep.points.map((p) => `c${p.concurrency} ${f(p.summary.outputTokensPerS, 0)}`).join(', ')}`);
   } finally {
     await local.close();

@@ -4,9 +4,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer } from 'node:net';
-import { createDevice, probe } from '../../devices/registry.js';
+import { createDevice, probe } from '../../devices/index.js';
 import { requestBody } from '../../devices/endpoint/openai.js';
-import type { GenerateEvent, Session } from '../../devices/types.js';
+import type { GenerateEvent, GenerationSession } from '../../devices/types.js';
 import { DONE, delta, startScriptedServer, text, usage, data, type ScriptedServer } from '../fixtures/llm/scripted-server.js';
 
 let server: ScriptedServer;
@@ -50,14 +50,14 @@ test.before(async () => {
 });
 test.after(() => server.close());
 
-async function collect(session: Session, prompt: string): Promise<GenerateEvent[]> {
+async function collect(session: GenerationSession, prompt: string): Promise<GenerateEvent[]> {
   const out: GenerateEvent[] = [];
-  for await (const e of session.generate!({ prompt, maxTokens: 4 })) out.push(e);
+  for await (const e of session.generate({ prompt, maxTokens: 4 })) out.push(e);
   return out;
 }
 
 test('framing: split events join, batched events separate, comments dropped, usage read, stamps at arrival', async () => {
-  const session = await createDevice(`endpoint:${server.url}?model=m`).open({ bytes: new Uint8Array() });
+  const session = await createDevice(`endpoint:${server.url}?model=m`).openGeneration!();
   const events = await collect(session, 'script:framing');
   assert.equal(events.map((e) => e.text), ['', 'a', ' b', ' c', ' d', '']);
   assert.equal(events[5]!.usage, { promptTokens: 7, completionTokens: 4 });
@@ -69,14 +69,14 @@ test('framing: split events join, batched events separate, comments dropped, usa
 });
 
 test('chat: role-only first chunk carries no text', async () => {
-  const session = await createDevice(`endpoint:${server.url}?model=m&api=chat&usage=false`).open({ bytes: new Uint8Array() });
+  const session = await createDevice(`endpoint:${server.url}?model=m&api=chat&usage=false`).openGeneration!();
   const events = await collect(session, 'script:chat');
   assert.equal(events.map((e) => e.text), ['', 'x', 'y']);
   assert.ok(events.every((e) => e.usage === null));
 });
 
 test('an error inside the stream, a stream cut before [DONE] and an HTTP error all reject with the cause', async () => {
-  const session = await createDevice(`endpoint:${server.url}?model=m`).open({ bytes: new Uint8Array() });
+  const session = await createDevice(`endpoint:${server.url}?model=m`).openGeneration!();
   await rejects(collect(session, 'script:broken'), /engine fell over/);
   await rejects(collect(session, 'script:truncated'), /without \[DONE\]/);
   await rejects(collect(session, 'script:refused'), /HTTP 400.*max_tokens is too large/);
@@ -86,7 +86,7 @@ test('API key: sent as a bearer token from the environment, never in the descrip
   process.env.NPUVAL_TEST_KEY = 'sk-secret-123';
   try {
     const device = createDevice(`endpoint:${server.url}?model=m&apiKeyEnv=NPUVAL_TEST_KEY`);
-    await collect(await device.open({ bytes: new Uint8Array() }), 'script:chat');
+    await collect(await device.openGeneration!(), 'script:chat');
     assert.is(server.log.at(-1)!.authorization, 'Bearer sk-secret-123');
     const described = JSON.stringify(await device.describe());
     assert.not.match(described, /sk-secret/);
@@ -97,9 +97,9 @@ test('API key: sent as a bearer token from the environment, never in the descrip
 });
 
 test('cancellation aborts the request', async () => {
-  const session = await createDevice(`endpoint:${server.url}?model=m`).open({ bytes: new Uint8Array() });
+  const session = await createDevice(`endpoint:${server.url}?model=m`).openGeneration!();
   const controller = new AbortController();
-  const it = session.generate!({ prompt: 'script:framing', maxTokens: 4, signal: controller.signal });
+  const it = session.generate({ prompt: 'script:framing', maxTokens: 4, signal: controller.signal });
   const seen: string[] = [];
   await rejects((async () => {
     for await (const e of it) {
@@ -124,7 +124,7 @@ test('probing: a server that answers is available; a closed loopback port is not
   assert.match(down.reason!, /unreachable.*ECONNREFUSED/);
   // Without ?model= the name comes from GET /models; this server has none.
   let err: (Error & { exitCode?: number }) | null = null;
-  await createDevice(`endpoint:${server.url}`).open({ bytes: new Uint8Array() }).catch((e: Error) => (err = e));
+  await createDevice(`endpoint:${server.url}`).openGeneration!().catch((e: Error) => (err = e));
   assert.is(err!.exitCode, 3);
 });
 
@@ -140,8 +140,21 @@ test('request bodies: fixed length, usage, chat messages, token-id prompts', () 
 });
 
 test('bad options are bad input', () => {
-  assert.throws(() => createDevice(`endpoint:${server.url}?api=grpc`), /api=grpc/);
-  assert.throws(() => createDevice(`endpoint:${server.url}?colour=red`), /colour/);
+  assert.throws(() => createDevice(`endpoint:${server.url}?api=grpc`), /api=grpc .* is not one of completions, chat/);
+  assert.throws(() => createDevice(`endpoint:${server.url}?colour=red`), /unknown option "colour" .*takes api, apiKeyEnv, ignoreEos, model, usage/);
+  assert.throws(() => createDevice(`endpoint:${server.url}?usage=no`), /usage=no .* is not true or false/);
+});
+
+test('an endpoint generates with its own model and runs no tensors: open() is bad input; the session says what it accepts', async () => {
+  const device = createDevice(`endpoint:${server.url}?model=m&api=chat`);
+  assert.equal(device.capabilities, { tensors: false, generation: 'own-model' });
+  let err: (Error & { exitCode?: number }) | null = null;
+  await device.open({ bytes: new Uint8Array() }).catch((e: Error) => (err = e));
+  assert.is(err!.exitCode, 2);
+  assert.match(err!.message, /serving endpoint.*does not run tensors/);
+  const session = await device.openGeneration!({ model: 'other' });
+  assert.is(session.model, 'other');
+  assert.is(session.acceptsTokenIds, false, 'a chat route takes text only');
 });
 
 test.run();

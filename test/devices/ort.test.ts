@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createDevice, probe } from '../../devices/registry.js';
+import { createDevice, probe } from '../../devices/index.js';
+import { DeviceRunError } from '../../devices/index.js';
 import type { Tensor } from '../../devices/types.js';
+import { ortFailure } from '../../devices/ort/failures.js';
 import { mlpModel } from '../helpers/tiny-model.js';
 import { deps, systemTest } from '../helpers/system.js';
 
@@ -67,6 +69,36 @@ test('ort:cuda is reported unavailable with a reason, not thrown', async () => {
   const a = await probe('ort:cuda');
   assert.is(a.available, false);
   assert.match(a.reason ?? '', /cuda/i);
+});
+
+test('ORT\'s messages for missing ops, types, opsets, IR versions, binding limits become typed failures; the rest is runtime', () => {
+  const f = (m: string) => ortFailure(new Error(m));
+  assert.is(f("Could not find an implementation for Max(13) node with name ''").failure, 'unsupported-op');
+  assert.is(f("Could not find an implementation for Max(13) node with name ''").detail.firstOpset, undefined, 'opset 13 is no old kernel');
+  assert.is(f('Fatal error: ai.onnx.preview.training:Adam(-1) is not a registered function/op').failure, 'unsupported-op');
+  const old = f("Could not find an implementation for Add(6) node with name ''");
+  assert.equal([old.failure, old.detail], ['unsupported-op', { firstOpset: 7, runtime: 'ONNX Runtime' }]);
+  assert.is(f('Unsupported data type: 16').failure, 'unsupported-dtype');
+  assert.is(f('Program Cast requires f16 but the device does not support it.').failure, 'unsupported-dtype');
+  assert.is(f('Unsupported model IR version: 99, max supported IR version: 13').failure, 'unsupported-ir-version');
+  assert.is(f('Non tensor type is temporarily not supported.').failure, 'binding-limit');
+  assert.is(f('Batchwise recurrent operations (layout == 1) are not supported.').failure, 'unsupported-feature');
+  const provider = f("Exception during initialization: /onnxruntime_src/onnxruntime/core/framework/session_state.cc:1 void f() const !node_provider_type.empty() was false. Provider type for Max node with name '' is not set.");
+  assert.is(provider.failure, 'unsupported-op');
+  assert.is(provider.detail.firstOpset, 7);
+  assert.is(provider.message, "no execution provider of the session (nor its CPU fallback) has a kernel for this node: Exception during initialization: const !node_provider_type.empty() was false. Provider type for Max node with name '' is not set.");
+  assert.is(f('This session contains graph nodes that are assigned to the default CPU EP, but fallback to CPU EP has been explicitly disabled by the user.').failure, 'unsupported-op');
+  const other = f('Got invalid dimensions for input: x');
+  assert.is(other.failure, 'runtime');
+  assert.is(other.message, 'Got invalid dimensions for input: x');
+  assert.ok(other instanceof DeviceRunError);
+});
+
+test('ORT failures reach the caller typed: a graph with an op ORT lacks fails to open with unsupported-op', async () => {
+  let refused: unknown = null;
+  await createDevice('ort:cpu?allowSpinning=false&cpuFallback=false').open({ bytes }).catch((e: unknown) => (refused = e));
+  assert.ok(refused instanceof DeviceRunError);
+  assert.is(refused.failure, 'unsupported-op');
 });
 
 test('a model that is not ONNX fails to open with the runtime message', async () => {

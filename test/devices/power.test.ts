@@ -13,7 +13,7 @@ import {
   candidateSamplers, chooseSampler, meanWatts, NvidiaSmiSampler, parseNvidiaSmiCsv, parsePowerTable, RaplSampler,
   furiosaSmiSampler, rblnStatSampler,
 } from '../../devices/power/index.js';
-import { createDevice } from '../../devices/registry.js';
+import { createDevice } from '../../devices/index.js';
 import { mlpModel } from '../helpers/tiny-model.js';
 import { buildWorkload } from '../../harness/scenarios/workload.js';
 import { resolveSettings, runScenario } from '../../harness/scenarios/index.js';

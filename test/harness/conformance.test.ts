@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DeviceInputError, DeviceRunError, type DeviceFailure } from '../../devices/index.js';
 import type { DType, Tensor } from '../../devices/types.js';
 import { readValueFile } from '../../models/onnx/tensor.js';
 import { toHalfBits } from '../../models/onnx/half.js';
@@ -233,22 +234,26 @@ test('profiles: ONNX defaults on CPU, looser for accelerators and half floats', 
   assert.ok(cpu('bfloat16').rtol > cpu('float32').rtol);
 });
 
-test('classifier: ORT\'s messages for missing ops, types, opsets, IR versions, binding limits; the rest is error', () => {
-  const c = (m: string, opset: number | null = 13) => classifyError(m, 'load', opset);
-  assert.is(c("Could not find an implementation for Max(13) node with name ''").cause, 'op');
-  assert.is(c('Fatal error: ai.onnx.preview.training:Adam(-1) is not a registered function/op').cause, 'op');
-  assert.is(c("Could not find an implementation for Add(6) node with name ''", 6).cause, 'opset');
-  assert.is(c('Unsupported data type: 16').cause, 'type');
-  assert.is(c('Program Cast requires f16 but the device does not support it.').cause, 'type');
-  assert.is(c('Unsupported model IR version: 99, max supported IR version: 13').cause, 'ir-version');
-  assert.is(c('Non tensor type is temporarily not supported.').cause, 'binding');
-  assert.is(c('Batchwise recurrent operations (layout == 1) are not supported.').cause, 'feature');
-  assert.is(c("Exception during initialization: const !node_provider_type.empty() was false. Provider type for Max node with name '' is not set.").cause, 'op');
-  assert.is(c('the model bytes has no "npuval.model" metadata: tfjs devices run npuval zoo models only (…); this graph uses Acos').cause, 'op');
-  assert.is(c('This session contains graph nodes that are assigned to the default CPU EP, but fallback to CPU EP has been explicitly disabled by the user.').cause, 'op');
-  const other = classifyError('Got invalid dimensions for input: x', 'run');
-  assert.is(other.status, 'error');
-  assert.is(other.cause, 'runtime');
+test('classifier: each typed device failure maps to its cause; anything untyped is an error of its phase', () => {
+  const c = (failure: DeviceFailure, opset: number | null = 13) => classifyError(new DeviceRunError(`runtime says ${failure}`, failure), 'load', opset);
+  assert.is(c('unsupported-op').cause, 'op');
+  assert.is(c('unsupported-dtype').cause, 'type');
+  assert.is(c('unsupported-opset').cause, 'opset');
+  assert.is(c('unsupported-ir-version').cause, 'ir-version');
+  assert.is(c('unsupported-feature').cause, 'feature');
+  assert.is(c('binding-limit').cause, 'binding');
+  assert.equal(c('unsupported-op'), { status: 'unsupported', cause: 'op', reason: 'runtime says unsupported-op' });
+  assert.equal(c('runtime'), { status: 'error', cause: 'load', reason: 'runtime says runtime' });
+  // A missing kernel below the runtime's first opset is an opset gap only for a model that old.
+  const old = new DeviceRunError("Could not find an implementation for Add(6) node with name ''", 'unsupported-op', { firstOpset: 7, runtime: 'ONNX Runtime' });
+  assert.equal(classifyError(old, 'load', 6), {
+    status: 'unsupported', cause: 'opset', reason: "Could not find an implementation for Add(6) node with name '' (model opset 6; ONNX Runtime implements opset 7 and later)",
+  });
+  assert.is(classifyError(old, 'load', 13).cause, 'op');
+  // Message text alone decides nothing: an untyped error is an error, whatever it says.
+  const untyped = classifyError(new Error('Could not find an implementation for Max(13)'), 'run');
+  assert.equal([untyped.status, untyped.cause], ['error', 'runtime']);
+  assert.is(classifyError(new DeviceInputError('bad feed\nsecond line'), 'run').reason, 'bad feed');
 });
 
 // ---- discovery, matrix, diff ----

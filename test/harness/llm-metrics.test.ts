@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDevice } from '../../devices/registry.js';
+import { createDevice } from '../../devices/index.js';
 import { Journal } from '../../harness/journal.js';
 import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm } from '../../harness/llm/run.js';
 import { summarize } from '../../harness/stats.js';
@@ -68,7 +68,7 @@ test.after(() => server.close());
 /** Runs the prompts; stored times are relative to `origin` (performance.now(), the server's clock too: one process). */
 let origin = 0;
 async function observe(spec: string, prompts: string[], concurrency: number): Promise<RequestMetrics[]> {
-  const session = await createDevice(spec).open({ bytes: new Uint8Array() });
+  const session = await createDevice(spec).openGeneration!();
   origin = performance.now();
   const out: RequestMetrics[] = [];
   await driveLoad({ requests: prompts.length, concurrency }, async (i, scheduled) => {
@@ -153,7 +153,7 @@ test('chat: a role-only first chunk does not start the TTFT clock', () => retrie
 }));
 
 test('a per-request timeout cancels the request and records it as failed', async () => {
-  const session = await createDevice(`endpoint:${server.url}?model=m`).open({ bytes: new Uint8Array() });
+  const session = await createDevice(`endpoint:${server.url}?model=m`).openGeneration!();
   const o = await observeRequest(session, {
     index: 0, originMs: performance.now(), scheduledMs: null, prompt: 'script:slow', promptTokens: 3, maxTokens: 4,
     fixedLength: true, timeoutMs: 30, counter: 'chunks',

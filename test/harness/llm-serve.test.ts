@@ -8,17 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createDevice } from '../../devices/registry.js';
+import { createDevice } from '../../devices/index.js';
 import { main } from '../../harness/cli.js';
 import { npuvalAsync } from '../helpers/cli.js';
 import { readJournal } from '../../harness/journal.js';
-import { DecoderModel } from '../../harness/llm/decoder.js';
+import { DecoderModel } from '../../harness/serve/decoder.js';
 import { generateStatic } from '../../harness/llm/generate.js';
 import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm } from '../../harness/llm/run.js';
 import { measureHttpOverhead } from '../../harness/llm/overhead.js';
-import { HTTP_PROBE_MODEL } from '../../harness/llm/server.js';
+import { HTTP_PROBE_MODEL } from '../../harness/serve/server.js';
 import { syntheticPrompt, textToIds } from '../../harness/llm/text.js';
-import { parseDeviceSpec } from '../../devices/spec.js';
 import { buildZooModel } from '../../models/zoo/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'npuval-serve-'));
@@ -54,10 +53,10 @@ test('streamed tokens equal in-process greedy tokens; counts equal usage', async
   const local = await createDevice('ort:cpu').open({ bytes: buildZooModel('tiny-llama') });
   const expected = (await generateStatic(new DecoderModel(local, 'tiny-llama'), [prompt], 8)).tokens[0]!;
   await local.close();
-  const session = await createDevice(`endpoint:${url}?model=tiny-llama`).open({ bytes: new Uint8Array() });
+  const session = await createDevice(`endpoint:${url}?model=tiny-llama`).openGeneration!();
   let text = '';
   let usage = null;
-  for await (const e of session.generate!({ prompt, maxTokens: 8, fixedLength: true })) {
+  for await (const e of session.generate({ prompt, maxTokens: 8, fixedLength: true })) {
     text += e.text;
     usage = e.usage ?? usage;
   }
@@ -97,9 +96,9 @@ test('the HTTP overhead: probes run no model; the TPOT part paces probes at the 
     const ids = syntheticPrompt(8, 512, i);
     return { prompt: ids, ids, tokens: 8 };
   };
-  const spec = parseDeviceSpec(`endpoint:${url}?model=tiny-llama`);
+  const device = createDevice(`endpoint:${url}?model=tiny-llama`);
   const before = await stats();
-  const o = await measureHttpOverhead(spec, { prompt, vocab: 512, genLen: 6, counter: 'chunks', timeoutMs: 10_000, requests: 5, warmup: 1, tpotRequests: 3 }, notes);
+  const o = await measureHttpOverhead(device, { prompt, vocab: 512, genLen: 6, counter: 'chunks', timeoutMs: 10_000, requests: 5, warmup: 1, tpotRequests: 3 }, notes);
   const after = await stats();
   assert.equal(notes, []);
   assert.is(o!.ttftMethod, 'probe');
@@ -181,9 +180,9 @@ test('bad requests get OpenAI-style 400s; the serve journal records requests', a
   assert.ok(served.some((r) => !r.ok), 'the refused request is journaled with its error');
 });
 
-test('npuval llm: SIGINT stops the run, writes llm.json and exits 130; a bad --timeout is exit 2', async () => {
+test('npuval llm: SIGINT stops the run, writes the partial reports with a resume hint and exits 130; a bad --timeout is exit 2', async () => {
   const out = join(dir, 'llm-sigint');
-  const child = npuvalAsync('llm', '--device', `endpoint:${url}?model=tiny-llama`, '--requests', '100000', '--warmup', '0', '--no-http-overhead', '--out', out);
+  const child = npuvalAsync('llm', '--device', `endpoint:${url}?model=tiny-llama`, '--requests', '100000', '--warmup-requests', '0', '--no-http-overhead', '--out', out);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let running = true;
@@ -194,9 +193,10 @@ test('npuval llm: SIGINT stops the run, writes llm.json and exits 130; a bad --t
   while (running && (await tokens()) < before + 200) await new Promise((r) => setTimeout(r, 50));
   child.kill('SIGINT');
   assert.is(await exited, 130, stderr);
-  assert.match(stderr, /SIGINT: the run stopped/);
-  const report = JSON.parse(readFileSync(join(out, 'llm.json'), 'utf8')) as { points: { summary: { errors: Record<string, number> } }[] };
-  assert.ok(Object.keys(report.points[0]!.summary.errors).every((e) => e === 'cancelled'), JSON.stringify(report.points[0]!.summary.errors));
+  // The unit in flight is not journaled as finished: the partial report says so and the run can be resumed.
+  assert.match(stderr, /Resume with: npuval run --resume /);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { complete: boolean; summary: { planned: number; units: number } };
+  assert.equal([report.complete, report.summary.planned, report.summary.units], [false, 1, 0]);
   const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
     const c = npuvalAsync('llm', '--device', 'ort:cpu', '--model', 'tiny-llama', '--timeout', '-1', '--out', join(dir, 'llm-bad-timeout'));
     let e = '';
@@ -204,7 +204,7 @@ test('npuval llm: SIGINT stops the run, writes llm.json and exits 130; a bad --t
     c.on('exit', (code) => resolve({ code, stderr: e }));
   });
   assert.is(bad.code, 2, bad.stderr);
-  assert.match(bad.stderr, /--timeout -1 is not a positive number of seconds/);
+  assert.match(bad.stderr, /--timeout -1 must be a number > 0 and ≤ 86400 \(s\)/);
 });
 
 test('serve on a port in use exits 3 with one sentence (and does not hang); a bad --port exits 2', async () => {

@@ -79,6 +79,11 @@ export class BatchEngine {
     });
   }
 
+  /** The decoder's label (its model name or file), for the sessions that serve it. */
+  get label(): string {
+    return this.model.label;
+  }
+
   snapshot(): EngineStats {
     return { maxBatch: this.maxBatch, ...this.stats, stepsByBatch: { ...this.stats.stepsByBatch } };
   }

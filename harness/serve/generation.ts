@@ -1,17 +1,16 @@
-// The in-process engine seen through the same streaming interface as a serving endpoint, so one
-// client (client.ts) and one set of metric definitions measure both. Each token is one event,
-// stamped when the engine chose it; there is no HTTP, no SSE and no text.
-import type { GenerateEvent, GenerateRequest, Session } from '../../devices/types.js';
+// The in-process engine as a GenerationSession, the interface a serving endpoint also offers, so
+// one client (llm/client.ts) and one set of metric definitions measure both. Each token is one
+// event, stamped when the engine chose it; there is no HTTP, no SSE and no text.
+import type { GenerateEvent, GenerateRequest, GenerationSession } from '../../devices/types.js';
 import type { BatchEngine } from './engine.js';
 
-export function engineSession(engine: BatchEngine): Session {
+/** A session over the engine; closing it leaves the engine (and its decoder session) to their owner. */
+export function engineSession(engine: BatchEngine): GenerationSession {
   return {
-    inputs: [],
-    outputs: [],
-    concurrentRuns: true,
-    run: () => Promise.reject(new Error('the in-process engine session only generates')),
-    close: async () => {},
+    model: engine.label,
+    acceptsTokenIds: true,
     generate: (request: GenerateRequest) => stream(engine, request),
+    close: async () => {},
   };
 }
 
