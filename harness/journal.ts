@@ -5,6 +5,9 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, wr
 import { dirname } from 'node:path';
 
 /** Every record carries its type and when it was written; the rest is the unit's own payload. */
+/** The journal's file name in an output folder. */
+export const JOURNAL_FILE = 'journal.jsonl';
+
 export interface JournalRecord {
   readonly type: string;
   /** Wall-clock time the record was written (ISO 8601, UTC). */

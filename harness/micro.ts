@@ -10,6 +10,9 @@ import { getZooEntry } from '../models/zoo/index.js';
 import { InputError } from './errors.js';
 import { seededRng } from './scenarios/random.js';
 
+/** The ops microCases builds, in order (a test checks the two agree). */
+export const MICRO_OPS = ['MatMul', 'RMSNorm', 'SwiGLU MLP', 'Attention block', 'Conv 3×3'] as const;
+
 /** One single-op or single-layer graph with its inputs and analytic cost. */
 export interface MicroCase {
   readonly name: string;

@@ -15,9 +15,14 @@ export function emit(args: Pick<CommonArgs, 'json'>, json: unknown, text: () => 
   process.stdout.write(args.json ? JSON.stringify(json, null, 2) + '\n' : text() + '\n');
 }
 
+/** The output directory's path, not created: --out, else npuval-out/<UTC timestamp>. A run creates it when its journal opens, so a command refused while planning leaves no empty folder. */
+export function outPath(args: Pick<CommonArgs, 'out'>, now = new Date()): string {
+  return args.out ?? join('npuval-out', now.toISOString().replace(/[:.]/g, '-'));
+}
+
 /** Resolves and creates the output directory: --out, else npuval-out/<UTC timestamp>. */
 export function outDir(args: Pick<CommonArgs, 'out'>, now = new Date()): string {
-  const dir = args.out ?? join('npuval-out', now.toISOString().replace(/[:.]/g, '-'));
+  const dir = outPath(args, now);
   mkdirSync(dir, { recursive: true });
   return dir;
 }

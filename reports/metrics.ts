@@ -4,7 +4,8 @@
 
 export type Direction = 'lower' | 'higher' | 'neutral';
 
-export type UnitKind = 'conformance' | 'accuracy' | 'scenario' | 'micro' | 'llm' | 'cluster';
+/** A unit kind: one of the workloads registered in harness/workloads (scenario, llm, accuracy, conformance, micro, …). */
+export type UnitKind = string;
 
 export interface MetricDef {
   /** Stable tag used as the key in reports, CSV headers and criteria files. */

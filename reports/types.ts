@@ -36,6 +36,8 @@ export interface UnitRecord {
   readonly validity: Validity;
   /** Headline metrics by registry name; null means "not measured" and `notes` says why. */
   readonly metrics: Readonly<Record<string, number | null>>;
+  /** The metric names a summary shows first, in order, as the unit's workload chose them. */
+  readonly headline: readonly string[];
   readonly notes: readonly string[];
   readonly startedAt: string;
   readonly finishedAt: string;

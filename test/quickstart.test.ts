@@ -155,7 +155,9 @@ test('quick start "vendor": device probe, the vendor suite, the full conformance
     console.log(`  skip conformance checks: needs ${deps.onnxTestdata.name} (${deps.onnxTestdata.install})`);
     return;
   }
-  const doc = JSON.parse(readFileSync(join(outOf(conf), 'conformance.json'), 'utf8')) as {
+  // The command is a one-unit suite; its full result is the unit's artifact in units/<unit>/.
+  const unitDir = readdirSync(join(outOf(conf), 'units')).find((d) => d.startsWith('conformance'))!;
+  const doc = JSON.parse(readFileSync(join(outOf(conf), 'units', unitDir, 'conformance.json'), 'utf8')) as {
     runs: { device: string; counts: Record<'pass' | 'fail' | 'unsupported' | 'error' | 'skipped', number> }[];
     diff: { a: string; b: string } | null;
   };

@@ -4,11 +4,9 @@
 // (the generation loop is harness/llm's: DecoderModel + generateStatic). Thresholds → pass/fail.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { createDevice } from '../../devices/registry.js';
-import type { ModelSource, Session, Tensor } from '../../devices/types.js';
+import type { Device, ModelSource, Session, Tensor } from '../../devices/types.js';
 import { seededInputs } from '../../models/inputs.js';
 import { inspectFile } from '../../models/inspect.js';
-import { getZooEntry, listZoo, zooModelSource } from '../../models/zoo/index.js';
 import { InputError } from '../errors.js';
 import type { Journal } from '../journal.js';
 import { DecoderModel } from '../llm/decoder.js';
@@ -40,10 +38,14 @@ export const DEFAULT_CRITERIA: AccuracyCriteria = {
 };
 
 export interface AccuracyOptions {
-  readonly device: string;
-  readonly reference: string;
-  /** A zoo preset name or an ONNX file path. */
+  readonly device: Device;
+  readonly reference: Device;
+  /** A zoo preset name or an ONNX file path, as the user named it. */
   readonly model: string;
+  /** The model's bytes or file, opened on both devices. */
+  readonly source: ModelSource;
+  /** Vocabulary of token-id inputs (zoo decoders know theirs); null: from the logits width, else the inputs' default. */
+  readonly vocabSize: number | null;
   /** Seeded samples (default 4); sample i uses seed + i. */
   readonly samples?: number;
   readonly seed?: number;
@@ -132,10 +134,8 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
   if (!Number.isInteger(tokens) || tokens < 0) throw new InputError(`--tokens ${tokens} must be a non-negative integer`);
   const criteria: AccuracyCriteria = { ...DEFAULT_CRITERIA, ...opts.criteria };
   checkCriteria(criteria);
-  const { source, vocabSize } = modelSource(opts.model, opts.dtype);
+  const { source, vocabSize, device, reference } = opts;
   const dims = { batch_size: 1, sequence_length: 8, ...opts.dims };
-  const device = createDevice(opts.device);
-  const reference = createDevice(opts.reference);
   journal?.append('accuracy.start', { model: opts.model, device: device.id, reference: reference.id, samples, seed, dims, tokens, criteria: { ...criteria } });
 
   const fail = (id: string, what: string) => (err: unknown): never => {
@@ -349,19 +349,6 @@ function checkCriteria(c: AccuracyCriteria): void {
     const v = c[k];
     if (v !== null && !(v >= lo && v <= hi)) throw new InputError(`accuracy threshold ${k} = ${v} is outside ${lo}…${hi}`);
   }
-}
-
-function modelSource(model: string, dtype?: 'float32' | 'float16'): { source: ModelSource; vocabSize: number | null } {
-  if (listZoo().some((e) => e.name === model)) {
-    const entry = getZooEntry(model);
-    const vocab = typeof entry.config.vocab_size === 'number' ? entry.config.vocab_size : null;
-    return { source: zooModelSource(model, dtype ? { dtype } : {}), vocabSize: vocab };
-  }
-  if (dtype) throw new InputError(`--dtype applies to zoo models; ${model} is used as it is`);
-  if (/\.onnx$/i.test(model)) return { source: { path: model }, vocabSize: null };
-  // Not a file name either: let the zoo say which names it knows (exit 2).
-  getZooEntry(model);
-  throw new InputError(`--model ${model} is neither a zoo model nor an .onnx file`);
 }
 
 function logitsWidth(s: Session): number | null {

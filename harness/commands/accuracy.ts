@@ -1,12 +1,9 @@
 // `npuval accuracy`: a model on a device against a reference device, on the same seeded inputs.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { checkSpecs } from '../../devices/registry.js';
-import { readCriteriaFile, runAccuracy, type AccuracyCriteria, type AccuracyResult } from '../accuracy/index.js';
+import type { AccuracyResult } from '../accuracy/index.js';
 import { InputError } from '../errors.js';
-import { Journal } from '../journal.js';
-import { emit, journalDir, table } from '../output.js';
+import { outPath, table } from '../output.js';
+import { emitUnits, executeSuite, oneUnitSuite, raiseUnitError, workloadOptions } from './execute.js';
 import type { Command } from './types.js';
 
 interface AccuracyArgs {
@@ -15,22 +12,8 @@ interface AccuracyArgs {
   model: string;
   samples: number;
   seed: number;
-  tokens: number;
-  dtype?: 'float32' | 'float16';
-  dim?: string[];
-  criteria?: string;
-  'min-cosine'?: number;
-  'max-abs-error'?: number;
-  'max-rel-error'?: number;
-  'min-top1'?: number;
-  'min-top5'?: number;
-  'min-token-agreement'?: number;
+  [flag: string]: unknown;
 }
-
-const FLAG_KEYS: readonly [keyof AccuracyArgs, keyof AccuracyCriteria][] = [
-  ['min-cosine', 'minCosine'], ['max-abs-error', 'maxAbsError'], ['max-rel-error', 'maxRelError'],
-  ['min-top1', 'minTop1'], ['min-top5', 'minTop5'], ['min-token-agreement', 'minTokenAgreement'],
-];
 
 export const accuracyCommand: Command<AccuracyArgs> = {
   command: 'accuracy',
@@ -41,41 +24,17 @@ export const accuracyCommand: Command<AccuracyArgs> = {
       .option('reference', { type: 'string', default: 'tfjs:wasm', describe: 'Reference device (tfjs:wasm is an independent implementation of the zoo models)' })
       .option('model', { type: 'string', demandOption: true, describe: 'Zoo model name (npuval models list) or an ONNX file' })
       .option('samples', { type: 'number', default: 4, describe: 'Seeded input samples; sample i uses seed + i' })
-      .option('seed', { type: 'number', default: 0, describe: 'Seed of the first sample' })
-      .option('tokens', { type: 'number', default: 16, describe: 'Greedy tokens to generate with the KV cache for decoder models (0: skip)' })
-      .option('dtype', { type: 'string', choices: ['float32', 'float16'] as const, describe: 'Zoo models: build weights and activations in this type (float16: llama presets), e.g. fp16 on the device vs the reference' })
-      .option('dim', { type: 'string', array: true, describe: 'Symbolic dim value, name=N (default batch_size=1 sequence_length=8)' })
-      .option('criteria', { type: 'string', describe: 'JSON/YAML thresholds: minCosine, maxAbsError, maxRelError, minTop1, minTop5, minTokenAgreement (null turns one off)' })
-      .option('min-cosine', { type: 'number', describe: 'Lowest cosine similarity of any output (default 0.999)' })
-      .option('max-abs-error', { type: 'number', describe: 'Largest absolute error of any output (default: not checked)' })
-      .option('max-rel-error', { type: 'number', describe: 'Largest relative error of any output (default: not checked)' })
-      .option('min-top1', { type: 'number', describe: 'Lowest top-1 agreement of logits rows (default 0.99)' })
-      .option('min-top5', { type: 'number', describe: 'Lowest fraction of rows with the reference argmax in the device top 5 (default 1)' })
-      .option('min-token-agreement', { type: 'number', describe: 'Lowest mean fraction of greedy tokens before the first divergence (default 1)' }),
+      .option('seed', { type: 'number', default: 1, describe: 'Seed of the first sample' })
+      .options(workloadOptions('accuracy')),
   handler: async (args) => {
-    const criteria: Partial<Record<keyof AccuracyCriteria, number | null>> = args.criteria ? { ...readCriteriaFile(args.criteria) } : {};
-    for (const [flag, key] of FLAG_KEYS) if (typeof args[flag] === 'number') criteria[key] = args[flag] as number;
-    const dims: Record<string, number> = {};
-    for (const d of args.dim ?? []) {
-      const m = /^([A-Za-z_][\w.]*)=(\d+)$/.exec(d);
-      if (!m) throw new InputError(`--dim ${d} is not name=N (e.g. --dim sequence_length=16)`);
-      dims[m[1]!] = Number(m[2]);
-    }
-    // A bad spec is exit 2 naming the devices available here, before any output is made.
-    await checkSpecs([args.device, args.reference]);
-    const dir = journalDir(args);
-    const journal = new Journal(join(dir, 'journal.jsonl'));
-    try {
-      const result = await runAccuracy({
-        device: args.device, reference: args.reference, model: args.model, samples: args.samples, seed: args.seed,
-        tokens: args.tokens, dims, criteria, dtype: args.dtype,
-      }, journal);
-      writeFileSync(join(dir, 'accuracy.json'), JSON.stringify(result, null, 2) + '\n');
-      emit(args, result, () => render(result) + `\n\nJournal and accuracy.json in ${dir}`);
-      return result.pass ? 0 : 1;
-    } finally {
-      journal.close();
-    }
+    if (!(Number.isInteger(args.samples) && args.samples >= 1 && args.samples <= 100_000)) throw new InputError(`--samples ${args.samples} must be an integer from 1 to 100000`);
+    const suite = oneUnitSuite('accuracy', 'accuracy', args, [{ model: args.model, reference: args.reference, samples: args.samples, devices: [args.device] }], args.seed);
+    if (args.device === args.reference) throw new InputError(`--device and --reference are both ${args.device}; compare a device with another`);
+    const e = await executeSuite(args, { suiteObject: suite, outDir: outPath(args) });
+    raiseUnitError(e.units);
+    const result = e.units[0]?.result as unknown as AccuracyResult | undefined;
+    emitUnits(args, e, result ? { ...result } : {}, () => (result ? render(result) : e.units.map((u) => `${u.id}: ${u.status}${u.error ? ` — ${u.error.message}` : ''}`).join('\n')));
+    return e.code;
   },
 };
 

@@ -12,7 +12,7 @@ import { renderJunit } from '../../reports/render/junit.js';
 import { renderMarkdown } from '../../reports/render/markdown.js';
 import { generateSigningKey, signDocument, verifyDocument, type SignatureFile } from '../../reports/sign.js';
 import type { RunReport } from '../../reports/types.js';
-import { schemaNameOf, SCHEMAS, validate, type SchemaName } from '../../reports/validate.js';
+import { schemaNameOf, schemaOf, SCHEMA_NAMES, validate, type SchemaName } from '../../reports/validate.js';
 import { EXIT, InputError } from '../errors.js';
 import { emit } from '../output.js';
 import { readBaseline } from '../run/outputs.js';
@@ -54,7 +54,7 @@ export const reportCommand: Command<ReportArgs> = {
     y
       .positional('action', { choices: ACTIONS, describe: 'validate | render | sign | verify | keygen | schema (print a JSON Schema: run-report, commercialization-report, suite, criteria)' })
       .positional('file', { type: 'string', describe: 'The report.json (or, for validate, a suite/criteria/commercialization file)' })
-      .option('schema', { choices: Object.keys(SCHEMAS), describe: 'validate: the schema to use when the file has no $schema (run-report, commercialization-report, suite, criteria)' })
+      .option('schema', { choices: SCHEMA_NAMES, describe: 'validate: the schema to use when the file has no $schema (run-report, commercialization-report, suite, criteria)' })
       .option('key', { type: 'string', describe: 'sign: the ed25519 private key (PEM, PKCS#8) — make one with `npuval report keygen --out DIR`' })
       .option('sig', { type: 'string', describe: 'sign/verify: the detached signature file (default FILE.sig)' })
       .option('public-key', { type: 'string', describe: 'verify: require the signature to be made with this public key (PEM); without it only integrity is checked' })
@@ -79,8 +79,8 @@ export const reportCommand: Command<ReportArgs> = {
     }
     if (args.action === 'schema') {
       const name = (args.file ?? 'run-report') as SchemaName;
-      if (!(name in SCHEMAS)) throw new InputError(`report schema ${name}: no such schema; one of ${Object.keys(SCHEMAS).join(', ')}`);
-      process.stdout.write(JSON.stringify(SCHEMAS[name].schema, null, 2) + '\n');
+      if (!SCHEMA_NAMES.includes(name as SchemaName)) throw new InputError(`report schema ${name}: no such schema; one of ${SCHEMA_NAMES.join(', ')}`);
+      process.stdout.write(JSON.stringify(schemaOf(name as SchemaName).schema, null, 2) + '\n');
       return EXIT.ok;
     }
     if (!args.file) throw new InputError(`report ${args.action} needs a FILE`);
@@ -89,7 +89,7 @@ export const reportCommand: Command<ReportArgs> = {
       case 'validate': {
         const { doc } = readDoc(file);
         const name = args.schema ?? schemaNameOf(doc);
-        if (!name) throw new InputError(`${file} names no npuval schema in "$schema"; pass --schema (${Object.keys(SCHEMAS).join(', ')})`);
+        if (!name) throw new InputError(`${file} names no npuval schema in "$schema"; pass --schema (${SCHEMA_NAMES.join(', ')})`);
         const errors = validate(name, doc);
         // A schema-valid run report is also checked for consistency and for changed artifacts.
         const consistency = errors.length === 0 && name === 'run-report' ? checkConsistency(doc as RunReport, dirname(resolve(file))) : null;
@@ -97,8 +97,8 @@ export const reportCommand: Command<ReportArgs> = {
         const notes = [...(consistency?.unchecked ?? [])];
         // The schema cannot know each unit kind's settings or which devices exist here; planning does.
         if (errors.length === 0 && name === 'suite') notes.push(`the schema is checked; unit settings, device specs and model files are checked by \`npuval run --suite ${file} --list\``);
-        emit(args, { file, schema: SCHEMAS[name].id, valid: problems.length === 0, errors: problems, notes }, () =>
-          [problems.length ? `${file} is not a valid ${name}:\n${problems.join('\n')}` : `${file}: valid ${name} (${SCHEMAS[name].id})`, ...notes.map((n) => `note: ${n}`)].join('\n'));
+        emit(args, { file, schema: schemaOf(name).id, valid: problems.length === 0, errors: problems, notes }, () =>
+          [problems.length ? `${file} is not a valid ${name}:\n${problems.join('\n')}` : `${file}: valid ${name} (${schemaOf(name).id})`, ...notes.map((n) => `note: ${n}`)].join('\n'));
         return problems.length ? EXIT.input : EXIT.ok;
       }
       case 'render': {

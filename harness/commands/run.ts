@@ -3,9 +3,9 @@
 import type { Argv } from 'yargs';
 import { resolve } from 'node:path';
 import { EXIT, InputError } from '../errors.js';
-import { emit, outDir, table } from '../output.js';
-import { listUnits, runSuite } from '../run/orchestrate.js';
-import { writeReports } from '../run/outputs.js';
+import { emit, outPath, table } from '../output.js';
+import { listUnits } from '../run/orchestrate.js';
+import { EXIT_INTERRUPTED, executeSuite } from './execute.js';
 import { BUILTIN_SUITES } from '../run/suite.js';
 import type { Command } from './types.js';
 
@@ -19,8 +19,7 @@ interface RunArgs {
   list: boolean;
 }
 
-/** Exit status after SIGINT, as shells report a process ended by it. */
-export const EXIT_INTERRUPTED = 130;
+export { EXIT_INTERRUPTED };
 
 export const runCommand: Command<RunArgs> = {
   command: 'run',
@@ -48,53 +47,26 @@ export const runCommand: Command<RunArgs> = {
         ].join('\n'));
       return EXIT.ok;
     }
-    const controller = new AbortController();
-    let signals = 0;
-    const onSigint = () => {
-      signals += 1;
-      if (signals === 1) {
-        process.stderr.write('\nnpuval: SIGINT: stopping after journaling the units that finished (press Ctrl-C again to quit at once)\n');
-        controller.abort();
-      } else {
-        process.exit(EXIT_INTERRUPTED);
-      }
-    };
-    process.on('SIGINT', onSigint);
-    const log = (line: string) => {
-      if (line) process.stderr.write(`npuval: ${line}\n`);
-    };
-    try {
-      if (args.resume && args.out && resolve(args.out) !== resolve(args.resume)) {
-        throw new InputError('--resume DIR continues the run in DIR and writes there; leave out --out');
-      }
-      const dir = args.resume ?? outDir(args);
-      const result = await runSuite({
-        suite: args.suite, devices: args.device, baseline: args.baseline, criteria: args.criteria, product: args.product,
-        resume: args.resume, outDir: dir, argv: process.argv.slice(2), log, signal: controller.signal,
-      });
-      const written = await writeReports(result.outDir, result.state, result.inputs);
-      for (const note of written.notes) log(note);
-      const s = written.report.summary;
-      if (result.interrupted) {
-        process.stderr.write(
-          `npuval: interrupted: ${s.units} of ${s.planned} units finished and are journaled in ${result.outDir}/journal.jsonl ` +
-            `(partial reports written). Resume with: npuval run --resume ${result.outDir}\n`,
-        );
-        if (args.json) emit(args, { outDir: result.outDir, interrupted: true, resume: `npuval run --resume ${result.outDir}`, summary: s }, () => '');
-        // A unit's native work may still be winding down; do not wait for it.
-        setTimeout(() => process.exit(EXIT_INTERRUPTED), 1000).unref();
-        return EXIT_INTERRUPTED;
-      }
-      const failed = s.fail + s.error + s.invalid > 0 || written.commercialization?.overall === 'fail';
-      emit(args, { outDir: result.outDir, files: written.files, complete: written.report.complete, summary: s, commercialization: written.commercialization?.overall ?? null }, () =>
-        [
-          `${s.units}/${s.planned} units: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skipped} skipped; ${s.valid} VALID, ${s.invalid} INVALID`,
-          ...(written.commercialization ? [`commercialization verdict: ${written.commercialization.overall}`] : []),
-          `reports in ${result.outDir}: ${written.files.map((f) => f.slice(result.outDir.length + 1)).join(', ')}`,
-        ].join('\n'));
-      return failed ? EXIT.failed : EXIT.ok;
-    } finally {
-      process.off('SIGINT', onSigint);
+    if (args.resume && args.out && resolve(args.out) !== resolve(args.resume)) {
+      throw new InputError('--resume DIR continues the run in DIR and writes there; leave out --out');
     }
+    const e = await executeSuite(args, {
+      suite: args.suite, devices: args.device, baseline: args.baseline, criteria: args.criteria, product: args.product,
+      resume: args.resume, outDir: args.resume ?? outPath(args),
+      log: (line) => { if (line) process.stderr.write(`npuval: ${line}\n`); },
+    });
+    const { result, written } = e;
+    const s = written.report.summary;
+    if (e.code === EXIT_INTERRUPTED) {
+      if (args.json) emit(args, { outDir: result.outDir, interrupted: true, resume: `npuval run --resume ${result.outDir}`, summary: s }, () => '');
+      return EXIT_INTERRUPTED;
+    }
+    emit(args, { outDir: result.outDir, files: written.files, complete: written.report.complete, summary: s, commercialization: written.commercialization?.overall ?? null }, () =>
+      [
+        `${s.units}/${s.planned} units: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skipped} skipped; ${s.valid} VALID, ${s.invalid} INVALID`,
+        ...(written.commercialization ? [`commercialization verdict: ${written.commercialization.overall}`] : []),
+        `reports in ${result.outDir}: ${written.files.map((f) => f.slice(result.outDir.length + 1)).join(', ')}`,
+      ].join('\n'));
+    return e.code;
   },
 };

@@ -2,7 +2,7 @@
 // device, optionally compared with a second. Every case is journaled as it finishes.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { createDevice, probe } from '../../devices/registry.js';
+import { probeDevice } from '../../devices/probe.js';
 import type { Device, DeviceDescription, DeviceKind, OpenOptions } from '../../devices/types.js';
 import { EnvironmentError, InputError } from '../errors.js';
 import type { Journal } from '../journal.js';
@@ -17,10 +17,10 @@ export type * from './types.js';
 export { DEBIAN_ONNX_TESTDATA } from './discover.js';
 
 export interface ConformanceOptions {
-  /** Device spec under test, e.g. `ort:cpu`, `ort:webgpu`. */
-  readonly device: string;
+  /** The device under test (its id, the spec, is what --isolate workers open in their own process). */
+  readonly device: Device;
   /** A second device to run the same cases on and diff against (`--compare-device`). */
-  readonly compareDevice?: string | null;
+  readonly compareDevice?: Device | null;
   /** Folders to search for test cases; default Debian's libonnx-testdata. */
   readonly roots?: readonly string[];
   /** Regular expression on case ids; cases that don't match are recorded as skipped (filtered). */
@@ -70,17 +70,18 @@ export async function runConformance(opts: ConformanceOptions, journal: Journal 
   const cases = discoverCases(roots);
   if (cases.length === 0) throw new InputError(`no test cases (folders with model.onnx) found under ${roots.join(', ')}`);
 
-  const specs = [opts.device, ...(opts.compareDevice ? [opts.compareDevice] : [])];
-  const devices = specs.map((s) => createDevice(s)); // a malformed spec is exit 2 before anything runs
+  const devices = [opts.device, ...(opts.compareDevice ? [opts.compareDevice] : [])];
   // Every device must work before the first case runs (a second device failing after a long first run wastes it).
   const descriptions: DeviceDescription[] = [];
   for (const device of devices) {
-    const avail = await probe(device.id);
-    if (!avail.available) {
-      const reason = avail.reason ?? 'no reason given';
+    try {
+      await probeDevice(device);
+      descriptions.push(await device.describe());
+    } catch (err) {
+      if (typeof (err as { exitCode?: unknown }).exitCode === 'number') throw err;
+      const reason = (err as Error).message.split('\n')[0]!;
       throw new EnvironmentError(reason.startsWith(device.id) ? reason : `device ${device.id} is unavailable: ${reason}`);
     }
-    descriptions.push(avail.description ?? (await device.describe()));
   }
   const runs: DeviceRun[] = [];
   for (const [i, device] of devices.entries()) {

@@ -1,7 +1,7 @@
 // The child-process side of `--isolate`: a long-lived process that opens the device once and runs
 // the cases the parent sends, one at a time, over Node's IPC channel. If a case crashes or hangs
 // the runtime, only this process dies; the parent records the case and starts another child.
-import { createDevice } from '../../devices/registry.js';
+import { createDevice } from '../../devices/index.js';
 import type { DeviceKind, OpenOptions } from '../../devices/types.js';
 import { runCase, type CaseContext } from './case-runner.js';
 import { ToleranceResolver } from './tolerances.js';

@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { catalogEntry } from '../../devices/catalog.js';
-import { checkSpecs, createDevice, probe, probeAll } from '../../devices/registry.js';
+import { checkSpecs, createDevice, probe, probeAll } from '../../devices/index.js';
+import { DEFAULT_SEED, listZoo } from '../../models/zoo/index.js';
 import type { Device } from '../../devices/types.js';
 import { journalState, type JournalState, type RunPlan } from '../../reports/assemble.js';
 import { sha256Hex } from '../../reports/digest.js';
@@ -13,22 +14,16 @@ import { isMetricName } from '../../reports/metrics.js';
 import type { Criterion, ProductInfo } from '../../reports/commercialization.js';
 import type { DeviceEntry, UnitRecord } from '../../reports/types.js';
 import { EnvironmentError, InputError } from '../errors.js';
-import { Journal, readJournal } from '../journal.js';
+import { JOURNAL_FILE, Journal, readJournal } from '../journal.js';
+import '../workloads/index.js';
+import { allWorkloads, workloadOf } from '../workloads/registry.js';
+import type { LoadedModel, UnitOutcome, WorkloadContext } from '../workloads/types.js';
 import { deviceEntry, environmentInfo, toolInfo } from './environment.js';
 import { readBaseline } from './outputs.js';
-import { DEFAULT_SEED, listZoo } from '../../models/zoo/index.js';
 import { ModelStore } from './models.js';
-import { planUnits } from './plan.js';
+import { planUnits, resolveUnit, type PlannedUnitSpec, type ResolvedUnit } from './plan.js';
 import { loadCriteria, loadProduct, loadSuite, suitePathResolver, type Suite } from './suite.js';
-import { UNIT_EXECUTORS } from './units/index.js';
-import type { PlannedUnitSpec, UnitContext, UnitOutcome } from './units/types.js';
 import { evaluateFleet } from './targets.js';
-import { scenarioOverrides } from './units/scenario.js';
-import { accuracyUnitSettings } from './units/accuracy.js';
-import { conformanceUnitSettings } from './units/conformance.js';
-import { microUnitSettings } from './units/micro.js';
-import { resolveSettings } from '../scenarios/settings.js';
-import { llmUnitSettings } from '../llm/unit.js';
 
 export interface RunOptions {
   readonly suite?: string;
@@ -44,6 +39,11 @@ export interface RunOptions {
   readonly log: (line: string) => void;
   /** Aborting stops the run after journaling what finished (the CLI wires SIGINT to it). */
   readonly signal: AbortSignal;
+  /** Given to workloads for their own progress lines (absent: they stay quiet). */
+  readonly workloadLog?: (line: string) => void;
+  readonly onProgress?: (line: string, last: boolean) => void;
+  /** Built-in suite objects by name besides the shipped ones (commands pass their one-unit suite here). */
+  readonly suiteObject?: Suite;
 }
 
 /** Inputs besides the plan that a resumed run needs, journaled in the first run-start. */
@@ -65,7 +65,7 @@ export interface RunResult {
   readonly interruptedUnit: string | null;
 }
 
-export const JOURNAL_FILE = 'journal.jsonl';
+export { JOURNAL_FILE };
 
 class Interrupted extends Error {}
 
@@ -76,6 +76,9 @@ export class InterruptedBeforeStart extends Error {
 
 export async function runSuite(options: RunOptions): Promise<RunResult> {
   const resuming = options.resume !== undefined;
+  // Zoo weights use the zoo's default seed, as everywhere, so one model name is one SHA-256 in the report;
+  // the models hashed while planning are the ones the units open.
+  const store = new ModelStore();
   const outDir = resuming ? resolve(options.resume!) : resolve(options.outDir);
   const journalPath = join(outDir, JOURNAL_FILE);
   let plan: RunPlan;
@@ -99,7 +102,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     if (existsSync(journalPath)) {
       throw new InputError(`${outDir} already holds a run (${JOURNAL_FILE}); resume it with --resume ${outDir} or choose another --out`);
     }
-    ({ plan, inputs } = await makePlan(options));
+    ({ plan, inputs } = await makePlan(options, store));
   }
   if (options.signal.aborted) throw new InterruptedBeforeStart('interrupted (SIGINT) while planning, before any unit ran; nothing to resume');
 
@@ -107,7 +110,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   try {
     journal.append('run-start', { plan, inputs: resuming ? undefined : inputs, argv: [...options.argv], resume: resuming });
     const before = journalState(readJournal(journalPath).records);
-    const models = new ModelStore(plan.seeds.weights ?? 0);
+    const models = resuming ? new ModelStore(plan.seeds.weights ?? 0) : store;
     const devices = new Map<string, Device>();
     const available = new Map(plan.devices.map((d) => [d.spec, d]));
     const total = inputs.unitSpecs.length;
@@ -124,7 +127,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       let error: UnitRecord['error'] = null;
       try {
         const limitS = unit.spec.timeoutS ?? inputs.suite.unitTimeoutS ?? null;
-        outcome = await untilAborted(withTimeout(runUnit(unit, plan, available, devices, models, journal, outDir, options.signal), limitS), options.signal);
+        outcome = await untilAborted(withTimeout(runUnit(resolveUnit(unit, plan.seeds.base ?? 1), plan, available, devices, models, journal, outDir, options), limitS), options.signal);
       } catch (err) {
         if (err instanceof Interrupted) return interrupted(journal, outDir, inputs, unit.id, options);
         const code = (err as { exitCode?: unknown }).exitCode;
@@ -192,15 +195,15 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 async function runUnit(
-  unit: PlannedUnitSpec, plan: RunPlan, available: ReadonlyMap<string, DeviceEntry>, devices: Map<string, Device>,
-  models: ModelStore, journal: Journal, outDir: string, signal: AbortSignal,
+  unit: ResolvedUnit, plan: RunPlan, available: ReadonlyMap<string, DeviceEntry>, devices: Map<string, Device>,
+  models: ModelStore, journal: Journal, outDir: string, options: RunOptions,
 ): Promise<UnitOutcome> {
-  const executor = UNIT_EXECUTORS[unit.kind];
-  if (!executor) {
-    return skipped(unit, `this build of npuval has no runner for "${unit.kind}" units yet`);
+  const needs = unit.w.needs(unit.params);
+  for (const spec of [unit.device, ...needs.devices]) {
+    const entry = spec ? available.get(spec) : undefined;
+    if (spec && entry && !entry.available) return skipped(unit, `device ${spec} is unavailable here: ${entry.reason ?? 'probe failed'}`);
   }
-  const entry = unit.device ? available.get(unit.device) : undefined;
-  if (unit.device && entry && !entry.available) return skipped(unit, `device ${unit.device} is unavailable here: ${entry.reason ?? 'probe failed'}`);
+  // Each device is created once per run and shared by the units that name it.
   const deviceFor = (spec: string): Device => {
     let d = devices.get(spec);
     if (!d) {
@@ -210,19 +213,32 @@ async function runUnit(
     return d;
   };
   const device = unit.device ? deviceFor(unit.device) : null;
-  if (device?.servesOwnModel && unit.kind !== 'llm') {
-    return skipped(unit, `${unit.device} is a serving endpoint: it runs its own model and generates text, so only llm units run on it`);
+  if (device && !device.capabilities.tensors && !unit.w.runsOnServedModels) {
+    return skipped(unit, `${unit.device} is a serving endpoint: it runs its own model and generates text, so only ${allWorkloads().filter((w) => w.runsOnServedModels).map((w) => w.kind).join(', ')} units run on it`);
   }
-  const ctx: UnitContext = {
+  const loaded = new Map<string, LoadedModel>(needs.models.map((m) => [m.name, models.load(m).model]));
+  const others = new Map(needs.devices.map((spec) => [spec, deviceFor(spec)]));
+  const ctx: WorkloadContext = {
+    unitId: unit.id,
     device,
+    otherDevice: (spec) => {
+      const d = others.get(spec);
+      if (!d) throw new Error(`unit ${unit.id} asked for device ${spec}, which its needs() did not name`);
+      return d;
+    },
+    model: (name) => {
+      const m = loaded.get(name);
+      if (!m) throw new Error(`unit ${unit.id} asked for model ${name}, which its needs() did not name`);
+      return m;
+    },
     seed: plan.seeds.base ?? 0,
     journal,
     outDir,
-    signal,
-    model: async (name) => models.load(name).model,
-    createDevice: deviceFor,
+    signal: options.signal,
+    log: options.workloadLog,
+    onProgress: options.onProgress,
   };
-  return executor(unit, ctx);
+  return unit.w.run(unit.params, ctx);
 }
 
 function skipped(unit: PlannedUnitSpec, why: string): UnitOutcome {
@@ -240,8 +256,11 @@ function toRecord(unit: PlannedUnitSpec, o: UnitOutcome, error: UnitRecord['erro
     }
     metrics[name] = typeof value === 'number' && Number.isFinite(value) ? value : null;
   }
+  const w = workloadOf(unit.kind);
+  const headline = typeof w.headline === 'function' ? w.headline(o) : w.headline;
   return {
     id: unit.id, kind: unit.kind, title: unit.title, device: unit.device, model: unit.model,
+    headline: headline.filter((n) => n in metrics),
     settings: jsonSafe(o.settings) as Record<string, unknown>,
     status: o.status,
     validity: { valid: o.validity.valid, checks: o.validity.checks.map((c) => ({ name: c.name, passed: c.passed, detail: c.detail })), reasons: [...o.validity.reasons] },
@@ -272,42 +291,32 @@ function oneLine(message: string): string {
 }
 
 /** The units a suite expands to here (devices probed, nothing run, no journal): `npuval run --list`. */
-export async function listUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log'>): Promise<{ suite: string; available: string[] | null; units: PlannedUnitSpec[] }> {
+export async function listUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log' | 'suiteObject'>): Promise<{ suite: string; available: string[] | null; units: PlannedUnitSpec[] }> {
   const { loaded, availableSpecs, usesAvailable, unitSpecs } = await resolveUnits(options);
   return { suite: loaded.suite.name, available: usesAvailable ? availableSpecs : null, units: unitSpecs };
 }
 
-async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log'>) {
-  const loaded = loadSuite(options.suite ?? 'default');
+async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log' | 'suiteObject'>) {
+  const loaded = options.suiteObject ? { suite: options.suiteObject, source: 'builtin' as const, path: null, sha256: sha256Hex(JSON.stringify(options.suiteObject)) } : loadSuite(options.suite ?? 'default');
   const suite = loaded.suite;
   const override = options.devices?.length ? options.devices : null;
   const usesAvailable = !override && (suite.devices === 'available' || suite.units.some((u) => u.devices === 'available'));
   // Malformed or unknown device specs are bad input; say what is available.
   // A suite's own lists too: a device that is merely unavailable here is skipped, a malformed spec is not.
   const named = override ?? [suite.devices, ...suite.units.map((u) => u.devices)].flatMap((d) => (Array.isArray(d) ? d : []));
-  const references = suite.units.flatMap((u) => (u.kind === 'accuracy' && u.reference ? [u.reference] : []));
+  const references = suite.units.flatMap((u) => (u.reference ? [u.reference] : []));
   await checkSpecs([...new Set([...named, ...references])]);
   const candidates = usesAvailable ? await probeAll() : [];
   const availableSpecs = candidates.filter((a) => a.available).map((a) => a.id);
   options.log(usesAvailable ? `devices available here: ${availableSpecs.join(', ') || 'none'}` : '');
   const unitSpecs = planUnits(suite, availableSpecs, override, suitePathResolver(loaded));
-  checkUnitSettings(unitSpecs, suite.seed ?? 1);
+  // Every unit's settings are checked while planning (exit 2): a typo stops the run before it starts.
+  const resolved = unitSpecs.map((u) => resolveUnit(u, suite.seed ?? 1));
+  // Devices a unit needs besides its own (an accuracy reference, a compare device) are checked like the others.
+  const extra = resolved.flatMap((u) => u.w.needs(u.params).devices).filter((d) => !named.includes(d) && !references.includes(d));
+  if (extra.length) await checkSpecs([...new Set(extra)]);
   if (unitSpecs.length === 0) throw new EnvironmentError(`suite ${suite.name} has no unit to run: no device it names is available here`);
-  return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs };
-}
-
-/**
- * Every unit's settings are checked while planning (exit 2), so a typo in a suite stops the run
- * before it starts instead of turning into an error unit at the end.
- */
-function checkUnitSettings(units: readonly PlannedUnitSpec[], seed: number): void {
-  for (const u of units) {
-    if (u.spec.kind === 'scenario') resolveSettings(u.spec.scenario ?? '', scenarioOverrides(u.id, u.spec.settings ?? {}).overrides);
-    else if (u.spec.kind === 'llm') llmUnitSettings(u, seed);
-    else if (u.spec.kind === 'accuracy') accuracyUnitSettings(u);
-    else if (u.spec.kind === 'conformance') conformanceUnitSettings(u);
-    else if (u.spec.kind === 'micro') microUnitSettings(u);
-  }
+  return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs, resolved };
 }
 
 /** CI-sized zoo models are cheap to build in memory; a user's ONNX file (not in the zoo) is hashed from disk. */
@@ -315,10 +324,10 @@ function isCiSized(model: string): boolean {
   return listZoo().find((e) => e.name === model)?.ciSized ?? true;
 }
 
-async function makePlan(options: RunOptions): Promise<{ plan: RunPlan; inputs: RunInputs }> {
-  const { loaded, suite, override, usesAvailable, candidates, unitSpecs } = await resolveUnits(options);
+async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan: RunPlan; inputs: RunInputs }> {
+  const { loaded, suite, override, usesAvailable, candidates, unitSpecs, resolved } = await resolveUnits(options);
 
-  const specs = [...new Set(unitSpecs.flatMap((u) => [u.device, u.spec.kind === 'accuracy' ? u.spec.reference ?? null : null]).filter((d): d is string => d !== null))];
+  const specs = [...new Set(resolved.flatMap((u) => [u.device, ...u.w.needs(u.params).devices]).filter((d): d is string => d !== null))];
   const byId = new Map(candidates.map((a) => [a.id, a]));
   const devices: DeviceEntry[] = [];
   for (const spec of specs) devices.push(deviceEntry(byId.get(spec) ?? (await probe(spec))));
@@ -326,15 +335,15 @@ async function makePlan(options: RunOptions): Promise<{ plan: RunPlan; inputs: R
   if (missing.length) throw new EnvironmentError(missing.map((d) => `device ${d.spec} is unavailable: ${d.reason}`).join('; '));
 
   const seed = suite.seed ?? 1;
-  // Zoo weights use the zoo's default seed, as the accuracy runner does, so one model name is one SHA-256 in the report.
-  const models = new ModelStore(DEFAULT_SEED);
   const notes: string[] = [];
-  // LLM units build their weights inside harness/llm with the same zoo seed; real-shape presets can be many GB, so only CI-sized ones are hashed here.
-  const bigLlm = (u: (typeof unitSpecs)[number]) => u.kind === 'llm' && u.model !== null && !isCiSized(u.model);
-  const hashed = unitSpecs.filter((u) => !bigLlm(u) && u.kind !== 'cluster' && !u.device?.startsWith('endpoint:'));
-  for (const name of new Set(hashed.map((u) => u.model).filter((m): m is string => m !== null))) models.load(name);
-  const llmModels = [...new Set(unitSpecs.filter(bigLlm).map((u) => u.model!))];
-  if (llmModels.length) notes.push(`models of llm units (${llmModels.join(', ')}) are real-shape presets built inside harness/llm with the zoo seed; they are described in each unit's result, not hashed here`);
+  // What each unit's needs() names is built and hashed now, once; units on a serving endpoint open nothing of ours.
+  const tensors = (spec: string | null) => spec === null || createDevice(spec).capabilities.tensors;
+  for (const u of resolved) if (tensors(u.device)) for (const m of u.w.needs(u.params).models) models.load(m);
+  // LLM units build their decoder inside harness/llm (real-shape presets can be many GB): CI-sized ones are hashed here for the record.
+  const llmModels = [...new Set(resolved.filter((u) => u.kind === 'llm' && u.model !== null && tensors(u.device)).map((u) => u.model!))];
+  for (const name of llmModels.filter(isCiSized)) models.load(name);
+  const big = llmModels.filter((m) => !isCiSized(m));
+  if (big.length) notes.push(`models of llm units (${big.join(', ')}) are real-shape presets built inside harness/llm with the zoo seed; they are described in each unit's result, not hashed here`);
 
   const baselinePath = options.baseline ?? (suite.baseline && loaded.path ? resolve(loaded.path, '..', suite.baseline) : suite.baseline) ?? null;
   let baseline: RunPlan['baseline'] = null;

@@ -14,8 +14,8 @@ import { renderJunit } from '../../reports/render/junit.js';
 import { renderMarkdown } from '../../reports/render/markdown.js';
 import type { Artifact, RunReport } from '../../reports/types.js';
 import { validate } from '../../reports/validate.js';
+import { JOURNAL_FILE } from '../journal.js';
 import type { RunInputs } from './orchestrate.js';
-import { JOURNAL_FILE } from './orchestrate.js';
 
 export const OUTPUT_FILES = ['journal.jsonl', 'report.json', 'report.md', 'report.html', 'junit.xml', 'results.csv'] as const;
 

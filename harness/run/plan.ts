@@ -1,54 +1,66 @@
 // Expands a suite into the ordered list of units to run: one per unit entry and device, each
-// with a stable id (`<kind>:<workload>@<device>`) so a resumed run and a later `compare` can
-// recognise the same unit.
-import type { UnitKind } from '../../reports/metrics.js';
+// with a stable id (`<workload>@<device>`, kept as its two parts too) so a resumed run and a later
+// `compare` recognise the same unit. Every unit's settings are resolved here through its
+// workload, so bad input stops the run before anything runs.
+import { isModelPath } from '../../models/resolve.js';
+import type { UnitKind } from '../../reports/types.js';
 import { InputError } from '../errors.js';
+import { resolveDeclared } from '../workloads/settings.js';
+import { workloadOf } from '../workloads/registry.js';
+import type { AnyWorkload, Params } from '../workloads/types.js';
 import type { Suite, SuiteUnit } from './suite.js';
-import type { PlannedUnitSpec } from './units/types.js';
 
-export function workloadName(u: SuiteUnit): string {
-  if (u.id) return u.id;
-  const batch = u.settings?.batch !== undefined ? `:b${String(u.settings.batch)}` : '';
-  switch (u.kind) {
-    case 'scenario': return `scenario:${u.scenario}:${u.model}${batch}`;
-    case 'accuracy': return `accuracy:${u.model}~${u.reference}`;
-    case 'conformance': return `conformance${u.filter ? `:${u.filter}` : ''}`;
-    case 'micro': return `micro:${u.settings?.op !== undefined ? String(u.settings.op).replace(/[^A-Za-z0-9]+/g, '-').toLowerCase() : 'probe'}`;
-    default: return `${u.kind}${u.model ? `:${u.model}` : ''}${batch}`;
-  }
+/** A unit as planned: what the journal keeps (JSON) so a resumed run plans it again identically. */
+export interface PlannedUnitSpec {
+  readonly id: string;
+  /** The two parts of the id: the workload part and the device spec (null when the unit names none). */
+  readonly workload: string;
+  readonly kind: UnitKind;
+  readonly title: string;
+  readonly device: string | null;
+  readonly model: string | null;
+  /** The suite's unit entry, after the suite-level defaults were applied and its paths resolved. */
+  readonly spec: SuiteUnit;
 }
 
-function title(u: SuiteUnit, device: string | null): string {
-  if (u.title) return device ? `${u.title} on ${device}` : u.title;
-  const what: Record<UnitKind, string> = {
-    scenario: `${u.scenario} ${u.model ?? ''}`,
-    accuracy: `accuracy of ${u.model} vs ${u.reference}`,
-    conformance: `conformance${u.filter ? ` (${u.filter})` : ''}`,
-    micro: `micro-benchmark ${u.settings?.op !== undefined ? String(u.settings.op) : 'probe'}`,
-    llm: `LLM ${u.model ?? ''}`,
-    cluster: `cluster ${u.model ?? ''}`,
-  };
-  const label = u.id ? `${what[u.kind].trim()} (${u.id})` : what[u.kind].trim();
-  return `${label}${device ? ` on ${device}` : ''}`;
+/** A planned unit with its workload and resolved parameters (not journaled: recomputed on resume). */
+export interface ResolvedUnit extends PlannedUnitSpec {
+  readonly w: AnyWorkload;
+  readonly params: Params<Record<string, never>>;
 }
 
-/** A unit's `model` names a file (not a zoo preset) when it has a path separator or ends in .onnx. */
-export function isModelPath(model: string): boolean {
-  return /[\\/]|\.onnx$/i.test(model);
+/** The id of a unit: its workload part and its device. */
+export function unitId(workload: string, device: string | null): string {
+  return device === null ? workload : `${workload}@${device}`;
 }
 
 /**
- * The unit entry with its file paths (an ONNX model, test-data roots, a tolerance file) resolved by
- * `resolvePath`, so every executor and a resumed run read the same files wherever they start.
+ * The unit entry with its file paths (an ONNX model, test-data roots, a tolerance file, a prompt
+ * file) resolved by `resolvePath`, so every workload and a resumed run read the same files.
  */
 function withResolvedPaths(u: SuiteUnit, resolvePath: (p: string) => string): SuiteUnit {
-  const settings = u.settings && typeof u.settings.tolerancesFile === 'string' ? { ...u.settings, tolerancesFile: resolvePath(u.settings.tolerancesFile) } : u.settings;
+  const settings = u.settings ? { ...u.settings } : undefined;
+  for (const key of ['tolerancesFile', 'promptFile', 'criteriaFile'] as const) {
+    if (settings && typeof settings[key] === 'string') settings[key] = resolvePath(settings[key] as string);
+  }
   return {
     ...u,
     ...(u.model !== undefined && isModelPath(u.model) ? { model: resolvePath(u.model) } : {}),
     ...(u.onnxTests ? { onnxTests: u.onnxTests.map(resolvePath) } : {}),
     ...(settings ? { settings } : {}),
   };
+}
+
+/** Resolves a planned unit through its workload: declared settings, then the workload's own checks. */
+export function resolveUnit(u: PlannedUnitSpec, seed: number): ResolvedUnit {
+  const w = workloadOf(u.kind);
+  for (const [field, need] of Object.entries(w.fields)) {
+    if (need === 'required' && u.spec[field as keyof SuiteUnit] === undefined) throw new InputError(`unit ${u.id}: a ${u.kind} unit needs "${field}"`);
+  }
+  if (w.needsDevice && !u.device) throw new InputError(`unit ${u.id}: a ${u.kind} unit needs a device`);
+  const settings = resolveDeclared(w.settings, u.spec.settings ?? {}, u.id);
+  const params = w.resolve(u.spec, settings, { unitId: u.id, device: u.device, seed }) as Params<Record<string, never>>;
+  return { ...u, w, params };
 }
 
 /**
@@ -60,16 +72,19 @@ export function planUnits(suite: Suite, available: readonly string[], deviceOver
   const units: PlannedUnitSpec[] = [];
   const seen = new Set<string>();
   for (const u of suite.units) {
-    const listed = deviceOverride ?? (u.devices ?? suite.devices ?? ['ort:cpu']);
+    const w = workloadOf(u.kind);
+    const listed = deviceOverride ?? u.devices ?? suite.devices ?? ['ort:cpu'];
     let devices = listed === 'available' ? [...available] : [...listed];
-    if (u.kind === 'accuracy') devices = devices.filter((d) => d !== u.reference);
+    if (u.reference) devices = devices.filter((d) => d !== u.reference);
     if (u.deviceKinds) devices = devices.filter((d) => u.deviceKinds!.some((k) => d.startsWith(`${k}:`)));
+    const workload = u.id ?? w.name(u);
+    const label = u.title ?? (u.id ? `${w.title(u)} (${u.id})` : w.title(u));
     for (const device of devices) {
-      const id = `${workloadName(u)}@${device}`;
+      const id = unitId(workload, device);
       if (seen.has(id)) throw new InputError(`suite ${suite.name} lists unit ${id} twice; give one of them an "id"`);
       seen.add(id);
       const resolved = withResolvedPaths(u, resolvePath);
-      units.push({ id, kind: u.kind, title: title(u, device), device, model: resolved.model ?? null, spec: resolved });
+      units.push({ id, workload, kind: u.kind, title: `${label} on ${device}`, device, model: resolved.model ?? null, spec: resolved });
     }
   }
   return units;

@@ -1,15 +1,26 @@
 // JSON Schema (2020-12) of report.json. Strict at the top level and in the environment, device
-// and model sections (a typo fails validation); each unit's `result` is the producing module's
-// own object, checked only for its `kind` and core fields while those modules evolve.
-import { METRIC_NAMES, type UnitKind } from '../metrics.js';
+// and model sections (a typo fails validation). Each unit's `result` is checked against the
+// result schema of the workload that produced it: the harness passes those in (KindSchema), since
+// reports/ runs no workload and knows no unit kind by name.
+import { METRIC_NAMES } from '../metrics.js';
 import {
   arrayOf, bool, dateTime, int, mapOf, nonEmpty, nonNegInt, nullable, num, sha256, str, strictObject, type Schema,
 } from './common.js';
 
-export const RUN_REPORT_VERSION = '1.0.0';
+// 2.0.0: unit results checked per kind against the workload's schema; units carry `headline`.
+export const RUN_REPORT_VERSION = '2.0.0';
 export const RUN_REPORT_ID = `https://npuval.dev/schemas/run-report/${RUN_REPORT_VERSION}.json`;
 
-export const UNIT_KINDS: readonly UnitKind[] = ['conformance', 'accuracy', 'scenario', 'micro', 'llm', 'cluster'];
+/** What a unit kind contributes to the schemas: its result schema and its suite-entry rules. */
+export interface KindSchema {
+  readonly kind: string;
+  /** The JSON Schema of the unit's `result` object (its `kind` property is added here). */
+  readonly result: Schema;
+  /** The JSON Schema of a suite unit's `settings` object. */
+  readonly settings: Schema;
+  /** Suite unit fields the kind requires besides `kind` (e.g. model, scenario). */
+  readonly required: readonly string[];
+}
 
 const artifact = strictObject({ path: nonEmpty, role: nonEmpty, sha256, bytes: nonNegInt });
 
@@ -28,30 +39,27 @@ const deviceDescription = strictObject({
   notes: arrayOf(str),
 });
 
-/** Core fields each kind's result must carry; anything else the module adds is kept as is. */
-const resultCore: Record<UnitKind, Record<string, Schema>> = {
-  conformance: { counts: mapOf(nonNegInt) },
-  accuracy: { reference: str },
-  scenario: { scenario: str },
-  micro: {},
-  llm: {},
-  cluster: {},
-};
+/** A unit's `result` must match the schema of the unit's own kind (one if/then branch per kind, so errors name the right fields). */
+function resultByKind(kinds: readonly KindSchema[]): Schema[] {
+  return kinds.map((k) => ({
+    if: { properties: { kind: { const: k.kind } }, required: ['kind'] },
+    then: {
+      properties: {
+        result: nullable({
+          ...k.result,
+          type: 'object',
+          properties: { ...((k.result.properties as Record<string, Schema> | undefined) ?? {}), kind: { const: k.kind } },
+          required: ['kind', ...((k.result.required as string[] | undefined) ?? []).filter((r) => r !== 'kind')],
+        }),
+      },
+    },
+  }));
+}
 
-const unitResult: Schema = {
-  anyOf: [
-    { type: 'null' },
-    ...UNIT_KINDS.map((kind) => ({
-      type: 'object',
-      properties: { kind: { const: kind }, ...resultCore[kind] },
-      required: ['kind', ...Object.keys(resultCore[kind])],
-    })),
-  ],
-};
-
-const unit = strictObject({
+const unit = (kinds: readonly KindSchema[]): Schema => ({
+  ...strictObject({
   id: nonEmpty,
-  kind: { enum: [...UNIT_KINDS] },
+  kind: kindEnum(kinds),
   title: str,
   device: nullable(str),
   model: nullable(str),
@@ -63,17 +71,25 @@ const unit = strictObject({
     reasons: arrayOf(str),
   }),
   metrics: { type: 'object', propertyNames: { enum: [...METRIC_NAMES] }, additionalProperties: nullable(num) },
+  headline: arrayOf({ enum: [...METRIC_NAMES] }),
   notes: arrayOf(str),
   startedAt: dateTime,
   finishedAt: dateTime,
   durationMs: { type: 'number', minimum: 0 },
   attempts: { type: 'integer', minimum: 1 },
-  result: unitResult,
+  result: nullable({ type: 'object', properties: { kind: str }, required: ['kind'] }),
   error: nullable(strictObject({ message: str, exitCode: nullable(int) })),
   artifacts: arrayOf(artifact),
+  }),
+  ...(kinds.length ? { allOf: resultByKind(kinds) } : {}),
 });
 
-export const runReportSchema: Schema = {
+/** A kind as an enum of the registered kinds (any string when none are given). */
+export function kindEnum(kinds: readonly KindSchema[]): Schema {
+  return kinds.length ? { enum: kinds.map((k) => k.kind) } : nonEmpty;
+}
+
+export const runReportSchemaFor = (kinds: readonly KindSchema[]): Schema => ({
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: RUN_REPORT_ID,
   title: 'npuval run report',
@@ -117,7 +133,7 @@ export const runReportSchema: Schema = {
       flopsPerSample: nullable({ type: 'number', minimum: 0 }),
       dtype: nullable(str),
     })),
-    units: arrayOf(unit),
+    units: arrayOf(unit(kinds)),
     summary: strictObject({
       units: nonNegInt, planned: nonNegInt, pass: nonNegInt, fail: nonNegInt, error: nonNegInt, skipped: nonNegInt, valid: nonNegInt, invalid: nonNegInt,
     }),
@@ -126,4 +142,4 @@ export const runReportSchema: Schema = {
     notes: arrayOf(str),
     artifacts: arrayOf(artifact),
   }),
-};
+});

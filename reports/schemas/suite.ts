@@ -1,11 +1,16 @@
-// JSON Schema (2020-12) of suite files (JSON or YAML) and of acceptance-criteria files.
+// JSON Schema (2020-12) of suite files (JSON or YAML) and of acceptance-criteria files. The unit
+// kinds, their required fields and their `settings` come from the workloads (KindSchema), so a
+// suite is checked against exactly the settings each kind declares.
 import { METRIC_NAMES } from '../metrics.js';
 import { arrayOf, nonEmpty, num, str, strictObject, type Schema } from './common.js';
-import { UNIT_KINDS } from './run-report.js';
+import { kindEnum, type KindSchema } from './run-report.js';
 import { productSchema } from './commercialization.js';
 
-export const SUITE_VERSION = '1.0.0';
+// 1.1.0: each kind's `settings` checked against the settings its workload declares.
+export const SUITE_VERSION = '1.1.0';
 export const SUITE_ID = `https://npuval.dev/schemas/suite/${SUITE_VERSION}.json`;
+/** Suites written for 1.0.0 are still read: 1.1.0 only checks their settings more closely. */
+export const SUITE_IDS_ACCEPTED = [SUITE_ID, 'https://npuval.dev/schemas/suite/1.0.0.json'];
 export const CRITERIA_VERSION = '1.0.0';
 export const CRITERIA_ID = `https://npuval.dev/schemas/criteria/${CRITERIA_VERSION}.json`;
 
@@ -13,10 +18,10 @@ const deviceList: Schema = {
   anyOf: [{ const: 'available' }, { type: 'array', items: nonEmpty, minItems: 1 }],
 };
 
-const suiteUnit: Schema = {
+const suiteUnit = (kinds: readonly KindSchema[]): Schema => ({
   ...strictObject(
     {
-      kind: { enum: [...UNIT_KINDS] },
+      kind: kindEnum(kinds),
       id: { type: 'string', pattern: '^[A-Za-z0-9._:/-]+$' },
       title: str,
       devices: deviceList,
@@ -32,13 +37,13 @@ const suiteUnit: Schema = {
     },
     ['id', 'title', 'devices', 'deviceKinds', 'model', 'scenario', 'reference', 'filter', 'onnxTests', 'samples', 'timeoutS', 'settings'],
   ),
-  allOf: [
-    { if: { properties: { kind: { const: 'scenario' } } }, then: { required: ['model', 'scenario'] } },
-    { if: { properties: { kind: { const: 'accuracy' } } }, then: { required: ['model', 'reference'] } },
-  ],
-};
+  allOf: kinds.map((k) => ({
+    if: { properties: { kind: { const: k.kind } }, required: ['kind'] },
+    then: { properties: { settings: k.settings }, ...(k.required.length ? { required: [...k.required] } : {}) },
+  })),
+});
 
-export const criterionSchema: Schema = strictObject(
+export const criterionSchemaFor = (kinds: readonly KindSchema[]): Schema => strictObject(
   {
     id: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
     description: str,
@@ -46,7 +51,7 @@ export const criterionSchema: Schema = strictObject(
     op: { enum: ['>=', '<='] },
     threshold: num,
     select: strictObject(
-      { kind: { enum: [...UNIT_KINDS] }, device: nonEmpty, model: nonEmpty, scenario: nonEmpty, unit: nonEmpty },
+      { kind: kindEnum(kinds), device: nonEmpty, model: nonEmpty, scenario: nonEmpty, unit: nonEmpty },
       ['kind', 'device', 'model', 'scenario', 'unit'],
     ),
     aggregate: { enum: ['min', 'max', 'mean'] },
@@ -55,32 +60,32 @@ export const criterionSchema: Schema = strictObject(
   ['description', 'select', 'aggregate', 'relativeTo'],
 );
 
-export const criteriaSchema: Schema = {
+export const criteriaSchemaFor = (kinds: readonly KindSchema[]): Schema => ({
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: CRITERIA_ID,
   title: 'npuval acceptance criteria',
-  ...strictObject({ $schema: { const: CRITERIA_ID }, criteria: { type: 'array', items: criterionSchema, minItems: 1 } }, ['$schema']),
-};
+  ...strictObject({ $schema: { const: CRITERIA_ID }, criteria: { type: 'array', items: criterionSchemaFor(kinds), minItems: 1 } }, ['$schema']),
+});
 
-export const suiteSchema: Schema = {
+export const suiteSchemaFor = (kinds: readonly KindSchema[]): Schema => ({
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: SUITE_ID,
   title: 'npuval suite',
   ...strictObject(
     {
-      $schema: { const: SUITE_ID },
+      $schema: { enum: SUITE_IDS_ACCEPTED },
       name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
       description: str,
       seed: { type: 'integer', minimum: 0 },
       unitTimeoutS: { type: 'number', exclusiveMinimum: 0 },
       devices: deviceList,
-      units: { type: 'array', items: suiteUnit, minItems: 1 },
+      units: { type: 'array', items: suiteUnit(kinds), minItems: 1 },
       baseline: nonEmpty,
-      criteria: { anyOf: [nonEmpty, { type: 'array', items: criterionSchema, minItems: 1 }] },
+      criteria: { anyOf: [nonEmpty, { type: 'array', items: criterionSchemaFor(kinds), minItems: 1 }] },
       product: productSchema,
       fleet: arrayOf(strictObject({ device: nonEmpty, count: { type: 'integer', minimum: 1 } })),
       targetDate: { type: 'string', format: 'date' },
     },
     ['$schema', 'description', 'seed', 'unitTimeoutS', 'devices', 'baseline', 'criteria', 'product', 'fleet', 'targetDate'],
   ),
-};
+});

@@ -6,7 +6,7 @@
 //     (issued − scheduled) at several rates.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createDevice } from '../../devices/registry.js';
+import { createDevice } from '../../devices/index.js';
 import type { Session } from '../../devices/types.js';
 import { table } from '../../harness/output.js';
 import { percentile } from '../../harness/stats.js';

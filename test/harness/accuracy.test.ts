@@ -8,6 +8,15 @@ import { join } from 'node:path';
 import { DEFAULT_CRITERIA, evaluate, firstDivergence, readCriteriaFile, runAccuracy, type OutputAccuracy } from '../../harness/accuracy/index.js';
 import { pairStats, topKAgreement } from '../../harness/accuracy/metrics.js';
 import { Journal, readJournal } from '../../harness/journal.js';
+import { createDevice } from '../../devices/index.js';
+import { resolveModel } from '../../models/resolve.js';
+
+/** runAccuracy on specs and a model name, as the accuracy workload calls it with what the orchestrator made. */
+async function runAccuracyOn(opts: { device: string; reference: string; model: string; dtype?: 'float32' | 'float16' } & Omit<Parameters<typeof runAccuracy>[0], 'device' | 'reference' | 'source' | 'vocabSize' | 'model' | 'dtype'>, journal: Journal | null) {
+  const m = resolveModel(opts.model, { dtype: opts.dtype });
+  const vocab = m.zoo?.config.vocab_size;
+  return runAccuracy({ ...opts, device: createDevice(opts.device), reference: createDevice(opts.reference), source: m.source, vocabSize: typeof vocab === 'number' ? vocab : null }, journal);
+}
 
 const tmp = mkdtempSync(join(tmpdir(), 'npuval-acc-'));
 
@@ -54,7 +63,7 @@ test('criteria file: thresholds read, unknown keys rejected (exit 2)', () => {
 test('tiny-llama on ort:cpu against tfjs:wasm: logits agree and greedy tokens match with the KV cache', async () => {
   const path = join(tmp, 'j', 'journal.jsonl');
   const journal = new Journal(path);
-  const r = await runAccuracy({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-llama', samples: 2, tokens: 6 }, journal);
+  const r = await runAccuracyOn({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-llama', samples: 2, tokens: 6 }, journal);
   journal.close();
   const logits = r.outputs.find((o) => o.name === 'logits')!;
   assert.equal(logits.dims, [1, 8, 512]);
@@ -71,21 +80,21 @@ test('tiny-llama on ort:cpu against tfjs:wasm: logits agree and greedy tokens ma
   const types = readJournal(path).records.map((x) => x.type);
   assert.equal(types, ['accuracy.start', 'accuracy.sample', 'accuracy.sample', 'accuracy.generation', 'accuracy.end']);
   // An impossible threshold fails the same run.
-  const strict = await runAccuracy({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-llama', samples: 1, tokens: 0, criteria: { maxAbsError: 0 } }, null);
+  const strict = await runAccuracyOn({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-llama', samples: 1, tokens: 0, criteria: { maxAbsError: 0 } }, null);
   assert.is(strict.pass, false);
   assert.is(strict.generation, null);
   assert.match(strict.generationNote!, /--tokens 0/);
 });
 
 test('--dtype float16 builds the zoo decoder in fp16: fp16 outputs on both sides, still within the defaults', async () => {
-  const r = await runAccuracy({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-llama', samples: 1, tokens: 4, dtype: 'float16' }, null);
+  const r = await runAccuracyOn({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-llama', samples: 1, tokens: 4, dtype: 'float16' }, null);
   assert.is(r.dtype, 'float16');
   const logits = r.outputs.find((o) => o.name === 'logits')!;
   assert.is(logits.type, 'float16');
   assert.ok(logits.maxAbsError > 0, 'fp16 rounding differs between the two implementations');
   assert.is(r.pass, true, JSON.stringify(r.checks));
   try {
-    await runAccuracy({ device: 'ort:cpu', reference: 'tfjs:wasm', model: '/tmp/x.onnx', dtype: 'float16' }, null);
+    await runAccuracyOn({ device: 'ort:cpu', reference: 'tfjs:wasm', model: '/tmp/x.onnx', dtype: 'float16' }, null);
     assert.unreachable();
   } catch (err) {
     assert.is((err as { exitCode?: number }).exitCode, 2, '--dtype applies to zoo models only');
@@ -93,12 +102,12 @@ test('--dtype float16 builds the zoo decoder in fp16: fp16 outputs on both sides
 });
 
 test('a classifier (no decoder I/O) gets top-k checks and no generation; an unknown model is exit 2', async () => {
-  const r = await runAccuracy({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-resnet', samples: 1 }, null);
+  const r = await runAccuracyOn({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-resnet', samples: 1 }, null);
   assert.ok(r.outputs[0]!.topK);
   assert.is(r.generation, null);
   assert.match(r.generationNote!, /not a decoder-with-past model/);
   try {
-    await runAccuracy({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'no-such-model' }, null);
+    await runAccuracyOn({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'no-such-model' }, null);
     assert.unreachable();
   } catch (err) {
     assert.is((err as { exitCode?: number }).exitCode, 2);
@@ -106,9 +115,9 @@ test('a classifier (no decoder I/O) gets top-k checks and no generation; an unkn
 });
 
 test('bad input is exit 2 with the reason: out-of-range thresholds, an unknown --dim name, a truncated .onnx', async () => {
-  const exit2 = async (opts: Parameters<typeof runAccuracy>[0], re: RegExp) => {
+  const exit2 = async (opts: Parameters<typeof runAccuracyOn>[0], re: RegExp) => {
     try {
-      await runAccuracy(opts, null);
+      await runAccuracyOn(opts, null);
       assert.unreachable('expected exit 2');
     } catch (err) {
       assert.is((err as { exitCode?: number }).exitCode, 2, String(err));

@@ -1,5 +1,6 @@
 // --isolate: cases in long-lived child processes. A child that dies or hangs costs one case
 // (recorded as error "crashed"/"timeout") and a fresh child runs the rest.
+import { createDevice } from '../../devices/index.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -19,7 +20,7 @@ const FAULTY_WORKER = join(dirname(here), '..', 'fixtures', 'conformance', `faul
 
 test('a child that exits mid-case is recorded as crashed, one that hangs as timeout, and the run goes on', async () => {
   const r = await runConformance({
-    device: 'ort:cpu', roots: [join(FIXTURES, 'isolation')], isolate: true, timeoutS: 1.5, workers: 1, workerPath: FAULTY_WORKER,
+    device: createDevice('ort:cpu'), roots: [join(FIXTURES, 'isolation')], isolate: true, timeoutS: 1.5, workers: 1, workerPath: FAULTY_WORKER,
   }, null);
   const cases = Object.fromEntries(r.runs[0]!.cases.map((c) => [c.id, c]));
   assert.is(cases['isolation/test_crash']!.status, 'error');
@@ -35,8 +36,8 @@ test('a child that exits mid-case is recorded as crashed, one that hangs as time
 
 test('isolated and in-process runs classify the fixtures the same way', async () => {
   const roots = [join(FIXTURES, 'custom')];
-  const inProcess = await runConformance({ device: 'ort:cpu', roots }, null);
-  const isolated = await runConformance({ device: 'ort:cpu', roots, isolate: true, workers: 2 }, null);
+  const inProcess = await runConformance({ device: createDevice('ort:cpu'), roots }, null);
+  const isolated = await runConformance({ device: createDevice('ort:cpu'), roots, isolate: true, workers: 2 }, null);
   const strip = (r: typeof inProcess) => r.runs[0]!.cases.map((c) => [c.id, c.status, c.cause, c.reason]);
   assert.equal(strip(isolated), strip(inProcess));
   assert.is(isolated.isolate, true);

@@ -1,5 +1,6 @@
 // A slice of the real ONNX backend suite (Debian libonnx-testdata) on ort:cpu: every case is
 // classified and none is an error. The full 1,072-case run is in the bench and the README.
+import { createDevice } from '../../devices/index.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runConformance } from '../../harness/conformance/index.js';
@@ -10,7 +11,7 @@ import { deps, systemTest, ONNX_TESTDATA } from '../helpers/system.js';
 const FILTER = '^(node/test_(abs|acos|add|relu|sequence_insert|adagrad|cast_FLOAT_to|bitshift|identity|dft|gru)|simple/test_gradient|pytorch-operator/test_operator_add)';
 
 systemTest(test, deps.onnxTestdata, 'a filtered slice of the Debian suite: every case classified, none an error', async () => {
-  const r = await runConformance({ device: 'ort:cpu', roots: [ONNX_TESTDATA], filter: FILTER }, null);
+  const r = await runConformance({ device: createDevice('ort:cpu'), roots: [ONNX_TESTDATA], filter: FILTER }, null);
   const run = r.runs[0]!;
   assert.is(run.cases.length, 1072, 'the Debian package holds 1,072 cases');
   const ran = run.cases.filter((c) => c.cause !== 'filtered');

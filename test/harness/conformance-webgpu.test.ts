@@ -1,5 +1,6 @@
 // The WebGPU EP (on SwiftShader) with and without ORT's CPU fallback: a float64 Relu, which WebGPU
 // has no kernel for, passes in a WebGPU session through the fallback and is `unsupported` without it.
+import { createDevice } from '../../devices/index.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -18,7 +19,7 @@ function repoRoot(): string {
 const FALLBACK = join(repoRoot(), 'test/fixtures/conformance/fallback');
 
 systemTest(test, deps.swiftshader, 'cpuFallback=false turns a node the EP lacks into unsupported/op; with the fallback it passes', async () => {
-  const r = await runConformance({ device: 'ort:webgpu', compareDevice: 'ort:webgpu?cpuFallback=false', roots: [FALLBACK] }, null);
+  const r = await runConformance({ device: createDevice('ort:webgpu'), compareDevice: createDevice('ort:webgpu?cpuFallback=false'), roots: [FALLBACK] }, null);
   const [withFallback, without] = r.runs;
   assert.equal(withFallback!.counts, { pass: 2, fail: 0, unsupported: 0, error: 0, skipped: 0 });
   assert.is(withFallback!.deviceClass, 'accelerator');

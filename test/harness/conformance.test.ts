@@ -1,5 +1,6 @@
 // The conformance runner on hand-made fixtures (test/fixtures/conformance/) with real ORT sessions:
 // the comparison rule, sequences and optionals, classification, tolerances, journal and CLI.
+import { createDevice } from '../../devices/index.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ const tol = (rtol: number, atol: number) => (_: DType) => ({ rtol, atol });
 
 let fixtureRun: ConformanceResult | null = null;
 async function fixtures(): Promise<ConformanceResult> {
-  fixtureRun ??= await runConformance({ device: 'ort:cpu', roots: [CUSTOM] }, null);
+  fixtureRun ??= await runConformance({ device: createDevice('ort:cpu'), roots: [CUSTOM] }, null);
   return fixtureRun;
 }
 function byId(r: ConformanceResult, suffix: string): CaseResult {
@@ -162,7 +163,7 @@ test('opset 99 and IR version 99 are unsupported with the runtime\'s reason, not
 });
 
 test('an int4 output (newer ONNX data) is unsupported/binding and never run: running it aborts onnxruntime-node', async () => {
-  const r = await runConformance({ device: 'ort:cpu', roots: [join(CUSTOM, '..', 'newer')] }, null);
+  const r = await runConformance({ device: createDevice('ort:cpu'), roots: [join(CUSTOM, '..', 'newer')] }, null);
   const c = r.runs[0]!.cases[0]!;
   assert.is(c.id, 'newer/test_cast_FLOAT_to_INT4');
   assert.is(c.status, 'unsupported');
@@ -185,13 +186,13 @@ test('a case without test data is skipped (incomplete data); every case is class
 });
 
 test('--filter records the other cases as skipped (filtered) and runs only the matches', async () => {
-  const r = await runConformance({ device: 'ort:cpu', roots: [CUSTOM], filter: 'test_relu$' }, null);
+  const r = await runConformance({ device: createDevice('ort:cpu'), roots: [CUSTOM], filter: 'test_relu$' }, null);
   const run = r.runs[0]!;
   assert.is(run.counts.pass, 1);
   assert.is(run.counts.skipped, 5);
   assert.ok(run.cases.filter((c) => c.status === 'skipped').every((c) => c.cause === 'filtered'));
   try {
-    await runConformance({ device: 'ort:cpu', roots: [CUSTOM], filter: '(' }, null);
+    await runConformance({ device: createDevice('ort:cpu'), roots: [CUSTOM], filter: '(' }, null);
     assert.unreachable();
   } catch (err) {
     assert.is((err as { exitCode?: number }).exitCode, 2);
@@ -201,7 +202,7 @@ test('--filter records the other cases as skipped (filtered) and runs only the m
 test('a per-test override from a tolerance file turns the wrong expected output into a pass', async () => {
   const file = join(tmp, 'tol.yaml');
   writeFileSync(file, 'overrides:\n  - match: "wrong_expected$"\n    atol: 1.5\n    reason: fixture is off by one\n');
-  const r = await runConformance({ device: 'ort:cpu', roots: [CUSTOM], filter: 'wrong_expected', tolerancesFile: file }, null);
+  const r = await runConformance({ device: createDevice('ort:cpu'), roots: [CUSTOM], filter: 'wrong_expected', tolerancesFile: file }, null);
   assert.is(byId(r, 'test_relu_wrong_expected').status, 'pass');
   assert.equal(r.tolerances.overrides, [{ match: 'wrong_expected$', atol: 1.5, reason: 'fixture is off by one', rtol: undefined }]);
   const bad = join(tmp, 'bad.json');
@@ -300,7 +301,7 @@ test('an unavailable device (ort:coreml, an Apple-only EP) is exit 3 before any 
   const path = join(tmp, 'coreml', 'journal.jsonl');
   const journal = new Journal(path);
   try {
-    await runConformance({ device: 'ort:cpu', compareDevice: 'ort:coreml', roots: [CUSTOM] }, journal);
+    await runConformance({ device: createDevice('ort:cpu'), compareDevice: createDevice('ort:coreml'), roots: [CUSTOM] }, journal);
     assert.unreachable();
   } catch (err) {
     assert.is((err as { exitCode?: number }).exitCode, 3);
@@ -316,7 +317,7 @@ test('an unavailable device (ort:coreml, an Apple-only EP) is exit 3 before any 
 test('every case is journaled between start and end records', async () => {
   const path = join(tmp, 'j', 'journal.jsonl');
   const journal = new Journal(path);
-  await runConformance({ device: 'ort:cpu', roots: [CUSTOM] }, journal);
+  await runConformance({ device: createDevice('ort:cpu'), roots: [CUSTOM] }, journal);
   journal.close();
   const { records } = readJournal(path);
   assert.is(records[0]!.type, 'conformance.start');
@@ -338,9 +339,12 @@ test('CLI: --json prints only the result, writes conformance.json, exits 1 when 
     process.stdout.write = write;
   }
   assert.is(code, 1);
-  const printed = JSON.parse(stdout) as ConformanceResult;
+  const { outDir, files, summary, ...printed } = JSON.parse(stdout) as ConformanceResult & { outDir: string; files: string[]; summary: { units: number } };
   assert.is(printed.schema, 'npuval.conformance/1');
-  assert.equal(JSON.parse(readFileSync(join(out, 'conformance.json'), 'utf8')), printed);
+  assert.is(summary.units, 1);
+  assert.ok(files.includes(join(outDir, 'report.json')));
+  // The command is a one-unit suite: its full result is the unit's artifact.
+  assert.equal(JSON.parse(readFileSync(join(out, 'units', 'conformance_ort_cpu', 'conformance.json'), 'utf8')), printed);
   assert.ok(existsSync(join(out, 'journal.jsonl')));
 });
 
@@ -362,9 +366,9 @@ test('CLI bad input is exit 2: a filter that selects no case, --workers 0, an em
     process.stderr.write = write;
   }
   assert.equal(codes, [2, 2, 2, 2], stderr.join(''));
-  assert.match(stderr.join(''), /cli-bad-1 already holds a journal\.jsonl from an earlier run; choose another folder/);
+  assert.match(stderr.join(''), /cli-bad-1 already holds a run \(journal\.jsonl\); resume it with --resume/);
   assert.match(stderr.join(''), /--filter "no_such_case" matches none of the 6 case ids/);
-  assert.match(stderr.join(''), /--workers 0 must be a whole number/);
+  assert.match(stderr.join(''), /--workers 0 must be an integer ≥ 1/);
   assert.match(stderr.join(''), /profiles is empty/);
 });
 

@@ -14,7 +14,8 @@ import { BatchEngine } from '../../harness/serve/engine.js';
 import { generateStatic } from '../../harness/llm/generate.js';
 import { DEFAULT_LLM_SETTINGS, runLlm } from '../../harness/llm/run.js';
 import { idsToText, syntheticPrompt, textToIds } from '../../harness/llm/text.js';
-import { runLlmUnit } from '../../harness/llm/unit.js';
+import { planUnits, resolveUnit } from '../../harness/run/plan.js';
+import '../../harness/workloads/index.js';
 import { buildZooModel, exportZooModel } from '../../models/zoo/index.js';
 
 const bytes = buildZooModel('tiny-llama');
@@ -128,9 +129,13 @@ test('prompt + generation beyond the zoo preset\'s context is bad input (it woul
 test('the suites\' llm unit reports registry metrics and judges the SLO', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'npuval-llm-unit-'));
   const journal = new Journal(join(dir, 'journal.jsonl'));
-  const unit = { id: 'llm:tiny-llama@ort:cpu', kind: 'llm' as const, title: 't', device: 'ort:cpu', model: 'tiny-llama', spec: { kind: 'llm' as const, settings: { promptLen: 4, genLen: 3, requests: 2, warmup: 0, bandwidth: false, slo: 'ttft=0.000001' } } };
-  const ctx = { device: createDevice('ort:cpu'), seed: 0, journal, outDir: dir, signal: new AbortController().signal, model: () => Promise.reject(new Error('unused')), createDevice };
-  const out = await runLlmUnit(unit, ctx);
+  const [planned] = planUnits({ name: 's', units: [{ kind: 'llm', model: 'tiny-llama', settings: { promptLen: 4, genLen: 3, requests: 2, warmup: 0, bandwidth: false, slo: 'ttft=0.000001' } }] }, [], ['ort:cpu']);
+  const unit = resolveUnit(planned!, 0);
+  const ctx = {
+    unitId: unit.id, device: createDevice('ort:cpu'), seed: 0, journal, outDir: dir, signal: new AbortController().signal,
+    model: () => { throw new Error('unused'); }, otherDevice: () => { throw new Error('unused'); },
+  };
+  const out = await unit.w.run(unit.params, ctx);
   journal.close();
   assert.is(out.status, 'fail');
   assert.is(out.validity.valid, false);

@@ -9,16 +9,18 @@ import { join } from 'node:path';
 import { EnvironmentError } from '../../harness/errors.js';
 import { resultVariables } from '../../harness/run/environment.js';
 import { runSuite } from '../../harness/run/orchestrate.js';
-import { UNIT_EXECUTORS } from '../../harness/run/units/index.js';
-import { planUnits } from '../../harness/run/plan.js';
+import { planUnits, resolveUnit } from '../../harness/run/plan.js';
+import { registerWorkload, unregisterWorkload } from '../../harness/workloads/index.js';
+import type { Workload } from '../../harness/workloads/types.js';
+import { validate } from '../../reports/validate.js';
+import { assembleReport } from '../../reports/assemble.js';
 import { ModelStore } from '../../harness/run/models.js';
-import { createDevice } from '../../devices/registry.js';
+import { createDevice } from '../../devices/index.js';
 import { writePlan } from '../../models/onnx/writer.js';
 import { DEFAULT_SEED, zooPlan } from '../../models/zoo/index.js';
 import type { Suite } from '../../harness/run/suite.js';
-import { accuracyOutcome } from '../../harness/run/units/accuracy.js';
-import { conformanceOutcome } from '../../harness/run/units/conformance.js';
-import { scenarioOverrides } from '../../harness/run/units/scenario.js';
+import { accuracyOutcome } from '../../harness/workloads/accuracy/index.js';
+import { conformanceOutcome } from '../../harness/workloads/conformance/index.js';
 
 test('planUnits: one unit per device, stable ids, "available", deviceKinds, no accuracy against itself, duplicates refused', () => {
   const suite: Suite = {
@@ -80,15 +82,24 @@ test('conformance: pass rate over cases that ran, filtered cases counted but not
   assert.equal((o.result!.cases as { name: string }[]).map((x) => x.name), ['a', 'b', 'c', 'd', 'g']);
 });
 
-test('scenario settings: known keys pass through, batch maps to batchSize, a typo is bad input', () => {
-  assert.equal(scenarioOverrides('u', { batch: 4, minDurationMs: 10, dims: { sequence_length: 8 } }), { overrides: { batchSize: 4, minDurationMs: 10 }, dims: { sequence_length: 8 } });
-  try {
-    scenarioOverrides('u', { minDuration: 10 });
-    assert.unreachable();
-  } catch (err) {
-    assert.is((err as { exitCode?: number }).exitCode, 2);
-    assert.match((err as Error).message, /setting "minDuration" is not one of/);
-  }
+test('scenario settings: declared keys resolve with defaults, batch is the offline batch size, a typo or a bad value is bad input', () => {
+  const plan = (settings: Record<string, unknown>, scenario: 'offline' | 'single-stream' = 'offline') =>
+    planUnits({ name: 's', units: [{ kind: 'scenario', scenario, model: 'tiny-bert', settings }] }, [], ['ort:cpu']).map((u) => resolveUnit(u, 1))[0]!;
+  const p = plan({ batch: 4, minDurationMs: 10, dims: { sequence_length: 8 } }).params as unknown as { loadgen: { batchSize: number; minDurationMs: number; warmupMs: number } };
+  assert.equal([p.loadgen.batchSize, p.loadgen.minDurationMs, p.loadgen.warmupMs], [4, 10, 500]);
+  const refused = (settings: Record<string, unknown>, pattern: RegExp, scenario?: 'single-stream') => {
+    try {
+      plan(settings, scenario);
+      assert.unreachable();
+    } catch (err) {
+      assert.is((err as { exitCode?: number }).exitCode, 2);
+      assert.match((err as Error).message, pattern);
+    }
+  };
+  refused({ minDuration: 10 }, /unit scenario:offline:tiny-bert@ort:cpu: setting "minDuration" is not one of minDurationMs, /);
+  refused({ batch: 0 }, /setting "batch" must be an integer ≥ 1/);
+  refused({ batch: 2 }, /setting "batch" applies to the offline scenario only/, 'single-stream');
+  refused({ qslSize: 1 }, /not one of/);
 });
 
 test('environment: variables that change results are recorded, secrets never', () => {
@@ -96,29 +107,54 @@ test('environment: variables that change results are recorded, secrets never', (
   assert.equal(v, { OMP_NUM_THREADS: '2', ORT_LOG: '1', VK_ICD_FILENAMES: '/x.json' });
 });
 
-test('a unit kind without a runner is skipped; a unit failing for lack of something here is skipped with the reason', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'npuval-units-'));
-  const suitePath = join(dir, 'suite.json');
-  writeFileSync(suitePath, JSON.stringify({ name: 'kinds', devices: ['ort:cpu'], units: [{ kind: 'cluster' }, { kind: 'micro', settings: { iterations: 5 } }] }));
-  const run = () => runSuite({ suite: suitePath, outDir: join(dir, String(Math.random())), argv: [], log: () => {}, signal: new AbortController().signal });
-  let r = await run();
-  let cluster = r.state.finished.get('cluster@ort:cpu')!;
-  assert.is(cluster.status, 'skipped');
-  assert.match(cluster.notes[0]!, /no runner for "cluster" units/);
-  // The cluster module does not exist yet; this stand-in fails the way a missing system package does (exit 3).
-  UNIT_EXECUTORS.cluster = async () => {
-    throw new EnvironmentError('the cluster launcher needs slurm, which is not installed');
+test('a throwaway workload registers as one module: planned, checked, run, schema-valid in the report; exit 3 inside a unit is a skip', async () => {
+  const SETTINGS = { times: { type: 'integer', default: 2, min: 1, max: 10, flag: 'times', doc: 'How often to echo' } } as const;
+  const echo: Workload<typeof SETTINGS> = {
+    kind: 'echo', summary: 'echoes its setting', settings: SETTINGS, fields: {}, needsDevice: true,
+    name: () => 'echo', title: () => 'echo',
+    resolve: (unit, settings) => ({ unit, settings }),
+    needs: () => ({ models: [], devices: [] }),
+    async run(p, ctx) {
+      if (ctx.device?.id === 'tfjs:cpu') throw new EnvironmentError('the echo launcher needs slurm, which is not installed');
+      return { status: 'pass', validity: { valid: null, checks: [], reasons: [] }, metrics: { query_count: p.settings.times }, notes: [], result: { kind: 'echo', said: 'x'.repeat(p.settings.times) }, settings: p.settings };
+    },
+    resultSchema: { type: 'object', properties: { said: { type: 'string' } }, required: ['said'], additionalProperties: false },
+    headline: ['query_count'],
   };
+  registerWorkload(echo);
   try {
-    r = await run();
+    const dir = mkdtempSync(join(tmpdir(), 'npuval-units-'));
+    const suitePath = join(dir, 'suite.json');
+    writeFileSync(suitePath, JSON.stringify({ name: 'kinds', devices: ['ort:cpu', 'tfjs:cpu'], units: [{ kind: 'echo', settings: { times: 3 } }, { kind: 'micro', devices: ['ort:cpu'], settings: { iterations: 5 } }] }));
+    const r = await runSuite({ suite: suitePath, outDir: join(dir, 'out'), argv: [], log: () => {}, signal: new AbortController().signal });
+    const unit = r.state.finished.get('echo@ort:cpu')!;
+    assert.is(unit.status, 'pass');
+    assert.equal(unit.result, { kind: 'echo', said: 'xxx' });
+    assert.equal(unit.headline, ['query_count']);
+    const skipped = r.state.finished.get('echo@tfjs:cpu')!;
+    assert.is(skipped.status, 'skipped');
+    assert.is(skipped.error, null);
+    assert.match(skipped.notes[0]!, /^not run here: the echo launcher needs slurm/);
+    assert.is(r.state.finished.get('micro:probe@ort:cpu')!.status, 'pass');
+    const report = assembleReport(r.state, { finishedAt: new Date().toISOString(), artifacts: [] });
+    assert.equal(validate('run-report', report), []);
+    // The result schema is the workload's: a wrong result fails validation.
+    const bad = JSON.parse(JSON.stringify(report));
+    bad.units.find((u: { id: string }) => u.id === 'echo@ort:cpu').result.said = 3;
+    assert.ok(validate('run-report', bad).some((e) => e.includes('/units/0/result/said')), validate('run-report', bad).join('\n'));
+    // The suite schema checks the declared settings.
+    assert.ok(validate('suite', { name: 'x', units: [{ kind: 'echo', settings: { times: 11 } }] }).length > 0);
+    writeFileSync(suitePath, JSON.stringify({ name: 'kinds', devices: ['ort:cpu'], units: [{ kind: 'echo', settings: { time: 3 } }] }));
+    try {
+      await runSuite({ suite: suitePath, outDir: join(dir, 'typo'), argv: [], log: () => {}, signal: new AbortController().signal });
+      assert.unreachable();
+    } catch (err) {
+      assert.is((err as { exitCode?: number }).exitCode, 2);
+    }
   } finally {
-    delete UNIT_EXECUTORS.cluster;
+    unregisterWorkload('echo');
   }
-  cluster = r.state.finished.get('cluster@ort:cpu')!;
-  assert.is(cluster.status, 'skipped');
-  assert.is(cluster.error, null);
-  assert.match(cluster.notes[0]!, /^not run here: the cluster launcher needs slurm/);
-  assert.is(r.state.finished.get('micro:probe@ort:cpu')!.status, 'pass');
+  assert.ok(validate('suite', { name: 'x', units: [{ kind: 'echo' }] }).length > 0, 'an unregistered kind is refused');
 });
 
 test('a model file with external data is opened by path and digested with its data file', async () => {

@@ -156,17 +156,17 @@ test('bad input exits 2 with one problem per line: a suite typo, an unknown suit
 
 test('a suite is checked before anything runs: setting typos, bad values, malformed device specs, missing model files, a baseline that is not a report', () => {
   const cases: [string, string, RegExp][] = [
-    ['settings-typo', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: scenario, scenario: offline, model: tiny-bert, settings: { minDurationMz: 5 } }\n', /setting "minDurationMz" is not one of/],
-    ['llm-dtype', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: llm, model: tiny-llama, settings: { dtype: fp16 } }\n', /setting "dtype" must be "float32" or "float16"/],
+    ['settings-typo', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: scenario, scenario: offline, model: tiny-bert, settings: { minDurationMz: 5 } }\n', /\/units\/0\/settings\/minDurationMz: is not an allowed property/],
+    ['llm-dtype', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: llm, model: tiny-llama, settings: { dtype: fp16 } }\n', /\/units\/0\/settings\/dtype: must be one of "float32", "float16"/],
     ['llm-slo', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: llm, model: tiny-llama, settings: { slo: "ttft=fast" } }\n', /ttft=fast/],
     ['device', 'name: t\ndevices: [bogus:dev]\nunits:\n  - { kind: micro }\n', /device spec "bogus:dev" has unknown kind/],
     ['model-file', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: scenario, scenario: offline, model: no-such-model.onnx }\n', /model file .*no-such-model\.onnx does not exist/],
     ['accuracy-criteria', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: accuracy, model: tiny-bert, reference: tfjs:cpu, settings: { criteria: { minCosine: 2 } } }\n', /accuracy threshold minCosine = 2 is outside -1…1/],
-    ['accuracy-dims', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: accuracy, model: tiny-bert, reference: tfjs:cpu, settings: { dims: { batch_size: two } } }\n', /setting "dims": "batch_size" must be a positive integer/],
-    ['conformance-isolate', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: conformance, settings: { isolate: "yes" } }\n', /setting "isolate" must be true or false/],
-    ['micro-op', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: micro, settings: { op: Matmul } }\n', /op "Matmul" is not one of/],
+    ['accuracy-dims', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: accuracy, model: tiny-bert, reference: tfjs:cpu, settings: { dims: { batch_size: two } } }\n', /\/units\/0\/settings\/dims\/batch_size: must be integer/],
+    ['conformance-isolate', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: conformance, settings: { isolate: "yes" } }\n', /\/units\/0\/settings\/isolate: must be boolean/],
+    ['micro-op', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: micro, settings: { op: Matmul } }\n', /\/units\/0\/settings\/op: must be one of "MatMul"/],
     ['tolerances-file', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: conformance, settings: { tolerancesFile: no-such-tolerances.yaml } }\n', /--tolerances .*no-such-tolerances\.yaml cannot be read/],
-    ['micro-iterations', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: micro, settings: { iterations: many } }\n', /setting "iterations" must be an integer ≥ 1/],
+    ['micro-iterations', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: micro, settings: { iterations: many } }\n', /\/units\/0\/settings\/iterations: must be integer/],
   ];
   for (const [name, text, message] of cases) {
     const file = join(tmp, `check-${name}.yaml`);

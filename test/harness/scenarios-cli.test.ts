@@ -1,5 +1,5 @@
 // `npuval bench` end to end through the built CLI: --json prints only JSON, --out gets the
-// journal, summary.txt and summary.json; INVALID exits 1; bad flags exit 2.
+// journal, the reports and the unit's summary.txt; INVALID exits 1; bad flags exit 2.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,10 +20,11 @@ test('bench --json: one JSON document on stdout, and the files in --out', () => 
   assert.is(doc.results.length, 1);
   assert.is(doc.results[0]!.result, 'VALID');
   assert.is(doc.results[0]!.power.measured, false); // no sampler works on this machine, and the result says so
-  assert.match(readFileSync(join(out, 'summary.txt'), 'utf8'), /Scenario : SingleStream\nMode     : PerformanceOnly/);
-  assert.ok(existsSync(join(out, 'summary.json')));
+  // bench is a one-unit suite: the LoadGen summary is the unit's artifact, beside the run's reports.
+  assert.match(readFileSync(join(out, 'units', 'scenario_single-stream_tiny-bert_ort_cpu', 'summary.txt'), 'utf8'), /Scenario : SingleStream\nMode     : PerformanceOnly/);
+  for (const f of ['report.json', 'report.md', 'report.html', 'junit.xml', 'results.csv']) assert.ok(existsSync(join(out, f)), f);
   const types = readJournal(join(out, 'journal.jsonl')).records.map((x) => x.type);
-  assert.equal([types[0], types.at(-1)], ['bench.start', 'bench.result']);
+  assert.equal([types[0], types.at(-1)], ['run-start', 'run-end']);
   assert.ok(types.includes('bench.queries'));
 });
 
@@ -48,7 +49,7 @@ test('bad bench flags exit 2 with one sentence', () => {
 });
 
 test('bench --micro times the ops at zoo shapes', () => {
-  const r = npuval('bench', '--device', 'ort:cpu', '--micro', '--micro-llama', 'tiny-llama', '--micro-resnet', 'tiny-resnet', '--tokens', '4', '--micro-time', '20', '--json', '--out', join(dir, 'micro'));
+  const r = npuval('bench', '--device', 'ort:cpu', '--micro', '--micro-llama', 'tiny-llama', '--micro-resnet', 'tiny-resnet', '--micro-tokens', '4', '--micro-time', '20', '--json', '--out', join(dir, 'micro'));
   assert.is(r.status, 0, r.stderr);
   const { micro } = JSON.parse(r.stdout) as { micro: { name: string; flops: number; meanMs: number; flopsPerSecond: number }[] };
   assert.equal(micro.map((m) => m.name), ['MatMul', 'RMSNorm', 'SwiGLU MLP', 'Attention block', 'Conv 3×3']);

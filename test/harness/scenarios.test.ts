@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createDevice } from '../../devices/registry.js';
+import { createDevice } from '../../devices/index.js';
 import type { Session } from '../../devices/types.js';
 import { Journal, readJournal } from '../../harness/journal.js';
 import {

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { checkConsistency } from '../../reports/consistency.js';
 import { BUILTIN_SUITES } from '../../harness/run/suite.js';
 import { METRIC_NAMES } from '../../reports/metrics.js';
-import { SCHEMAS, validate } from '../../reports/validate.js';
+import { schemaOf, validate } from '../../reports/validate.js';
+import '../../harness/workloads/index.js';
 import type { RunReport } from '../../reports/types.js';
 import { deps, systemTest } from '../helpers/system.js';
 import { makeReport } from './fixture.js';
@@ -62,7 +63,7 @@ test('a unit result must carry its kind and core fields', () => {
 });
 
 test('the schema names every registered metric and nothing else', () => {
-  const unitSchema = (SCHEMAS['run-report'].schema as any).properties.units.items;
+  const unitSchema = (schemaOf('run-report').schema as any).properties.units.items;
   assert.equal(unitSchema.properties.metrics.propertyNames.enum, [...METRIC_NAMES]);
 });
 
@@ -97,7 +98,7 @@ test('consistency: the summary must agree with the units; a changed artifact is 
 systemTest(test, deps.pythonJsonschema, 'report.json validates with python3-jsonschema (Draft 2020-12), and a broken one does not', () => {
   const dir = mkdtempSync(join(tmpdir(), 'npuval-pyjs-'));
   const schemaPath = join(dir, 'schema.json');
-  writeFileSync(schemaPath, JSON.stringify(SCHEMAS['run-report'].schema));
+  writeFileSync(schemaPath, JSON.stringify(schemaOf('run-report').schema));
   const bad = JSON.parse(readFileSync(reportPath, 'utf8')) as RunReport & { extra?: number };
   bad.extra = 1;
   const badPath = join(dir, 'bad.json');
