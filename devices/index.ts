@@ -7,5 +7,7 @@ export { candidateSpecs, checkSpecs, createDevice, probe, probeAll, registerAdap
 export { parseDeviceSpec, type DeviceSpec } from './spec.js';
 export { parseOptions, type OptionSchema, type OptionType, type OptionValues } from './options.js';
 export { probeModelBytes } from './probe.js';
+// The report's environment section records the bundled ONNX Runtime, whichever devices a run uses.
+export { bundledEps, ortVersion } from './ort/runtime.js';
 export * from './errors.js';
 export type * from './types.js';

@@ -188,10 +188,6 @@ export interface Device {
   readonly id: string;
   readonly kind: DeviceKind;
   readonly capabilities: DeviceCapabilities;
-  /**
-   * @deprecated Read `capabilities.generation === 'own-model'`. Kept while callers outside devices/ move over.
-   */
-  readonly servesOwnModel?: boolean;
   describe(): Promise<DeviceDescription>;
   /** Loads a model. Rejects with DeviceInputError when `capabilities.tensors` is false. */
   open(model: ModelSource, options?: OpenOptions): Promise<Session>;

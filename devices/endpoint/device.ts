@@ -19,8 +19,6 @@ export const ENDPOINT_OPTIONS = {
 export class EndpointDevice implements Device {
   readonly kind = 'endpoint' as const;
   readonly capabilities: DeviceCapabilities = { tensors: false, generation: 'own-model' };
-  /** @deprecated see Device.servesOwnModel */
-  readonly servesOwnModel = true;
   readonly id: string;
   private readonly config: EndpointConfig;
 

@@ -9,7 +9,7 @@ import { seededInputs } from '../../models/inputs.js';
 import { inspectFile } from '../../models/inspect.js';
 import { InputError } from '../errors.js';
 import type { Journal } from '../journal.js';
-import { DecoderModel } from '../llm/decoder.js';
+import { DecoderModel } from '../serve/decoder.js';
 import { generateStatic } from '../llm/generate.js';
 import { isTensor, pairStats, toFloat64, topKAgreement } from './metrics.js';
 

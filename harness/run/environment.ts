@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { catalogEntry } from '../../devices/catalog.js';
 import { describeHost } from '../../devices/host.js';
-import { bundledEps, ortVersion } from '../../devices/ort.js';
+import { bundledEps, ortVersion } from '../../devices/index.js';
 import type { Availability, DeviceDescription } from '../../devices/types.js';
 import type { DeviceEntry, EnvironmentInfo } from '../../reports/types.js';
 

@@ -2,8 +2,7 @@
 // runs on a real ORT CPU session with them and returns finite outputs of the declared shape.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OrtDevice } from '../../devices/ort.js';
-import { parseDeviceSpec } from '../../devices/spec.js';
+import { createDevice } from '../../devices/index.js';
 import type { Tensor, ValueInfo } from '../../devices/types.js';
 import { seededInputs } from '../../models/inputs.js';
 import { buildZooModel, listZoo } from '../../models/zoo/index.js';
@@ -64,7 +63,7 @@ test('unbound dims, unknown dims and token ids without a vocabulary are input er
 });
 
 test('every CI-sized zoo model runs on ort:cpu with seeded inputs: finite outputs of the declared shape', async () => {
-  const device = new OrtDevice(parseDeviceSpec('ort:cpu?intraOpThreads=1'));
+  const device = createDevice('ort:cpu?intraOpThreads=1');
   for (const e of listZoo().filter((x) => x.ciSized)) {
     const session = await device.open({ bytes: buildZooModel(e.name) });
     try {

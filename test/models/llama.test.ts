@@ -3,8 +3,7 @@
 // fp16 variants run; a 32-token greedy generation works from the cache.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OrtDevice } from '../../devices/ort.js';
-import { parseDeviceSpec } from '../../devices/spec.js';
+import { createDevice } from '../../devices/index.js';
 import type { Feeds, Session, Tensor } from '../../devices/types.js';
 import { buildZooModel, getZooEntry } from '../../models/zoo/index.js';
 import type { LlamaConfig, LlamaVariant } from '../../models/zoo/llama.js';
@@ -19,7 +18,7 @@ import { halfToFloats } from '../../models/onnx/half.js';
 const TOL_FP32 = 1e-5;
 const TOL_FP16 = 1e-3;
 
-const device = new OrtDevice(parseDeviceSpec('ort:cpu?intraOpThreads=1'));
+const device = createDevice('ort:cpu?intraOpThreads=1');
 
 async function open(name: string, dtype: 'float32' | 'float16' = 'float32', variant: LlamaVariant = 'standard') {
   const cfg = getZooEntry(name).config as unknown as LlamaConfig;

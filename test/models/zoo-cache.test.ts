@@ -6,14 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OrtDevice } from '../../devices/ort.js';
-import { parseDeviceSpec } from '../../devices/spec.js';
-import { DecoderModel } from '../../harness/llm/decoder.js';
+import { createDevice } from '../../devices/index.js';
+import { DecoderModel } from '../../harness/serve/decoder.js';
 import { generateStatic } from '../../harness/llm/generate.js';
 import { syntheticPrompt } from '../../harness/llm/text.js';
 import { zooModelSource } from '../../models/zoo/index.js';
 
-const device = new OrtDevice(parseDeviceSpec('ort:cpu?intraOpThreads=1'));
+const device = createDevice('ort:cpu?intraOpThreads=1');
 const cacheDir = mkdtempSync(join(tmpdir(), 'npuval-cache-'));
 
 test('under the limit a zoo model is bytes in memory', () => {
