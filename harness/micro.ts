@@ -8,7 +8,7 @@ import { GraphBuilder } from '../models/onnx/graph.js';
 import { encodePlan } from '../models/onnx/writer.js';
 import { getZooEntry } from '../models/zoo/index.js';
 import { InputError } from './errors.js';
-import { seededRng } from './scenarios/random.js';
+import { seededRng } from './random.js';
 
 /** The ops microCases builds, in order (a test checks the two agree). */
 export const MICRO_OPS = ['MatMul', 'RMSNorm', 'SwiGLU MLP', 'Attention block', 'Conv 3×3'] as const;

@@ -25,14 +25,17 @@ export interface PlannedUnit {
   readonly model: string | null;
 }
 
-/** The journal record types the run writes (other modules may add their own; they are ignored here). */
+/** The journal record types the run writes (other modules may add their own; they are ignored here). The writer (harness/run/orchestrate.ts) writes exactly these shapes. */
 export type RunRecord =
-  | { type: 'run-start'; time: string; plan: RunPlan; argv: readonly string[]; resume: boolean }
+  | { type: 'run-start'; time: string; plan: RunPlan; argv: readonly string[]; resume: boolean; inputs?: unknown }
   | { type: 'unit-start'; time: string; unit: string; attempt: number }
   | { type: 'unit-end'; time: string; unit: UnitRecord }
   | { type: 'run-interrupted'; time: string; unit: string | null; signal: string }
   | { type: 'run-end'; time: string }
   | { type: 'targets'; time: string; targets: Record<string, unknown> | null; notes: readonly string[] };
+
+/** A run record as the writer hands it over: the journal adds `time`. */
+export type RunRecordInput = RunRecord extends infer R ? (R extends { time: string } ? Omit<R, 'time'> : never) : never;
 
 export class JournalContentError extends Error {
   readonly exitCode = 2;

@@ -162,7 +162,7 @@ export function buildCommercialization(input: CommercializationInput): Commercia
       const ratio = value !== null && baselineValue ? value / baselineValue : null;
       const dir = metric(name).direction;
       workloads.push({
-        workload: workloadKey(u.id), unit: u.id, digest: digest(u), baselineUnit: b?.id ?? null, metric: name, value, baselineValue, ratio,
+        workload: workloadKey(u), unit: u.id, digest: digest(u), baselineUnit: b?.id ?? null, metric: name, value, baselineValue, ratio,
         better: ratio === null || dir === 'neutral' ? null : dir === 'higher' ? ratio > 1 : ratio < 1,
       });
     }

@@ -28,10 +28,9 @@ export interface Comparison {
   readonly onlyInCandidate: readonly string[];
 }
 
-/** The workload a unit measures, without the device: "scenario:offline:tiny-bert@ort:cpu" → "scenario:offline:tiny-bert". */
-export function workloadKey(unitId: string): string {
-  const at = unitId.indexOf('@');
-  return at < 0 ? unitId : unitId.slice(0, at);
+/** The workload a unit measures, without the device (the id's first part, recorded on its own). */
+export function workloadKey(u: Pick<UnitRecord, 'workload'>): string {
+  return u.workload;
 }
 
 /** Pairs candidate units with baseline units: same id first, else the same workload on another device when that is unique. */
@@ -48,7 +47,7 @@ export function pairUnits(baseline: readonly UnitRecord[], candidate: readonly U
   }
   for (const c of candidate) {
     if (byId.has(c.id)) continue;
-    const options = baseline.filter((b) => !used.has(b.id) && workloadKey(b.id) === workloadKey(c.id));
+    const options = baseline.filter((b) => !used.has(b.id) && workloadKey(b) === workloadKey(c));
     if (options.length === 1) {
       pairs.push([options[0]!, c]);
       used.add(options[0]!.id);

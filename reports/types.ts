@@ -26,6 +26,8 @@ export interface Validity {
 export interface UnitRecord {
   /** Stable id derived from the suite, e.g. "scenario:single-stream:tiny-bert@ort:cpu". */
   readonly id: string;
+  /** The id's workload part (the id is `<workload>@<device>`): what `compare` pairs across devices. */
+  readonly workload: string;
   readonly kind: UnitKind;
   readonly title: string;
   readonly device: string | null;

@@ -1,7 +1,7 @@
 // Request gaps for rate-driven LLM load: the gamma distribution of vLLM `bench serve`'s
 // burstiness (shape = burstiness, scale = 1/(rate·burstiness), so the mean gap is 1/rate).
 // Uniforms come from the scenarios' seeded generator.
-import { seededRng } from '../scenarios/random.js';
+import { seededRng } from '../random.js';
 
 /** Standard normal by Box–Muller. */
 function normal(u: () => number): number {

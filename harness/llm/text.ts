@@ -1,6 +1,6 @@
 // Prompts for the load generator: seeded synthetic prompts, and the text mapping `npuval serve`
 // speaks (serve/text.ts), re-exported so measuring code has its text helpers in one place.
-import { seededRng } from '../scenarios/random.js';
+import { seededRng } from '../random.js';
 
 export { idsToText, textToIds } from '../serve/text.js';
 

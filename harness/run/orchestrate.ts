@@ -8,7 +8,7 @@ import { catalogEntry } from '../../devices/catalog.js';
 import { checkSpecs, createDevice, probe, probeAll } from '../../devices/index.js';
 import { DEFAULT_SEED, listZoo } from '../../models/zoo/index.js';
 import type { Device } from '../../devices/types.js';
-import { journalState, type JournalState, type RunPlan } from '../../reports/assemble.js';
+import { journalState, type JournalState, type RunPlan, type RunRecordInput } from '../../reports/assemble.js';
 import { sha256Hex } from '../../reports/digest.js';
 import { isMetricName } from '../../reports/metrics.js';
 import type { Criterion, ProductInfo } from '../../reports/commercialization.js';
@@ -108,7 +108,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 
   const journal = new Journal(journalPath);
   try {
-    journal.append('run-start', { plan, inputs: resuming ? undefined : inputs, argv: [...options.argv], resume: resuming });
+    write(journal, { type: 'run-start', plan, inputs: resuming ? undefined : inputs, argv: [...options.argv], resume: resuming });
     const before = journalState(readJournal(journalPath).records);
     const models = resuming ? new ModelStore(plan.seeds.weights ?? 0) : store;
     const devices = new Map<string, Device>();
@@ -120,7 +120,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       if (before.finished.has(unit.id)) continue;
       if (options.signal.aborted) return interrupted(journal, outDir, inputs, null, options);
       const attempt = (before.attempts.get(unit.id) ?? 0) + 1;
-      journal.append('unit-start', { unit: unit.id, attempt });
+      write(journal, { type: 'unit-start', unit: unit.id, attempt });
       options.log(`[${index}/${total}] ${unit.title} …`);
       const startedAt = new Date();
       let outcome: UnitOutcome;
@@ -145,7 +145,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       }
       const finishedAt = new Date();
       const record = toRecord(unit, outcome, error, startedAt, finishedAt, attempt);
-      journal.append('unit-end', { unit: record });
+      write(journal, { type: 'unit-end', unit: record });
       options.log(`[${index}/${total}] ${unit.title}: ${record.status}${record.validity.valid === false ? ' (INVALID)' : ''}${error ? ` — ${error.message}` : ''} (${(record.durationMs / 1000).toFixed(1)} s)`);
     }
     const after = journalState(readJournal(journalPath).records);
@@ -156,16 +156,22 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       // The units' results stand on their own; a target evaluation that fails is reported, not fatal.
       targets = { targets: null, notes: [`targets: not evaluated: ${oneLine((err as Error).message)}`] };
     }
-    journal.append('targets', targets);
-    journal.append('run-end');
+    write(journal, { type: 'targets', targets: targets.targets as Record<string, unknown> | null, notes: targets.notes });
+    write(journal, { type: 'run-end' });
   } finally {
     journal.close();
   }
   return { outDir, state: journalState(readJournal(journalPath).records), inputs, interrupted: false, interruptedUnit: null };
 }
 
+/** Appends one of the run's own records, typed by the union the report assembler reads. */
+function write(journal: Journal, record: RunRecordInput): void {
+  const { type, ...payload } = record;
+  journal.append(type, payload);
+}
+
 function interrupted(journal: Journal, outDir: string, inputs: RunInputs, unit: string | null, options: RunOptions): RunResult {
-  journal.append('run-interrupted', { unit, signal: 'SIGINT' });
+  write(journal, { type: 'run-interrupted', unit, signal: 'SIGINT' });
   journal.close();
   options.log(`interrupted${unit ? ` during ${unit} (it will run again)` : ''}`);
   return { outDir, state: journalState(readJournal(join(outDir, JOURNAL_FILE)).records), inputs, interrupted: true, interruptedUnit: unit };
@@ -259,7 +265,7 @@ function toRecord(unit: PlannedUnitSpec, o: UnitOutcome, error: UnitRecord['erro
   const w = workloadOf(unit.kind);
   const headline = typeof w.headline === 'function' ? w.headline(o) : w.headline;
   return {
-    id: unit.id, kind: unit.kind, title: unit.title, device: unit.device, model: unit.model,
+    id: unit.id, workload: unit.workload, kind: unit.kind, title: unit.title, device: unit.device, model: unit.model,
     headline: headline.filter((n) => n in metrics),
     settings: jsonSafe(o.settings) as Record<string, unknown>,
     status: o.status,

@@ -3,7 +3,7 @@
 // monotonic clock; latency is always completed − scheduled, so issue delay counts.
 import { performance } from 'node:perf_hooks';
 import type { Session } from '../../devices/types.js';
-import { poissonSchedule, seededRng, type Rng } from './random.js';
+import { poissonSchedule, seededRng, type Rng } from '../random.js';
 import type { ScenarioSettings } from './settings.js';
 import { batchingOf, runSamples, type Batching, type Workload } from './workload.js';
 

@@ -8,6 +8,6 @@ export { judge, latenciesOf, type Validity, type Check, type Latencies } from '.
 export { findPeak, type PeakSearch, type PeakSearchOptions, type Probe } from './find-peak.js';
 export { renderSummary } from './summary.js';
 export { startProgress, type Progress } from './progress.js';
-export { poissonSchedule, seededRng, type Rng } from './random.js';
+export { poissonSchedule, seededRng, type Rng } from '../random.js';
 export { loadBenchModel, modelWorkload, type BenchModel, type ModelWorkloadOptions } from './model-workload.js';
 export { lookUpPeak } from './peak.js';

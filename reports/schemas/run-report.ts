@@ -59,6 +59,7 @@ function resultByKind(kinds: readonly KindSchema[]): Schema[] {
 const unit = (kinds: readonly KindSchema[]): Schema => ({
   ...strictObject({
   id: nonEmpty,
+  workload: nonEmpty,
   kind: kindEnum(kinds),
   title: str,
   device: nullable(str),

@@ -25,7 +25,7 @@ import { measureHttpOverhead, openProbe } from '../../harness/llm/overhead.js';
 import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm } from '../../harness/llm/run.js';
 import { syntheticPrompt } from '../../harness/llm/text.js';
 import { buildZooModel } from '../../models/zoo/index.js';
-import { seededRng } from '../../harness/scenarios/random.js';
+import { seededRng } from '../../harness/random.js';
 import { bootstrapInterval, median } from '../../harness/stats.js';
 import { table } from '../../harness/output.js';
 

@@ -6,7 +6,7 @@ import {
   binomialCdf, bootstrapInterval, boundEarlyStopping, median, earlyStoppingMinQueries, kolmogorovSmirnov, minPassingQueries, percentile,
   percentileEarlyStopping, summarize,
 } from '../../harness/stats.js';
-import { poissonSchedule, seededRng } from '../../harness/scenarios/random.js';
+import { poissonSchedule, seededRng } from '../../harness/random.js';
 
 test('percentile takes the element at floor(N·p) of the sorted values, no interpolation', () => {
   const ten = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];

@@ -46,7 +46,7 @@ test('direction: lower latency and higher throughput are improvements; less thro
 });
 
 test('units pair by id, else by workload on another device', () => {
-  assert.is(workloadKey('scenario:offline:tiny-bert@ort:cpu'), 'scenario:offline:tiny-bert');
+  for (const u of report.units) assert.is(`${workloadKey(u)}@${u.device}`, u.id, 'the id is the workload and the device');
   const other = JSON.parse(JSON.stringify(report)) as RunReport;
   (other.units as unknown as { id: string; device: string | null }[]).forEach((u) => {
     u.id = u.id.replace('@ort:cpu', '@ort:webgpu');

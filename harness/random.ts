@@ -1,5 +1,6 @@
-// A small seeded generator (xoshiro128**, seeded through splitmix32) so every random choice a
-// scenario makes — arrival gaps, sample indices — is reproducible from the seeds in its settings.
+// The one seeded generator harness/ uses (xoshiro128**, seeded through splitmix32), so every random
+// choice a run makes — arrival gaps, sample indices, prompts — is reproducible from the seeds it records.
+// (models/ keeps its own for weights: a model's bytes, and so its SHA-256, must never change.)
 
 export interface Rng {
   /** Uniform in [0, 1) with 53 random bits. */
