@@ -9,7 +9,7 @@
 // each record, and an fsync in the middle of a point would stall the event loop and delay the
 // arrival stamps of the other requests in flight.
 import { readFileSync } from 'node:fs';
-import { createDevice, type Device, type DeviceDescription, type GenerationSession } from '../../devices/index.js';
+import { createDevice, type Device, type DeviceDescription, type GenerationSession, type ModelSource } from '../../devices/index.js';
 import { modelCost, type ModelCost } from '../../models/cost.js';
 import { InputError } from '../errors.js';
 import type { Journal } from '../journal.js';
@@ -138,6 +138,8 @@ export interface LlmRunOptions {
    * absent, runLlm creates it from settings.device — for callers not yet passing it.
    */
   readonly device?: Device;
+  /** The in-process model as the caller built (and hashed) it; absent, it is built from settings.model. */
+  readonly modelSource?: ModelSource;
   readonly journal?: Journal | null;
   readonly signal?: AbortSignal;
   /** Progress lines (stderr in the CLI). */
@@ -163,7 +165,7 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
   const device = options.device ?? createDevice(settings.device);
   const description = await device.describe();
   journal?.append('llm.start', { settings: settings as unknown as Record<string, unknown>, device: description as unknown as Record<string, unknown> });
-  const target = await openTarget(device, description, settings);
+  const target = await openTarget(device, description, settings, options.modelSource);
   const notes: string[] = [];
   try {
     let bandwidth: LlmReport['bandwidth'] = null;
@@ -255,7 +257,7 @@ function validate(s: LlmSettings): void {
   if (s.rate !== null && s.sweepConcurrency) throw new InputError('--rate and --sweep-concurrency do not combine; sweep one or the other');
 }
 
-async function openTarget(device: Device, description: DeviceDescription, s: LlmSettings): Promise<Target> {
+async function openTarget(device: Device, description: DeviceDescription, s: LlmSettings, source?: ModelSource): Promise<Target> {
   if (device.capabilities.generation === 'own-model' && device.openGeneration) {
     const generation = await device.openGeneration();
     const name = description.model ?? s.model ?? 'served model';
@@ -277,7 +279,7 @@ async function openTarget(device: Device, description: DeviceDescription, s: Llm
     }
   }
   // Weights use the zoo's default seed, as every other unit does, so one model name is one SHA-256; --seed drives prompts and arrivals.
-  const opened = await openDecoder(device, s.model, { dtype: s.dtype });
+  const opened = await openDecoder(device, s.model, { dtype: s.dtype, source });
   const { decoder } = opened;
   const cost = zoo ? modelCost({ ...zoo, config: { ...zoo.config, dtype: s.dtype } }) : null;
   return {

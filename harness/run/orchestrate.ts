@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { catalogEntry } from '../../devices/catalog.js';
 import { checkSpecs, createDevice, probe, probeAll } from '../../devices/index.js';
-import { DEFAULT_SEED, listZoo } from '../../models/zoo/index.js';
+import { DEFAULT_SEED } from '../../models/zoo/index.js';
 import type { Device } from '../../devices/types.js';
 import { journalState, type JournalState, type RunPlan, type RunRecordInput } from '../../reports/assemble.js';
 import { sha256Hex } from '../../reports/digest.js';
@@ -44,6 +44,13 @@ export interface RunOptions {
   readonly onProgress?: (line: string, last: boolean) => void;
   /** Built-in suite objects by name besides the shipped ones (commands pass their one-unit suite here). */
   readonly suiteObject?: Suite;
+  /**
+   * Runs only the units this returns out of the whole plan (a cluster shard; harness/cluster): the
+   * run's plan and journal then hold just those. Called once, while planning, with every planned unit.
+   */
+  readonly selectUnits?: (units: readonly PlannedUnitSpec[], suite: Suite) => readonly PlannedUnitSpec[];
+  /** The device spec this process opens for a planned one (a cluster worker's own device or thread budget); the report keeps the planned spec. */
+  readonly deviceSpec?: (planned: string) => string;
 }
 
 /** Inputs besides the plan that a resumed run needs, journaled in the first run-start. */
@@ -213,7 +220,7 @@ async function runUnit(
   const deviceFor = (spec: string): Device => {
     let d = devices.get(spec);
     if (!d) {
-      d = createDevice(spec);
+      d = createDevice(options.deviceSpec?.(spec) ?? spec);
       devices.set(spec, d);
     }
     return d;
@@ -222,7 +229,8 @@ async function runUnit(
   if (device && !device.capabilities.tensors && !unit.w.runsOnServedModels) {
     return skipped(unit, `${unit.device} is a serving endpoint: it runs its own model and generates text, so only ${allWorkloads().filter((w) => w.runsOnServedModels).map((w) => w.kind).join(', ')} units run on it`);
   }
-  const loaded = new Map<string, LoadedModel>(needs.models.map((m) => [m.name, models.load(m).model]));
+  // A serving endpoint runs its own model: nothing of ours is built for it.
+  const loaded = new Map<string, LoadedModel>(device && !device.capabilities.tensors ? [] : needs.models.map((m) => [m.name, models.load(m).model]));
   const others = new Map(needs.devices.map((spec) => [spec, deviceFor(spec)]));
   const ctx: WorkloadContext = {
     unitId: unit.id,
@@ -325,13 +333,12 @@ async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log
   return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs, resolved };
 }
 
-/** CI-sized zoo models are cheap to build in memory; a user's ONNX file (not in the zoo) is hashed from disk. */
-function isCiSized(model: string): boolean {
-  return listZoo().find((e) => e.name === model)?.ciSized ?? true;
-}
-
 async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan: RunPlan; inputs: RunInputs }> {
-  const { loaded, suite, override, usesAvailable, candidates, unitSpecs, resolved } = await resolveUnits(options);
+  const all = await resolveUnits(options);
+  const { loaded, suite, override, usesAvailable, candidates } = all;
+  const chosen = options.selectUnits ? new Set(options.selectUnits(all.unitSpecs, suite).map((u) => u.id)) : null;
+  const unitSpecs = chosen ? all.unitSpecs.filter((u) => chosen.has(u.id)) : all.unitSpecs;
+  const resolved = chosen ? all.resolved.filter((u) => chosen.has(u.id)) : all.resolved;
 
   const specs = [...new Set(resolved.flatMap((u) => [u.device, ...u.w.needs(u.params).devices]).filter((d): d is string => d !== null))];
   const byId = new Map(candidates.map((a) => [a.id, a]));
@@ -345,11 +352,6 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
   // What each unit's needs() names is built and hashed now, once; units on a serving endpoint open nothing of ours.
   const tensors = (spec: string | null) => spec === null || createDevice(spec).capabilities.tensors;
   for (const u of resolved) if (tensors(u.device)) for (const m of u.w.needs(u.params).models) models.load(m);
-  // LLM units build their decoder inside harness/llm (real-shape presets can be many GB): CI-sized ones are hashed here for the record.
-  const llmModels = [...new Set(resolved.filter((u) => u.kind === 'llm' && u.model !== null && tensors(u.device)).map((u) => u.model!))];
-  for (const name of llmModels.filter(isCiSized)) models.load(name);
-  const big = llmModels.filter((m) => !isCiSized(m));
-  if (big.length) notes.push(`models of llm units (${big.join(', ')}) are real-shape presets built inside harness/llm with the zoo seed; they are described in each unit's result, not hashed here`);
 
   const baselinePath = options.baseline ?? (suite.baseline && loaded.path ? resolve(loaded.path, '..', suite.baseline) : suite.baseline) ?? null;
   let baseline: RunPlan['baseline'] = null;

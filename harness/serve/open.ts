@@ -1,7 +1,7 @@
 // Opens a decoder-with-past model on a device for the in-process engine: a zoo preset (llama family)
 // or an ONNX file that follows the convention. `npuval serve` and `npuval llm` open models this way.
 import { existsSync } from 'node:fs';
-import type { Device } from '../../devices/types.js';
+import type { Device, ModelSource } from '../../devices/types.js';
 import { getZooEntry, zooModelSource, type ZooEntry } from '../../models/zoo/index.js';
 import { InputError } from '../errors.js';
 import { DecoderModel } from './decoder.js';
@@ -20,6 +20,8 @@ export interface DecoderOptions {
   readonly dtype?: 'float32' | 'float16';
   /** Seed of a zoo preset's dummy weights (default the zoo's, as every other unit uses). */
   readonly seed?: number;
+  /** The model already built (the orchestrator builds and hashes each model once); else it is built here. */
+  readonly source?: ModelSource;
 }
 
 /** The zoo preset called `name`, or null when there is none. */
@@ -39,9 +41,9 @@ export function zooEntry(name: string): ZooEntry | null {
 export async function openDecoder(device: Device, model: string, o: DecoderOptions = {}): Promise<OpenedDecoder> {
   const zoo = zooEntry(model);
   if (zoo && zoo.family !== 'llama') throw new InputError(`--model ${model} is a ${zoo.family} model; generation needs a decoder (llama family)`);
-  if (!zoo && !existsSync(model)) throw new InputError(`--model ${model} is neither a zoo preset nor an existing ONNX file`);
+  if (!zoo && !o.source && !existsSync(model)) throw new InputError(`--model ${model} is neither a zoo preset nor an existing ONNX file`);
   // Presets over 2 GB of weights (llama-3.2-1b fp32 and up) are opened from the model cache.
-  const session = await device.open(zoo ? zooModelSource(model, { dtype: o.dtype, seed: o.seed }) : { path: model });
+  const session = await device.open(o.source ?? (zoo ? zooModelSource(model, { dtype: o.dtype, seed: o.seed }) : { path: model }));
   try {
     const decoder = new DecoderModel(session, model);
     const vocab = decoder.vocabSize ?? (zoo ? Number(zoo.config.vocab_size) : null);

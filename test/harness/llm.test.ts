@@ -15,6 +15,7 @@ import { generateStatic } from '../../harness/llm/generate.js';
 import { DEFAULT_LLM_SETTINGS, runLlm } from '../../harness/llm/run.js';
 import { idsToText, syntheticPrompt, textToIds } from '../../harness/llm/text.js';
 import { planUnits, resolveUnit } from '../../harness/run/plan.js';
+import { ModelStore } from '../../harness/run/models.js';
 import '../../harness/workloads/index.js';
 import { buildZooModel, exportZooModel } from '../../models/zoo/index.js';
 
@@ -133,7 +134,7 @@ test('the suites\' llm unit reports registry metrics and judges the SLO', async 
   const unit = resolveUnit(planned!, 0);
   const ctx = {
     unitId: unit.id, device: createDevice('ort:cpu'), seed: 0, journal, outDir: dir, signal: new AbortController().signal,
-    model: () => { throw new Error('unused'); }, otherDevice: () => { throw new Error('unused'); },
+    model: (name: string) => ({ ...new ModelStore().load(name).model }), otherDevice: () => { throw new Error('unused'); },
   };
   const out = await unit.w.run(unit.params, ctx);
   journal.close();

@@ -91,11 +91,13 @@ export const llmWorkload: Workload<S, LlmParams> = {
     if (settings.slaSearch !== null && settings.slo === null) throw new InputError(`${where('slaSearch')} needs an slo to search against`);
     return { unit, settings, llm: llmSettings(unit.model ?? null, settings, where) };
   },
-  // harness/llm builds a zoo decoder itself (real-shape presets can be many GB, built once into the model cache).
-  needs: () => ({ models: [], devices: [] }),
+  // The decoder is built and hashed once by the orchestrator (presets over 2 GB through the model cache); an
+  // endpoint serves its own model, so nothing is built for it and the name only picks the prompt vocabulary.
+  needs: (p) => ({ models: p.llm.model ? [{ name: p.llm.model, dtype: p.llm.dtype }] : [], devices: [] }),
   async run(p, ctx) {
     const settings: LlmSettings = { ...p.llm, device: ctx.device!.id, seed: p.llm.seed ?? ctx.seed };
-    const report = await runLlm(settings, { device: ctx.device!, journal: ctx.journal, signal: ctx.signal, log: ctx.log });
+    const modelSource = ctx.device!.capabilities.tensors && p.llm.model ? ctx.model(p.llm.model).source : undefined;
+    const report = await runLlm(settings, { device: ctx.device!, modelSource, journal: ctx.journal, signal: ctx.signal, log: ctx.log });
     const point = report.points[report.points.length - 1]!;
     const r = point.summary;
     const verdict = r.slo;
