@@ -1,16 +1,17 @@
 // `npuval bench`: a model through an MLPerf LoadGen scenario on a device, as a suite of its own
 // (one `scenario` unit, or one per --batch size), or with --micro the op micro-benchmarks (one
-// `micro` unit per op and device). The options are the workloads' declared settings.
+// `micro` unit per op and device, as `npuval micro`). The options are the workloads' declared settings.
 import type { Argv } from 'yargs';
 import { listZoo } from '../../models/zoo/index.js';
 import type { UnitRecord } from '../../reports/types.js';
 import { InputError } from '../errors.js';
-import { MICRO_OPS, type MicroResult } from '../micro.js';
-import { outPath, table, type CommonArgs } from '../output.js';
+import { MICRO_OPS } from '../micro.js';
+import { outPath, table } from '../output.js';
 import { SCENARIOS, type PeakSearch, type ScenarioResult } from '../scenarios/index.js';
 import { fmtFlops } from '../scenarios/summary.js';
 import { parseIntegers } from '../workloads/settings.js';
 import { emitUnits, executeSuite, oneUnitSuite, raiseUnitError, workloadOptions } from './execute.js';
+import { runMicroCommand } from './micro.js';
 import type { Command } from './types.js';
 
 interface BenchArgs {
@@ -45,7 +46,7 @@ export const benchCommand: Command<BenchArgs> = {
       .example('npuval bench --device ort:cpu --micro', 'op micro-benchmarks'),
   handler: async (args) => {
     if (!args.device?.length) throw new InputError('bench needs --device SPEC (e.g. --device ort:cpu)');
-    if (args.micro) return micro(args);
+    if (args.micro) return runMicroCommand(args);
     if (args.device.length > 1) throw new InputError(`bench runs a scenario on one device, but --device was given ${args.device.length} times`);
     if (!args.model) throw new InputError('bench needs --model: a zoo model name or an ONNX file path');
     if (args.batch !== undefined && args.scenario !== 'offline') throw new InputError('--batch applies to the offline scenario only');
@@ -63,18 +64,6 @@ export const benchCommand: Command<BenchArgs> = {
     return e.code;
   },
 };
-
-async function micro(args: BenchArgs & CommonArgs): Promise<number> {
-  const suite = oneUnitSuite('bench', 'micro', args, MICRO_OPS.map((op) => ({ devices: args.device!, settings: { op } })), args.seed);
-  const e = await executeSuite(args, { suiteObject: suite, outDir: outPath(args) });
-  raiseUnitError(e.units);
-  const results = e.units.map((u) => u.result as unknown as MicroResult | null).filter((r): r is MicroResult => r !== null);
-  emitUnits(args, e, { micro: results }, () => table(
-    ['device', 'op', 'shapes', 'mean ms', 'p99 ms', '±%', 'runs', 'achieved'],
-    results.map((r) => [r.device, r.name, r.shapes, r.meanMs.toFixed(3), r.p99Ms.toFixed(3), r.rmePercent.toFixed(1), r.runs, fmtFlops(r.flopsPerSecond)]),
-  ));
-  return e.code;
-}
 
 function renderResults(all: readonly BenchResult[], units: readonly UnitRecord[]): string {
   const lines: string[] = [];

@@ -7,8 +7,9 @@ import { compareCommand } from './compare.js';
 import { conformanceCommand } from './conformance.js';
 import { accuracyCommand } from './accuracy.js';
 import { benchCommand } from './bench.js';
+import { microCommand } from './micro.js';
 import { modelsCommand } from './models.js';
 import { llmCommand } from './llm.js';
 import { serveCommand } from './serve.js';
 
-export const commands: readonly Command<never>[] = [devicesCommand, runCommand, reportCommand, compareCommand, conformanceCommand, accuracyCommand, benchCommand, modelsCommand, llmCommand, serveCommand];
+export const commands: readonly Command<never>[] = [devicesCommand, runCommand, reportCommand, compareCommand, conformanceCommand, accuracyCommand, benchCommand, microCommand, modelsCommand, llmCommand, serveCommand];

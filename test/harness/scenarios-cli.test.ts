@@ -56,4 +56,18 @@ test('bench --micro times the ops at zoo shapes', () => {
   for (const m of micro) assert.ok(m.flops > 0 && m.meanMs > 0 && Math.abs(m.flopsPerSecond - m.flops / (m.meanMs / 1000)) < 1e-6 * m.flopsPerSecond);
 });
 
+test('npuval micro --probe: the per-call overhead as a one-unit suite; an op setting without an op is refused', () => {
+  const r = npuval('micro', '--device', 'ort:cpu', '--probe', '--json', '--out', join(dir, 'probe'));
+  assert.is(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { summary: { units: number; pass: number }; micro: unknown[] };
+  assert.equal([doc.summary.units, doc.summary.pass, doc.micro.length], [1, 1, 0]);
+  const report = JSON.parse(readFileSync(join(dir, 'probe', 'report.json'), 'utf8')) as { units: { id: string; metrics: Record<string, number> }[] };
+  assert.is(report.units[0]!.id, 'micro:probe@ort:cpu');
+  assert.ok(report.units[0]!.metrics.latency_p50_ms! > 0);
+  const bad = npuval('micro', '--device', 'ort:cpu', '--probe', '--micro-time', '5', '--out', join(dir, 'probe-bad'));
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /setting "timeMs" applies only with an op/);
+  assert.not.ok(existsSync(join(dir, 'probe-bad')), 'a command refused while planning leaves no folder');
+});
+
 test.run();
