@@ -95,8 +95,8 @@ export const reportCommand: Command<ReportArgs> = {
         const consistency = errors.length === 0 && name === 'run-report' ? checkConsistency(doc as RunReport, dirname(resolve(file))) : null;
         const problems = [...errors, ...(consistency?.problems ?? [])];
         const notes = [...(consistency?.unchecked ?? [])];
-        // The schema cannot know each unit kind's settings or which devices exist here; planning does.
-        if (errors.length === 0 && name === 'suite') notes.push(`the schema is checked; unit settings, device specs and model files are checked by \`npuval run --suite ${file} --list\``);
+        // The schema checks each kind's declared settings; cross-field rules, device specs and model files need planning.
+        if (errors.length === 0 && name === 'suite') notes.push(`the schema (with each unit kind's settings) is checked; cross-setting rules, device specs and model files are checked by \`npuval run --suite ${file} --list\``);
         emit(args, { file, schema: schemaOf(name).id, valid: problems.length === 0, errors: problems, notes }, () =>
           [problems.length ? `${file} is not a valid ${name}:\n${problems.join('\n')}` : `${file}: valid ${name} (${schemaOf(name).id})`, ...notes.map((n) => `note: ${n}`)].join('\n'));
         return problems.length ? EXIT.input : EXIT.ok;
