@@ -4,21 +4,28 @@
 // attention_mask zeros over each sequence's padding and position_ids per sequence. Steps feed the
 // presents straight back (no copy); only a join or a leave re-packs the cache (one copy of it).
 // Requests joining at one step boundary are prefilled before they join, those with equal prompt
-// lengths in one batched run; each one's first token comes from that prefill. There is no EOS: each request generates exactly its max tokens (dummy weights).
+// lengths in one batched run; each one's first token comes from that prefill. There is no EOS: each
+// request generates its max tokens (dummy weights) unless its onToken ends it (a stop sequence).
+// Each request picks its tokens with its own chooser (greedy unless it brings a sampler).
 import type { Tensor } from '../../devices/types.js';
-import { argmaxLast, type DecoderModel, type KvCache } from './decoder.js';
+import type { DecoderModel, KvCache } from './decoder.js';
+import { greedy, type TokenChooser } from './sampling.js';
 
 export interface EngineRequest {
   readonly prompt: readonly number[];
   readonly maxTokens: number;
-  /** Called with each token as soon as it is chosen (timeMs: performance.now()). */
-  readonly onToken?: (token: number, timeMs: number) => void;
+  /** Called with each token as soon as it is chosen (timeMs: performance.now()); returning true ends the request after that token. */
+  readonly onToken?: (token: number, timeMs: number) => boolean | void;
+  /** Picks the next token from the logits (default greedy). */
+  readonly choose?: TokenChooser;
   readonly signal?: AbortSignal;
 }
 
 export interface EngineResult {
   readonly tokens: number[];
   readonly promptTokens: number;
+  /** 'length': max tokens reached; 'stop': onToken ended it. */
+  readonly finishReason: 'length' | 'stop';
 }
 
 export interface EngineStats {
@@ -40,6 +47,8 @@ interface Sequence {
   readonly tokens: number[];
   /** Tokens in the cache for this sequence. */
   len: number;
+  /** It reached max tokens or was stopped. */
+  finished: boolean;
   resolve(r: EngineResult): void;
   reject(e: Error): void;
 }
@@ -71,7 +80,7 @@ export class BatchEngine {
         reject(new RangeError('a request needs at least one prompt token and max tokens ≥ 1'));
         return;
       }
-      this.queue.push({ request, tokens: [], len: 0, resolve, reject });
+      this.queue.push({ request, tokens: [], len: 0, finished: false, resolve, reject });
       if (!this.running) {
         this.running = true;
         void this.loop();
@@ -91,9 +100,10 @@ export class BatchEngine {
   private emit(seq: Sequence, token: number): boolean {
     seq.tokens.push(token);
     this.stats.tokens++;
-    seq.request.onToken?.(token, performance.now());
-    if (seq.tokens.length >= seq.request.maxTokens) {
-      seq.resolve({ tokens: seq.tokens, promptTokens: seq.request.prompt.length });
+    const stop = seq.request.onToken?.(token, performance.now()) === true;
+    if (stop || seq.tokens.length >= seq.request.maxTokens) {
+      seq.finished = true;
+      seq.resolve({ tokens: seq.tokens, promptTokens: seq.request.prompt.length, finishReason: stop ? 'stop' : 'length' });
       return true;
     }
     return false;
@@ -143,7 +153,7 @@ export class BatchEngine {
       const present = await this.prefill(group);
       if (!present) continue;
       group.forEach((seq, row) => {
-        if (seq.tokens.length < seq.request.maxTokens) rows.push({ seq, cache: present, row, cacheLen: seq.len });
+        if (!seq.finished) rows.push({ seq, cache: present, row, cacheLen: seq.len });
       });
     }
     if (changed) this.repack(rows);
@@ -166,11 +176,10 @@ export class BatchEngine {
     this.stats.stepsByBatch[batch] = (this.stats.stepsByBatch[batch] ?? 0) + 1;
     this.cache = present;
     this.cacheLen = L + 1;
-    const chosen = argmaxLast(logits);
     const finished: Sequence[] = [];
     this.active.forEach((s, b) => {
       s.len++;
-      if (this.emit(s, chosen[b]!)) finished.push(s);
+      if (this.emit(s, choose(s, logits, b))) finished.push(s);
     });
     if (finished.length) {
       rows = [];
@@ -200,12 +209,12 @@ export class BatchEngine {
       return null;
     }
     this.stats.prefills++;
-    const first = argmaxLast(result.logits);
-    group.forEach((seq, b) => {
+    const done = group.map((seq, b) => {
       seq.len = P;
-      this.emit(seq, first[b]!);
+      return this.emit(seq, choose(seq, result.logits, b));
     });
-    return result.present;
+    // A request can end on its first token (max tokens 1, or a stop): it never joins the batch.
+    return done.every(Boolean) ? null : result.present;
   }
 
   /** Packs the rows into one left-padded cache (length = longest row). */
@@ -236,6 +245,10 @@ export class BatchEngine {
     });
     this.cacheLen = L;
   }
+}
+
+function choose(seq: Sequence, logits: Tensor, row: number): number {
+  return (seq.request.choose ?? greedy)(logits, row);
 }
 
 function newLike(a: Float32Array | Uint16Array, length: number): Float32Array | Uint16Array {

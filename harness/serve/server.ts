@@ -1,15 +1,20 @@
-// `npuval serve`: an OpenAI-compatible streaming server (node:http) in front of the continuous-
-// batching engine. Routes: POST /v1/completions, POST /v1/chat/completions (stream or not,
-// stream_options.include_usage, max_tokens, ignore_eos/min_tokens accepted), GET /v1/models, and
-// GET /npuval/stats (the engine's batching counters). Text is the reversible id mapping of text.ts.
+// `npuval serve`: an OpenAI-compatible server (node:http) in front of the continuous-batching engine.
+// Routes: POST /v1/completions and /v1/chat/completions (streamed or not; n, stop, seed,
+// temperature/top_p sampling, max_tokens defaulting to the rest of the context, stream_options.
+// include_usage, ignore_eos/min_tokens accepted; api.ts checks every parameter and refuses the ones
+// not implemented), GET /v1/models and /v1/models/{id}, and GET /npuval/stats (the engine's batching
+// counters). Errors are OpenAI error bodies. Text is the reversible id mapping of text.ts.
 // A request for the model HTTP_PROBE_MODEL takes the same route and handler but no generation: its
 // "tokens" (the prompt's ids, in turn) are emitted one per event-loop turn, as the engine emits one
 // per step, optionally paced (`npuval_probe_step_ms`). The endpoint client times it to state the
 // HTTP overhead of the streaming path itself.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApiError, errorBody, modelNotFound, parseCompletion, requestedModel } from './api.js';
 import type { BatchEngine, EngineRequest, EngineResult } from './engine.js';
-import { idsToText, textToIds } from './text.js';
+import { tokenChooser } from './sampling.js';
+import { StopText } from './stop.js';
+import { idsToText } from './text.js';
 
 /** The model name of the no-generation probe (not listed by GET /v1/models). */
 export const HTTP_PROBE_MODEL = 'npuval-http-probe';
@@ -49,32 +54,33 @@ export interface LlmServer {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
-
 export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
   let nextId = 0;
   const server: Server = createServer((req, res) => {
     const arrived = performance.now();
     handle(req, res).catch((err: unknown) => {
-      const status = err instanceof HttpError ? err.status : 500;
-      // Refused before generation (bad input, unknown route): recorded here; generation failures are recorded by handle().
-      if (err instanceof HttpError) {
+      // Refused before generation (bad input, unknown route or model): recorded here; generation failures are recorded by handle().
+      if (err instanceof ApiError) {
         o.onRequest?.({ route: (req.url ?? '/').split('?')[0]!, promptTokens: 0, completionTokens: 0, ok: false, error: `HTTP ${err.status}: ${err.message}`, probe: false, ttftMs: null, tpotMs: null, ms: performance.now() - arrived });
       }
-      if (!res.headersSent) sendJson(res, status, { error: { message: (err as Error).message, type: status === 400 ? 'invalid_request_error' : 'server_error', code: status } });
+      if (!res.headersSent) sendJson(res, err instanceof ApiError ? err.status : 500, errorBody(err));
       else res.end();
     });
   });
 
+  const model = { id: o.modelName, object: 'model', created: 0, owned_by: 'npuval' };
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const url = (req.url ?? '/').split('?')[0];
+    const url = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'GET' && url === '/v1/models') {
-      sendJson(res, 200, { object: 'list', data: [{ id: o.modelName, object: 'model', owned_by: 'npuval', created: 0 }] });
+      sendJson(res, 200, { object: 'list', data: [model] });
+      return;
+    }
+    if (req.method === 'GET' && url.startsWith('/v1/models/')) {
+      const id = decodeURIComponent(url.slice('/v1/models/'.length));
+      if (id !== o.modelName) throw modelNotFound(id, o.modelName);
+      sendJson(res, 200, model);
       return;
     }
     if (req.method === 'GET' && url === '/npuval/stats') {
@@ -82,20 +88,13 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
       return;
     }
     const chat = url === '/v1/chat/completions';
-    if (req.method !== 'POST' || (!chat && url !== '/v1/completions')) throw new HttpError(404, `no route ${req.method} ${url}`);
+    if (req.method !== 'POST' || (!chat && url !== '/v1/completions')) throw new ApiError(404, `Invalid URL (${req.method} ${url})`);
     const body = await readJson(req);
-    const prompt = promptIds(body, chat, o.vocabSize);
-    const maxTokens = body.max_tokens ?? body.max_completion_tokens ?? 16;
-    if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1) throw new HttpError(400, 'max_tokens must be a positive integer');
-    if (o.maxContext && prompt.length + maxTokens > o.maxContext) {
-      throw new HttpError(400, `this model's maximum context length is ${o.maxContext} tokens; the request asks for ${prompt.length + maxTokens} (${prompt.length} in the prompt, ${maxTokens} max_tokens)`);
-    }
     const probe = body.model === HTTP_PROBE_MODEL;
-    // As vLLM does: a request for a model this server does not serve is a 404, not a silent substitute.
-    if (!probe && body.model !== o.modelName) throw new HttpError(404, `The model \`${String(body.model)}\` does not exist; this server serves ${o.modelName}.`);
+    // As OpenAI and vLLM do: a request for a model this server does not serve is a 404, not a silent substitute.
+    const p = parseCompletion(body, chat ? 'chat' : 'completions', requestedModel(body, [o.modelName, HTTP_PROBE_MODEL]), { vocabSize: o.vocabSize, maxContext: o.maxContext ?? null });
+    if (probe && p.n !== 1) throw new ApiError(400, `the probe model ${HTTP_PROBE_MODEL} takes n = 1`, 'n', 'unsupported_value');
     const stepMs = probe ? probeStep(body.npuval_probe_step_ms) : 0;
-    const stream = body.stream === true;
-    const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${nextId++}`;
     const created = Math.floor(Date.now() / 1000);
     const object = chat ? 'chat.completion.chunk' : 'text_completion';
@@ -107,43 +106,63 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
     let ttftMs: number | null = null;
     let lastTokenMs = 0;
     const tpotMs = () => (count >= 2 ? (lastTokenMs - started - ttftMs!) / (count - 1) : null);
-    const choice = (text: string, finish: string | null) =>
+    // With include_usage, every chunk carries usage: null and a last chunk (no choices) the counts, as OpenAI sends them.
+    const chunk = (choice: Record<string, unknown>) => ({ id, object, created, model: o.modelName, choices: [choice], ...(p.includeUsage ? { usage: null } : {}) });
+    const delta = (index: number, text: string, finish: string | null) =>
       chat
-        ? { index: 0, delta: { content: text }, logprobs: null, finish_reason: finish }
-        : { index: 0, text, logprobs: null, finish_reason: finish };
-    if (stream) {
+        ? { index, delta: text || finish === null ? { content: text } : {}, logprobs: null, finish_reason: finish }
+        : { index, text, logprobs: null, finish_reason: finish };
+    if (p.stream) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      if (chat) sse(res, { id, object, created, model: o.modelName, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
+      if (chat) for (let i = 0; i < p.n; i++) sse(res, chunk({ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }));
     }
-    const usage = () => ({ prompt_tokens: prompt.length, completion_tokens: count, total_tokens: prompt.length + count });
-    try {
-      const result = await (probe ? (r: EngineRequest) => probeTokens(r, stepMs) : (r: EngineRequest) => o.engine.submit(r))({
-        prompt, maxTokens, signal: abort.signal,
+    const usage = () => ({ prompt_tokens: p.prompt.length, completion_tokens: count, total_tokens: p.prompt.length + count });
+    const sampling = { temperature: p.temperature, topP: p.topP, seed: p.seed };
+    // One engine request per choice; each choice's text passes its stop sequences (none stop before min_tokens, as in vLLM).
+    const choices = Array.from({ length: p.n }, (_, index) => {
+      const text = new StopText(p.stop);
+      let tokens = 0;
+      let finish: 'stop' | 'length' | null = null;
+      const run = (probe ? (r: EngineRequest) => probeTokens(r, stepMs) : (r: EngineRequest) => o.engine.submit(r))({
+        prompt: p.prompt, maxTokens: p.maxTokens, signal: abort.signal, choose: tokenChooser(sampling, index),
         onToken: (token, timeMs) => {
           count++;
+          tokens++;
           ttftMs ??= timeMs - started;
           lastTokenMs = timeMs;
-          if (stream) sse(res, { id, object, created, model: o.modelName, choices: [choice(idsToText([token]), count === maxTokens ? 'length' : null)] });
+          const piece = idsToText([token]);
+          const out = text.push(piece, tokens >= p.minTokens);
+          if (text.stopped) finish = 'stop';
+          else if (tokens === p.maxTokens) finish = 'length';
+          const send = finish === 'length' ? out + text.flush() : out;
+          if (p.stream && (send || finish)) sse(res, chunk(delta(index, send, finish)));
+          return finish === 'stop';
         },
       });
-      if (stream) {
-        if (includeUsage) sse(res, { id, object, created, model: o.modelName, choices: [], usage: usage() });
+      return run.then(() => ({ index, text: text.output + text.flush(), finish: finish ?? 'length' }));
+    });
+    try {
+      const results = await Promise.all(choices);
+      if (p.stream) {
+        if (p.includeUsage) sse(res, { id, object, created, model: o.modelName, choices: [], usage: usage() });
         res.end('data: [DONE]\n\n');
       } else {
-        const text = idsToText(result.tokens);
         sendJson(res, 200, {
           id, object: chat ? 'chat.completion' : 'text_completion', created, model: o.modelName,
-          choices: [chat ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'length' } : { index: 0, text, finish_reason: 'length' }],
+          choices: results.map((c) => chat
+            ? { index: c.index, message: { role: 'assistant', content: c.text, refusal: null }, logprobs: null, finish_reason: c.finish }
+            : { index: c.index, text: c.text, logprobs: null, finish_reason: c.finish }),
           usage: usage(),
         });
       }
-      o.onRequest?.({ route: url!, promptTokens: prompt.length, completionTokens: count, ok: true, error: null, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started });
+      o.onRequest?.({ route: url, promptTokens: p.prompt.length, completionTokens: count, ok: true, error: null, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started });
     } catch (err) {
       const message = (err as Error).message;
-      o.onRequest?.({ route: url!, promptTokens: prompt.length, completionTokens: count, ok: false, error: message, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started });
+      o.onRequest?.({ route: url, promptTokens: p.prompt.length, completionTokens: count, ok: false, error: message, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started });
       if (abort.signal.aborted) return;
-      if (stream) {
-        sse(res, { error: { message, type: 'server_error', code: 500 } });
+      abort.abort(err);
+      if (p.stream) {
+        sse(res, errorBody(err));
         res.end('data: [DONE]\n\n');
       } else throw err;
     }
@@ -168,7 +187,7 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
 /** `npuval_probe_step_ms`: how long the probe holds the event loop before each token (default 0). */
 function probeStep(v: unknown): number {
   if (v === undefined) return 0;
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1000)) throw new HttpError(400, 'npuval_probe_step_ms must be a number of ms in [0, 1000]');
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1000)) throw new ApiError(400, 'npuval_probe_step_ms must be a number of ms in [0, 1000]', 'npuval_probe_step_ms', 'invalid_value');
   return v;
 }
 
@@ -185,9 +204,9 @@ async function probeTokens(r: EngineRequest, stepMs: number): Promise<EngineResu
     if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new Error('aborted');
     const token = r.prompt[tokens.length % r.prompt.length]!;
     tokens.push(token);
-    r.onToken?.(token, performance.now());
+    if (r.onToken?.(token, performance.now()) === true) return { tokens, promptTokens: r.prompt.length, finishReason: 'stop' };
   }
-  return { tokens, promptTokens: r.prompt.length };
+  return { tokens, promptTokens: r.prompt.length, finishReason: 'length' };
 }
 
 function sse(res: ServerResponse, obj: unknown): void {
@@ -207,26 +226,5 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   } catch {
     // fall through
   }
-  throw new HttpError(400, 'the request body is not a JSON object');
-}
-
-/** Prompt token ids: completions take text, a list of ids, or a one-element list of either; chat takes messages. */
-function promptIds(body: Record<string, unknown>, chat: boolean, vocab: number): number[] {
-  let ids: number[];
-  if (chat) {
-    const messages = body.messages;
-    if (!Array.isArray(messages) || messages.length === 0) throw new HttpError(400, 'messages must be a non-empty array');
-    const text = messages.map((m) => (typeof (m as { content?: unknown }).content === 'string' ? (m as { content: string }).content : '')).join('\n');
-    ids = textToIds(text, vocab);
-  } else {
-    let p = body.prompt;
-    if (Array.isArray(p) && p.length === 1 && (typeof p[0] === 'string' || Array.isArray(p[0]))) p = p[0];
-    if (typeof p === 'string') ids = textToIds(p, vocab);
-    else if (Array.isArray(p) && p.every((t) => Number.isInteger(t))) ids = p as number[];
-    else throw new HttpError(400, 'prompt must be a string or a list of token ids (batched prompts are not supported)');
-  }
-  if (ids.length === 0) throw new HttpError(400, 'the prompt is empty');
-  const bad = ids.find((t) => t < 0 || t >= vocab);
-  if (bad !== undefined) throw new HttpError(400, `prompt token id ${bad} is outside the vocabulary [0, ${vocab})`);
-  return ids;
+  throw new ApiError(400, 'We could not parse the JSON body of your request: it is not a JSON object.');
 }

@@ -48,12 +48,13 @@ test.after(async () => {
 
 const base = { ...DEFAULT_LLM_SETTINGS, promptLen: 8, genLen: 8, requests: 8, warmup: 1 };
 
-test('streamed tokens equal in-process greedy tokens; counts equal usage', async () => {
+test('streamed tokens at temperature 0 equal in-process greedy tokens; counts equal usage', async () => {
   const prompt = syntheticPrompt(8, 512, 9);
   const local = await createDevice('ort:cpu').open({ bytes: buildZooModel('tiny-llama') });
   const expected = (await generateStatic(new DecoderModel(local, 'tiny-llama'), [prompt], 8)).tokens[0]!;
   await local.close();
-  const session = await createDevice(`endpoint:${url}?model=tiny-llama`).openGeneration!();
+  // OpenAI's default temperature is 1 (sampling); 0 asks for greedy.
+  const session = await createDevice(`endpoint:${url}?model=tiny-llama`).openGeneration!({ extraBody: { temperature: 0 } });
   let text = '';
   let usage = null;
   for await (const e of session.generate({ prompt, maxTokens: 8, fixedLength: true })) {
@@ -167,7 +168,9 @@ test('bad requests get OpenAI-style 400s; the serve journal records requests', a
   assert.is(j.choices[0]!.text.trim().split(' ').length, 3);
   const wrong = await post({ model: 'gpt-4', prompt: 'hello', max_tokens: 3 });
   assert.is(wrong.status, 404);
-  assert.match(((await wrong.json()) as { error: { message: string } }).error.message, /The model `gpt-4` does not exist; this server serves tiny-llama/);
+  const notFound = ((await wrong.json()) as { error: { message: string; code: string } }).error;
+  assert.match(notFound.message, /The model `gpt-4` does not exist.*; this server serves tiny-llama/);
+  assert.is(notFound.code, 'model_not_found');
   const chat = await fetch(`${url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'tiny-llama', messages: [{ role: 'user', content: '1 2 3' }], max_tokens: 2, stream: true }) });
   const body = await chat.text();
   assert.match(body, /"role":"assistant"/);
