@@ -42,7 +42,12 @@ export interface RequestMetrics extends RequestObservation {
   readonly iclMs: readonly number[];
 }
 
-export function requestMetrics(o: RequestObservation): RequestMetrics {
+/** The error of a request that ended without error but carried no content token: it failed. */
+export const NO_TOKENS = 'no tokens in the response';
+
+export function requestMetrics(observed: RequestObservation): RequestMetrics {
+  // A response without any content token is a failed request, however it ended.
+  const o = observed.ok && observed.contentMs.length === 0 ? { ...observed, ok: false, error: NO_TOKENS } : observed;
   const startMs = o.scheduledMs ?? o.sentMs;
   const outputTokens = o.usage ? o.usage.completionTokens : o.clientTokens;
   const first = o.contentMs[0];
