@@ -38,7 +38,7 @@ export interface CompletionParams {
   readonly stop: readonly string[];
   readonly temperature: number;
   readonly topP: number;
-  /** The request's seed, else a random one. */
+  /** The 32-bit seed of the draws: the request's `seed` (folded to 32 bits), else a random one. */
   readonly seed: number;
   readonly stream: boolean;
   readonly includeUsage: boolean;

@@ -55,20 +55,23 @@ export function sample(x: Float32Array, temperature: number, topP: number, u: nu
   let total = 0;
   for (let v = 0; v < x.length; v++) total += p[v] = Math.exp((x[v]! - max) / temperature);
   // Tokens in order of probability (ties by id, so the order is deterministic); the nucleus is the
-  // shortest prefix reaching top_p of the mass.
-  let order: number[] = Array.from(p.keys());
+  // shortest prefix reaching top_p of the mass. Without a nucleus the walk goes in id order.
+  let order: number[] | null = null;
   let mass = total;
   if (topP < 1) {
-    order.sort((a, b) => p[b]! - p[a]! || a - b);
+    order = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]! || a - b);
     let kept = 0;
     mass = 0;
     while (kept < order.length && mass < topP * total) mass += p[order[kept++]!]!;
-    order = order.slice(0, kept);
+    order.length = kept;
   }
   let target = u * mass;
-  for (const v of order) {
+  const n = order ? order.length : p.length;
+  for (let i = 0; i < n; i++) {
+    const v = order ? order[i]! : i;
     target -= p[v]!;
     if (target < 0) return v;
   }
-  return order[order.length - 1]!;
+  // Rounding left a sliver of mass: the last token of the walk.
+  return order ? order[n - 1]! : n - 1;
 }

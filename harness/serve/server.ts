@@ -46,6 +46,8 @@ export interface ServedRequest {
   readonly tpotMs: number | null;
   /** Request arrival → response ended. */
   readonly ms: number;
+  /** The 32-bit seed of the request's draws (from its `seed`, else drawn at random), so any sampled request can be replayed; null when greedy or refused. */
+  readonly seed: number | null;
 }
 
 export interface LlmServer {
@@ -61,7 +63,7 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
     handle(req, res).catch((err: unknown) => {
       // Refused before generation (bad input, unknown route or model): recorded here; generation failures are recorded by handle().
       if (err instanceof ApiError) {
-        o.onRequest?.({ route: (req.url ?? '/').split('?')[0]!, promptTokens: 0, completionTokens: 0, ok: false, error: `HTTP ${err.status}: ${err.message}`, probe: false, ttftMs: null, tpotMs: null, ms: performance.now() - arrived });
+        o.onRequest?.({ route: (req.url ?? '/').split('?')[0]!, promptTokens: 0, completionTokens: 0, ok: false, error: `HTTP ${err.status}: ${err.message}`, probe: false, ttftMs: null, tpotMs: null, ms: performance.now() - arrived, seed: null });
       }
       if (!res.headersSent) sendJson(res, err instanceof ApiError ? err.status : 500, errorBody(err));
       else res.end();
@@ -118,6 +120,7 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
     }
     const usage = () => ({ prompt_tokens: p.prompt.length, completion_tokens: count, total_tokens: p.prompt.length + count });
     const sampling = { temperature: p.temperature, topP: p.topP, seed: p.seed };
+    const seed = probe || p.temperature === 0 ? null : p.seed;
     // One engine request per choice; each choice's text passes its stop sequences (none stop before min_tokens, as in vLLM).
     const choices = Array.from({ length: p.n }, (_, index) => {
       const text = new StopText(p.stop);
@@ -155,10 +158,10 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
           usage: usage(),
         });
       }
-      o.onRequest?.({ route: url, promptTokens: p.prompt.length, completionTokens: count, ok: true, error: null, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started });
+      o.onRequest?.({ route: url, promptTokens: p.prompt.length, completionTokens: count, ok: true, error: null, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started, seed });
     } catch (err) {
       const message = (err as Error).message;
-      o.onRequest?.({ route: url, promptTokens: p.prompt.length, completionTokens: count, ok: false, error: message, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started });
+      o.onRequest?.({ route: url, promptTokens: p.prompt.length, completionTokens: count, ok: false, error: message, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started, seed });
       if (abort.signal.aborted) return;
       abort.abort(err);
       if (p.stream) {

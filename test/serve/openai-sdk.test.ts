@@ -8,16 +8,17 @@ import * as assert from 'uvu/assert';
 import { createDevice } from '../../devices/index.js';
 import { BatchEngine } from '../../harness/serve/engine.js';
 import { openDecoder, type OpenedDecoder } from '../../harness/serve/open.js';
-import { startLlmServer, type LlmServer } from '../../harness/serve/server.js';
+import { startLlmServer, type LlmServer, type ServedRequest } from '../../harness/serve/server.js';
 
 let opened: OpenedDecoder;
 let server: LlmServer;
 let client: OpenAI;
 const model = 'tiny-llama';
+const served: ServedRequest[] = [];
 
 test.before(async () => {
   opened = await openDecoder(createDevice('ort:cpu'), model);
-  server = await startLlmServer({ engine: new BatchEngine(opened.decoder, 4), modelName: model, vocabSize: opened.vocab, maxContext: 512 });
+  server = await startLlmServer({ engine: new BatchEngine(opened.decoder, 4), modelName: model, vocabSize: opened.vocab, maxContext: 512, onRequest: (r) => served.push(r) });
   client = new OpenAI({ baseURL: server.url, apiKey: 'unused', maxRetries: 0 });
 });
 test.after(async () => {
@@ -130,6 +131,9 @@ test('seed: the same seed and request give the same tokens; another seed differs
   assert.is.not(await ask(43), a);
   const greedy = (await client.completions.create({ model, prompt: '9 9', max_tokens: 16, temperature: 0 })).choices[0]!.text;
   assert.is.not(a, greedy, 'temperature 1 samples');
+  // The seed of every sampled request is journaled, a drawn one too, so any of them can be replayed.
+  await client.completions.create({ model, prompt: '9 9', max_tokens: 2 });
+  assert.equal(served.slice(-5).map((r) => r.seed === null ? null : typeof r.seed === 'number' && r.seed !== 42 && r.seed !== 43 ? 'drawn' : r.seed), [42, 42, 43, null, 'drawn']);
 });
 
 test('refusals in OpenAI\'s shape: BadRequestError with param and code, NotFoundError for an unknown model', async () => {
