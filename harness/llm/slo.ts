@@ -7,7 +7,7 @@ export interface Slo {
   readonly ttftMs?: number;
   readonly tpotMs?: number;
   readonly e2eMs?: number;
-  /** Percentile (0–100) at which a run must meet the bounds; MLPerf uses 99. */
+  /** Percentile as a percent, (0, 100], at which a run must meet the bounds; MLPerf uses 99. */
   readonly percentile: number;
   /** Where the figures come from (preset name and source), or 'user'. */
   readonly source: string;
@@ -25,8 +25,12 @@ export const SLO_PRESETS: Readonly<Record<string, Slo>> = {
   'mlperf:llama3.1-8b-interactive': { ttftMs: 500, tpotMs: 30, percentile: 99, source: `mlperf:llama3.1-8b-interactive (${MLPERF_CONF}: llama3_1-8b-interactive.Server ttft_latency 500, tpot_latency 30, p99)` },
 };
 
-/** Parses `ttft=500,tpot=30,e2e=10000[,p=99]` (ms) or a preset name. */
-/** `where` names the source in errors: the flag, or a suite unit's setting. */
+/**
+ * Parses `ttft=500,tpot=30,e2e=10000[,p=99]` (ms) or a preset name; `where` names the source in
+ * errors (the flag, or a suite unit's setting). p takes a percent or a fraction alike, so p=99 and
+ * p=0.99 are the same: a value up to 1 is a fraction (LoadGen's target_latency_percentile, as
+ * `bench --latency-percentile` takes it), a larger one a percent (as MLPerf's "p99" names it).
+ */
 export function parseSlo(text: string, where = '--slo'): Slo {
   const preset = SLO_PRESETS[text.trim()];
   if (preset) return preset;
@@ -36,15 +40,18 @@ export function parseSlo(text: string, where = '--slo'): Slo {
     const m = /^(ttft|tpot|e2e|p)=(\d+(?:\.\d+)?)$/.exec(part);
     if (!m) {
       throw new InputError(
-        `${where} "${text}": "${part}" is not key=number with key ttft, tpot, e2e (ms) or p (percentile); presets: ${Object.keys(SLO_PRESETS).join(', ')}`,
+        `${where} "${text}": "${part}" is not key=number with key ttft, tpot, e2e (ms) or p (percentile: 99 or 0.99); presets: ${Object.keys(SLO_PRESETS).join(', ')}`,
       );
     }
     const value = Number(m[2]);
     if (seen.has(m[1])) throw new InputError(`${where} "${text}": ${m[1]} is given more than once`);
     seen.add(m[1]);
     if (m[1] === 'p') {
-      if (!(value > 0 && value <= 100)) throw new InputError(`${where} "${text}": percentile p=${value} is not in (0, 100]`);
-      out.percentile = value;
+      if (!(value > 0 && value <= 100)) {
+        throw new InputError(`${where} "${text}": percentile p=${m[2]} is neither a fraction in (0, 1] nor a percent in (1, 100] (p=99 and p=0.99 both mean the 99th)`);
+      }
+      // Rounded so that 0.999 gives 99.9, not 99.89999999999999.
+      out.percentile = value > 1 ? value : Number((value * 100).toPrecision(12));
     } else if (m[1] === 'ttft') out.ttftMs = value;
     else if (m[1] === 'tpot') out.tpotMs = value;
     else out.e2eMs = value;

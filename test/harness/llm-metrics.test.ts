@@ -215,6 +215,11 @@ test('SLO parsing and MLPerf presets', () => {
   assert.throws(() => parseSlo('ttft=fast'), /ttft=fast/);
   assert.throws(() => parseSlo('p=90'), /sets no bound/);
   assert.throws(() => parseSlo('ttft=5,ttft=6'), /ttft is given more than once/);
+  // p is a percent or a fraction alike: up to 1 a fraction (LoadGen's), above 1 a percent.
+  for (const [p, percent] of [['99', 99], ['0.99', 99], ['0.999', 99.9], ['99.9', 99.9], ['1', 100], ['100', 100], ['0.5', 50]] as const) {
+    assert.is(parseSlo(`ttft=5,p=${p}`).percentile, percent, `p=${p}`);
+  }
+  for (const p of ['0', '100.5']) assert.throws(() => parseSlo(`ttft=5,p=${p}`), /neither a fraction in \(0, 1\] nor a percent in \(1, 100\]/, `p=${p}`);
   assert.ok(meetsSlo({ ok: true, ttftMs: 400, tpotMs: null, e2eMs: 1 }, s), 'one-token request is not held to TPOT');
   assert.not.ok(meetsSlo({ ok: false, ttftMs: 1, tpotMs: 1, e2eMs: 1 }, s));
 });
