@@ -4,10 +4,10 @@
 import type { Session } from '../../devices/types.js';
 import { meanWatts, type PowerReading, type PowerRun, type PowerSampler } from '../../devices/power/index.js';
 import type { Journal } from '../journal.js';
-import { percentile, summarize, type Statistics } from '../stats.js';
+import { percentile, percentileEarlyStopping, summarize, type PercentileEarlyStopping, type Statistics } from '../stats.js';
 import { driveScenario, type ProgressCounters, type RawRun } from './drivers.js';
 import { LOADGEN_SCENARIO_NAME, type ScenarioName, type ScenarioSettings } from './settings.js';
-import { judge, latenciesOf, pctLabel, type Validity } from './validity.js';
+import { judge, latenciesOf, pctLabel, toNs, type Validity } from './validity.js';
 import type { Batching, Workload } from './workload.js';
 
 /** The catalog peak the caller found for the device at the run's precision, or why there is none. */
@@ -43,6 +43,45 @@ export type PowerSummary =
       readonly notes: readonly string[];
     }
   | { readonly measured: false; readonly reason: string };
+
+/** LoadGen's reported percentiles (results.h `latency_percentiles`). */
+export const LOADGEN_PERCENTILES = [0.5, 0.9, 0.95, 0.97, 0.99, 0.999] as const;
+
+/** Latencies as LoadGen keeps them (results.cc ProcessLatencies): integer ns, the mean by integer division. */
+export interface NsLatencies {
+  readonly count: number;
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+  /** At LOADGEN_PERCENTILES, in that order (element floor(N·p) of the sorted values). */
+  readonly percentiles: readonly number[];
+  /** At the run's target percentile. */
+  readonly target: number;
+}
+
+/**
+ * The figures LoadGen's summary and detail logs print, in its units (integer ns, seconds), so
+ * the logs are written from the result alone.
+ */
+export interface LoadgenFigures {
+  readonly sampleLatencyNs: NsLatencies | null;
+  /** MultiStream only. */
+  readonly queryLatencyNs: NsLatencies | null;
+  /** The bound in ns (Server; npuval's optional SingleStream/MultiStream bound), else 0. */
+  readonly targetLatencyNs: number;
+  /** Server: samples over the bound (latency > bound in whole ns). */
+  readonly overlatencyQueryCount: number | null;
+  /** SingleStream/MultiStream: early stopping at the target percentile, over sample (SS) or query (MS) latencies in ns. */
+  readonly earlyStopping: PercentileEarlyStopping | null;
+  /** SingleStream: LoadGen's second estimate at the 99th percentile (used to infer MultiStream). */
+  readonly earlyStopping99: PercentileEarlyStopping | null;
+  /**
+   * The MLPerf result metric as the submission checker reads it: SingleStream early_stopping_latency_ss,
+   * MultiStream early_stopping_latency_ms (ns; null when early stopping had too few queries),
+   * Server result_completed_samples_per_sec, Offline result_samples_per_second.
+   */
+  readonly result: { readonly key: string; readonly value: number | null; readonly unit: 'ns' | 'samples/s' };
+}
 
 /**
  * The result of one scenario run: a plain, JSON-able record (no classes, no functions, no
@@ -100,6 +139,8 @@ export interface ScenarioResult {
     readonly expectedSamplesPerSecond: number | null;
   };
   readonly latency: { readonly sample: Statistics | null; readonly query: Statistics | null; readonly issueDelay: Statistics | null };
+  /** What LoadGen's logs print, in its units. */
+  readonly loadgen: LoadgenFigures;
   readonly compute: EffectiveCompute;
   readonly power: PowerSummary;
 }
@@ -182,7 +223,20 @@ export function assembleResult(
     : s === 'offline'
       ? { name: 'samples per second', value: metricValue, unit: 'samples/s', better: 'higher' }
       : { name: `p${pctLabel(p)} ${s === 'multi-stream' ? 'per-query ' : ''}latency`, value: metricValue, unit: 'ms', better: 'lower' };
-  const overBound = s === 'server' ? lat.sample.filter((l) => l > settings.targetLatencyMs!).length : null;
+  const boundNs = settings.targetLatencyMs === null ? 0 : toNs(settings.targetLatencyMs);
+  const overBound = s === 'server' ? lat.sampleNs.filter((l) => l > boundNs).length : null;
+  const es = s === 'single-stream' || s === 'multi-stream' ? percentileEarlyStopping(s === 'multi-stream' ? lat.queryNs : lat.sampleNs, p) : null;
+  const loadgen: LoadgenFigures = {
+    sampleLatencyNs: nsLatencies(lat.sampleNs, p),
+    queryLatencyNs: s === 'multi-stream' ? nsLatencies(lat.queryNs, p) : null,
+    targetLatencyNs: boundNs,
+    overlatencyQueryCount: overBound,
+    earlyStopping: es,
+    earlyStopping99: s === 'single-stream' ? percentileEarlyStopping(lat.sampleNs, 0.99) : null,
+    result: s === 'server' ? { key: 'result_completed_samples_per_sec', value: completedSps, unit: 'samples/s' }
+      : s === 'offline' ? { key: 'result_samples_per_second', value: samplesPerSecond, unit: 'samples/s' }
+      : { key: s === 'single-stream' ? 'early_stopping_latency_ss' : 'early_stopping_latency_ms', value: es?.estimate ?? null, unit: 'ns' },
+  };
   return {
     type: 'scenario-result',
     scenario: s,
@@ -213,8 +267,21 @@ export function assembleResult(
       query: s === 'multi-stream' ? summarize(lat.query, 'ms') : null,
       issueDelay: s === 'server' ? summarize(recs.map((r) => r.issuedMs - r.scheduledMs), 'ms') : null,
     },
+    loadgen,
     compute: effectiveCompute(workload.flopsPerSample, samplesPerSecond, options.peak),
     power: summarizePower(options.power, reading, run.queriesIssued, samples, samplesPerSecond),
+  };
+}
+
+/** LoadGen's latency figures of integer-ns latencies: the sum kept exact, the mean truncated as C++'s integer division. */
+export function nsLatencies(values: readonly number[], target: number): NsLatencies | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  let sum = 0n;
+  for (const v of sorted) sum += BigInt(v);
+  return {
+    count: sorted.length, min: sorted[0]!, max: sorted.at(-1)!, mean: Number(sum / BigInt(sorted.length)),
+    percentiles: LOADGEN_PERCENTILES.map((q) => percentile(sorted, q)), target: percentile(sorted, target),
   };
 }
 

@@ -26,24 +26,41 @@ export interface Validity {
   readonly reasons: readonly string[];
 }
 
-/** Latencies the checks need, in ms. */
+/** Latencies the checks need, in ms, and the same in whole nanoseconds as LoadGen keeps them. */
 export interface Latencies {
   /** Per sample: its run's completion − its query's scheduled time. */
   readonly sample: readonly number[];
   /** Per query: last sample's completion − scheduled time. */
   readonly query: readonly number[];
+  /** `sample` in integer ns: each timestamp rounded to a whole ns, then subtracted (LoadGen's QuerySampleLatency). */
+  readonly sampleNs: readonly number[];
+  readonly queryNs: readonly number[];
+}
+
+/** A time in ms as whole nanoseconds (LoadGen keeps every time as an integer count of ns). */
+export function toNs(ms: number): number {
+  return Math.round(ms * 1e6);
 }
 
 export function latenciesOf(run: RawRun): Latencies {
   const sample: number[] = [];
+  const sampleNs: number[] = [];
   const queryEnd = new Map<number, { scheduled: number; completed: number }>();
   for (const r of run.records) {
     const l = r.completedMs - r.scheduledMs;
-    for (let i = 0; i < r.samples.length; i++) sample.push(l);
+    const lNs = toNs(r.completedMs) - toNs(r.scheduledMs);
+    for (let i = 0; i < r.samples.length; i++) {
+      sample.push(l);
+      sampleNs.push(lNs);
+    }
     const q = queryEnd.get(r.query);
     if (!q || r.completedMs > q.completed) queryEnd.set(r.query, { scheduled: r.scheduledMs, completed: r.completedMs });
   }
-  return { sample, query: [...queryEnd.values()].map((q) => q.completed - q.scheduled) };
+  const queries = [...queryEnd.values()];
+  return {
+    sample, query: queries.map((q) => q.completed - q.scheduled),
+    sampleNs, queryNs: queries.map((q) => toNs(q.completed) - toNs(q.scheduled)),
+  };
 }
 
 export function judge(settings: ScenarioSettings, run: RawRun, lat: Latencies): Validity {
@@ -74,11 +91,13 @@ export function judge(settings: ScenarioSettings, run: RawRun, lat: Latencies): 
 
   let latency: Validity['latency'] = null;
   const p = settings.targetLatencyPercentile;
-  const metricLatencies = s === 'multi-stream' ? lat.query : lat.sample;
-  if (settings.targetLatencyMs !== null && s !== 'offline' && metricLatencies.length > 0) {
-    const sorted = [...metricLatencies].sort((a, b) => a - b);
-    const actual = percentile(sorted, p);
-    latency = { met: actual <= settings.targetLatencyMs, required: settings.targetLatencyMs, actual, percentile: p };
+  // Every latency-vs-bound comparison is in whole ns, as LoadGen's (a latency exactly at the bound is within it).
+  const metricNs = s === 'multi-stream' ? lat.queryNs : lat.sampleNs;
+  const boundNs = settings.targetLatencyMs === null ? null : toNs(settings.targetLatencyMs);
+  if (settings.targetLatencyMs !== null && boundNs !== null && s !== 'offline' && metricNs.length > 0) {
+    const actualNs = percentile([...metricNs].sort((a, b) => a - b), p);
+    const actual = actualNs / 1e6;
+    latency = { met: actualNs <= boundNs, required: settings.targetLatencyMs, actual, percentile: p };
     if (!latency.met) {
       reasons.push(
         `latency constraint not met: p${pctLabel(p)} latency ${fmtMs(actual)} is over the bound ${fmtMs(settings.targetLatencyMs)}` +
@@ -89,7 +108,7 @@ export function judge(settings: ScenarioSettings, run: RawRun, lat: Latencies): 
 
   let earlyStopping: Validity['earlyStopping'] = null;
   if (s === 'server') {
-    const es = boundEarlyStopping(lat.sample, settings.targetLatencyMs!, p);
+    const es = boundEarlyStopping(lat.sampleNs, boundNs!, p);
     earlyStopping = es;
     if (!es.met) {
       reasons.push(
@@ -98,8 +117,8 @@ export function judge(settings: ScenarioSettings, run: RawRun, lat: Latencies): 
       );
     }
   } else if (s !== 'offline') {
-    const es = percentileEarlyStopping(metricLatencies, p);
-    earlyStopping = es;
+    const es = percentileEarlyStopping(metricNs, p);
+    earlyStopping = { ...es, estimate: es.estimate === null ? null : es.estimate / 1e6 };
     if (!es.met) {
       reasons.push(`early stopping not met: only ${es.queries} queries processed; early stopping at p${pctLabel(p)} needs at least ${es.minQueries} (${es.moreQueriesNeeded} more)`);
     }

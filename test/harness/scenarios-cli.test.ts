@@ -1,5 +1,5 @@
 // `npuval bench` end to end through the built CLI: --json prints only JSON, --out gets the
-// journal, the reports and the unit's summary.txt; INVALID exits 1; bad flags exit 2.
+// journal, the reports and the unit's summary.txt and MLPerf logs; INVALID exits 1; bad flags exit 2.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,15 @@ test('bench --json: one JSON document on stdout, and the files in --out', () => 
   assert.is(doc.results[0]!.result, 'VALID');
   assert.is(doc.results[0]!.power.measured, false); // no sampler works on this machine, and the result says so
   // bench is a one-unit suite: the LoadGen summary is the unit's artifact, beside the run's reports.
-  assert.match(readFileSync(join(out, 'units', 'scenario_single-stream_tiny-bert_ort_cpu', 'summary.txt'), 'utf8'), /Scenario : SingleStream\nMode     : PerformanceOnly/);
+  const unit = join(out, 'units', 'scenario_single-stream_tiny-bert_ort_cpu');
+  assert.match(readFileSync(join(unit, 'summary.txt'), 'utf8'), /Scenario : SingleStream\nMode     : PerformanceOnly/);
+  // LoadGen's three logs under LoadGen's names (their formats: test/scenarios/mlperf-logs.test.ts), npuval's figures beside them.
+  assert.match(readFileSync(join(unit, 'mlperf_log_summary.txt'), 'utf8'), /\n90\.0th percentile latency \(ns\) : \d+\nResult is : VALID\n[^]*\n \* Early stopping 90\.0th percentile estimate: \d+\n/);
+  const detail = readFileSync(join(unit, 'mlperf_log_detail.txt'), 'utf8').trim().split('\n').map((l) => JSON.parse(l.replace(/^:::MLLOG /, '')) as { key: string; value: unknown });
+  assert.is(detail.find((m) => m.key === 'result_validity')!.value, 'VALID');
+  assert.type(detail.find((m) => m.key === 'early_stopping_latency_ss')!.value, 'number');
+  assert.equal(JSON.parse(readFileSync(join(unit, 'mlperf_log_accuracy.json'), 'utf8')), []);
+  assert.match(readFileSync(join(unit, 'npuval_summary.txt'), 'utf8'), /MLPerf result \(early_stopping_latency_ss\) : \d+ ns/);
   for (const f of ['report.json', 'report.md', 'report.html', 'junit.xml', 'results.csv']) assert.ok(existsSync(join(out, f)), f);
   const types = readJournal(join(out, 'journal.jsonl')).records.map((x) => x.type);
   assert.equal([types[0], types.at(-1)], ['run-start', 'run-end']);

@@ -10,6 +10,8 @@ import {
   findPeak, lookUpPeak, modelWorkload, renderSummary, resolveSettings, runScenario, SCENARIOS,
   type PeakSearch, type ScenarioResult, type ScenarioSettings,
 } from '../../scenarios/index.js';
+import { renderMlperfAccuracy, renderMlperfDetail } from '../../scenarios/detail.js';
+import { renderMlperfSummary, renderNpuvalSummary } from '../../scenarios/summary.js';
 import type { Statistics } from '../../stats.js';
 import { writeUnitFile } from '../files.js';
 import type { Resolved } from '../settings.js';
@@ -156,15 +158,22 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
   const notes: string[] = [];
   if (r.compute.note) notes.push(`compute: ${r.compute.note}`);
   if (!r.power.measured) notes.push(`power not measured: ${r.power.reason}`);
-  // LoadGen's mlperf_log_summary.txt layout, for people who read MLPerf results.
+  // npuval's combined summary (every probe of a peak search), then LoadGen's own three logs of
+  // the unit's result run, named as LoadGen names them so MLPerf's tools read them.
   const blocks = results.map((x, i) => (search ? `# find-peak probe ${i} at ${x.settings.targetQps} QPS\n` : '') + renderSummary(x));
-  const summary = writeUnitFile(ctx, 'summary.txt', 'LoadGen-style summary', blocks.join('\n'));
+  const artifacts = [
+    writeUnitFile(ctx, 'summary.txt', 'LoadGen-style summary', blocks.join('\n')),
+    writeUnitFile(ctx, 'mlperf_log_summary.txt', 'MLPerf LoadGen summary log', renderMlperfSummary(r)),
+    writeUnitFile(ctx, 'mlperf_log_detail.txt', 'MLPerf LoadGen detail log', renderMlperfDetail(r)),
+    writeUnitFile(ctx, 'mlperf_log_accuracy.json', 'MLPerf LoadGen accuracy log (empty: performance mode)', renderMlperfAccuracy()),
+    writeUnitFile(ctx, 'npuval_summary.txt', 'npuval figures beside the MLPerf logs', renderNpuvalSummary(r)),
+  ];
   const findPeakSummary = search
     ? { peakQps: search.peakQps, firstInvalidQps: search.firstInvalidQps, stoppedBecause: search.stoppedBecause, probes: search.probes }
     : null;
   const valid = search ? search.peakQps !== null : r.valid;
   return {
-    artifacts: [summary],
+    artifacts,
     status: valid ? 'pass' : 'fail',
     validity: search && valid ? { ...validityOf(r), valid: true } : validityOf(r),
     metrics: scenarioMetrics(r, openMs),
@@ -196,6 +205,7 @@ const resultSchema = {
     times: { type: 'object', properties: { finalQueryCompletedMs: num }, required: ['finalQueryCompletedMs'] },
     throughput: { type: 'object', properties: { samplesPerSecond: nullable(num) }, required: ['samplesPerSecond'] },
     latency: strictObject({ sample: nullable(statistics), query: nullable(statistics), issueDelay: nullable(statistics) }),
+    loadgen: { type: 'object', properties: { result: { type: 'object', properties: { key: str, value: nullable(num) }, required: ['key', 'value'] } }, required: ['result'] },
     compute: { type: 'object', properties: { effectiveTflops: nullable(num) }, required: ['effectiveTflops'] },
     power: { type: 'object', properties: { measured: bool }, required: ['measured'] },
     findPeak: nullable({ type: 'object', properties: { peakQps: nullable(num), probes: arrayOf({ type: 'object' }) }, required: ['peakQps', 'probes'] }),
