@@ -51,6 +51,27 @@ export interface UnitRecord {
   readonly error: { readonly message: string; readonly exitCode: number | null } | null;
   /** SHA-256 files the unit wrote or read (relative to the out dir where inside it). */
   readonly artifacts: readonly Artifact[];
+  /** Where the unit ran, in a merged clustered run (absent in a plain run). */
+  readonly placement?: UnitPlacement;
+}
+
+export interface UnitPlacement {
+  readonly shard: number;
+  /** The worker's name, e.g. `slurm:42.1`, `k8s:job-1-abcde`, `local:0`. */
+  readonly worker: string;
+  /** The host the worker ran on. */
+  readonly node: string;
+  /** The device spec the worker opened for the unit's device (e.g. with its thread budget). */
+  readonly device: string | null;
+}
+
+/** A merged clustered run (`npuval cluster merge`). */
+export interface ClusterInfo {
+  readonly launcher: 'local' | 'slurm' | 'k8s' | 'manual';
+  /** SHA-256 of the canonical plan (unit ids, unit specs, seed) every shard came from. */
+  readonly planDigest: string;
+  readonly shards: number;
+  readonly workers: readonly { readonly shard: number; readonly worker: string; readonly node: string; readonly units: readonly string[]; readonly journal: string }[];
 }
 
 export interface Artifact {
@@ -134,6 +155,8 @@ export interface RunReport {
   readonly baseline: { readonly path: string; readonly sha256: string } | null;
   readonly notes: readonly string[];
   readonly artifacts: readonly Artifact[];
+  /** Present when the report merges the shards of a clustered run. */
+  readonly cluster?: ClusterInfo;
 }
 
 /** A pass/fail/not-measured verdict on one acceptance criterion, linked to its evidence. */

@@ -11,5 +11,6 @@ import { microCommand } from './micro.js';
 import { modelsCommand } from './models.js';
 import { llmCommand } from './llm.js';
 import { serveCommand } from './serve.js';
+import { clusterCommand } from './cluster.js';
 
-export const commands: readonly Command<never>[] = [devicesCommand, runCommand, reportCommand, compareCommand, conformanceCommand, accuracyCommand, benchCommand, microCommand, modelsCommand, llmCommand, serveCommand];
+export const commands: readonly Command<never>[] = [devicesCommand, runCommand, reportCommand, compareCommand, conformanceCommand, accuracyCommand, benchCommand, microCommand, modelsCommand, llmCommand, serveCommand, clusterCommand];

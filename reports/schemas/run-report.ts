@@ -39,6 +39,17 @@ const deviceDescription = strictObject({
   notes: arrayOf(str),
 });
 
+/** Where a unit ran in a clustered run (`npuval cluster merge`): its shard, worker, node and the device spec it opened. */
+const placement = strictObject({ shard: nonNegInt, worker: nonEmpty, node: nonEmpty, device: nullable(str) });
+
+/** A merged clustered run: the launcher, the plan every shard came from, and each shard's worker. */
+const cluster = strictObject({
+  launcher: { enum: ['local', 'slurm', 'k8s', 'manual'] },
+  planDigest: sha256,
+  shards: { type: 'integer', minimum: 1 },
+  workers: arrayOf(strictObject({ shard: nonNegInt, worker: nonEmpty, node: nonEmpty, units: arrayOf(str), journal: nonEmpty })),
+});
+
 /** A unit's `result` must match the schema of the unit's own kind (one if/then branch per kind, so errors name the right fields). */
 function resultByKind(kinds: readonly KindSchema[]): Schema[] {
   return kinds.map((k) => ({
@@ -81,7 +92,8 @@ const unit = (kinds: readonly KindSchema[]): Schema => ({
   result: nullable({ type: 'object', properties: { kind: str }, required: ['kind'] }),
   error: nullable(strictObject({ message: str, exitCode: nullable(int) })),
   artifacts: arrayOf(artifact),
-  }),
+  placement,
+  }, ['placement']),
   ...(kinds.length ? { allOf: resultByKind(kinds) } : {}),
 });
 
@@ -142,5 +154,6 @@ export const runReportSchemaFor = (kinds: readonly KindSchema[]): Schema => ({
     baseline: nullable(strictObject({ path: str, sha256 })),
     notes: arrayOf(str),
     artifacts: arrayOf(artifact),
-  }),
+    cluster,
+  }, ['cluster']),
 });
