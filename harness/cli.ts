@@ -1,11 +1,26 @@
 // The one entry point: `npuval <command>`. Each command lives in harness/commands/ and is
 // listed here only once it works. Errors become one sentence and an exit code (DESIGN.md).
-import yargs, { type Argv } from 'yargs';
+import { createRequire } from 'node:module';
+import type { Argv, MiddlewareFunction } from 'yargs';
 import { exitCodeOf, EXIT, InputError } from './errors.js';
 import { commands } from './commands/index.js';
+import { terminalColumns } from './output.js';
+
+// yargs' CommonJS build, not its ES module: the ES build lays out --help with cliui's stand-in
+// wrapper, which breaks lines every N characters, mid-word; the CommonJS build wraps at words.
+const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: readonly string[]) => Argv;
+
+/**
+ * --help width: the terminal's, else $COLUMNS, else 100 (what docs/reference/cli.md is generated
+ * at), and never over 110, past which a description column is hard to read.
+ */
+const HELP_WIDTH = { fallback: 100, max: 110 } as const;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
+  // Runtimes' native warnings (ORT, and Dawn through it) go to fd 2, where npuval cannot catch them
+  // to put them in a device's notes; they stay silent unless --verbose (docs/devices.md).
+  if (verbose) process.env.NPUVAL_ORT_LOG = '1';
   let usageError: string | null = null;
   let exitCode: number = EXIT.ok;
   const parser: Argv = yargs([...argv])
@@ -13,15 +28,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .usage('npuval — benchmarking and validation harness for AI accelerators\n\nUsage: npuval <command> [options]')
     .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document on stdout and nothing else' })
     .option('out', { type: 'string', describe: 'Output directory for journal and reports (default npuval-out/<UTC timestamp>)' })
-    .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces and runtime logs on errors' })
+    .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces on errors, and ONNX Runtime\'s native warnings on stderr' })
     .strict()
+    .middleware(refuseRepeatedOptions as unknown as MiddlewareFunction, true)
     .demandCommand(1, 'Name a command; see npuval --help.')
     .recommendCommands()
     .help()
     .alias('h', 'help')
     .version()
-    .wrap(Math.min(110, process.stdout.columns || 100))
-    .epilog('Exit codes: 0 success; 1 the run finished but something failed or regressed; 2 bad input; 3 environment (device or dependency missing).')
+    .wrap(Math.min(HELP_WIDTH.max, terminalColumns(HELP_WIDTH.fallback)))
+    .epilog('Exit codes: 0 success; 1 the run finished but something failed, was INVALID or regressed; 2 bad input; 3 environment (device or dependency missing); 70 internal error (a bug: please report it with the --verbose output); 130 interrupted.')
     .fail((msg, err) => {
       if (err) throw err;
       // Throw, not just record: yargs runs the command's handler after a fail() that returns,
@@ -53,6 +69,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
+/**
+ * yargs turns a one-value option given twice into an array, which reaches the command as
+ * "ort:cpu,ort:cpu"; refuse it, naming the option. Options that take several are declared `array`.
+ * (`parser` is yargs' second middleware argument, which @types/yargs leaves out.)
+ */
+function refuseRepeatedOptions(args: Readonly<Record<string, unknown>>, parser: { getOptions(): { array: string[] } }): void {
+  const several = new Set(parser.getOptions().array);
+  // Flags as written: not the camelCase and one-letter aliases yargs adds beside them.
+  const twice = Object.keys(args).find((key) => key.length > 1 && !/[A-Z]/.test(key) && Array.isArray(args[key]) && !several.has(key) && key !== '_');
+  if (twice) throw new InputError(`--${twice} was given ${(args[twice] as unknown[]).length} times; it takes one value`);
+}
+
 function reportError(err: unknown, verbose: boolean): number {
   const code = exitCodeOf(err);
   const message = err instanceof Error ? err.message : String(err);
@@ -64,5 +92,5 @@ function reportError(err: unknown, verbose: boolean): number {
   // Not an expected failure: say so plainly; the stack is there with --verbose.
   process.stderr.write(`npuval: internal error: ${message}${verbose ? '' : ' (run with --verbose for the stack trace)'}\n`);
   if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-  return EXIT.failed;
+  return EXIT.internal;
 }

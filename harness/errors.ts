@@ -1,5 +1,5 @@
 // Errors the CLI turns into exit codes. Any error with a numeric `exitCode` (devices/ and
-// models/ define their own) is treated the same way; everything else is an internal error.
+// models/ define their own) is treated the same way; everything else is an internal error (exit 70).
 
 /** Bad input: usage, config, model or report. Exit 2. */
 export class InputError extends Error {
@@ -11,7 +11,12 @@ export class EnvironmentError extends Error {
   readonly exitCode = 3;
 }
 
-export const EXIT = { ok: 0, failed: 1, input: 2, environment: 3 } as const;
+/**
+ * The exit codes. 1 means only "the run finished, but something failed, was INVALID or regressed";
+ * an error npuval did not expect (a bug) is 70, sysexits' EX_SOFTWARE, so a CI gate that treats 1
+ * as a regression never mistakes a crash for one. (SIGINT is 130: commands/execute.ts.)
+ */
+export const EXIT = { ok: 0, failed: 1, input: 2, environment: 3, internal: 70 } as const;
 
 export function exitCodeOf(err: unknown): number | null {
   const code = (err as { exitCode?: unknown } | null)?.exitCode;

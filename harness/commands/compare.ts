@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { compareReports } from '../../reports/compare.js';
 import { formatValue } from '../../reports/metrics.js';
 import { EXIT, InputError } from '../errors.js';
-import { emit, table } from '../output.js';
+import { emit, keepJson, table } from '../output.js';
 import { readRunReport } from './report.js';
 import type { Command } from './types.js';
 
@@ -29,6 +29,7 @@ export const compareCommand: Command<CompareArgs> = {
     const { report: base } = readRunReport(args.baseline);
     const { report: cand } = readRunReport(args.candidate);
     const c = compareReports(base, cand, threshold);
+    keepJson(args, 'compare.json', c);
     emit(args, c, () => {
       const rows = c.deltas
         .filter((d) => d.direction !== 'neutral')

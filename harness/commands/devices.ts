@@ -4,9 +4,7 @@ import { candidateSpecs, checkSpecs, probeAll } from '../../devices/index.js';
 import type { Availability } from '../../devices/types.js';
 import { catalogEntry, loadCatalog, peakTflops, PRECISIONS } from '../../devices/catalog.js';
 import type { CatalogEntry, Figure } from '../../devices/catalog.js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { emit, outDir, table } from '../output.js';
+import { emit, keepJson, table } from '../output.js';
 import type { Command } from './types.js';
 
 interface DevicesArgs {
@@ -30,7 +28,7 @@ export const devicesCommand: Command<DevicesArgs> = {
   handler: async (args) => {
     if (args.catalog) {
       const catalog = loadCatalog();
-      if (args.out) writeFileSync(join(outDir(args), 'catalog.json'), JSON.stringify({ catalog }, null, 2) + '\n');
+      keepJson(args, 'catalog.json', { catalog });
       emit(args, { catalog }, () => renderCatalog(catalog.entries));
       return 0;
     }
@@ -39,8 +37,7 @@ export const devicesCommand: Command<DevicesArgs> = {
     await checkSpecs(specs);
     const results = await probeAll(specs);
     const doc = { devices: results, catalog: catalogPeaksFor(results) };
-    // --out keeps the same document as --json prints (a probe is worth keeping beside a run).
-    if (args.out) writeFileSync(join(outDir(args), 'devices.json'), JSON.stringify(doc, null, 2) + '\n');
+    keepJson(args, 'devices.json', doc);
     emit(args, doc, () => render(results));
     return args.device?.length && results.some((r) => !r.available) ? 3 : 0;
   },

@@ -1,20 +1,21 @@
 // `npuval models list | export NAME --out FILE.onnx | inspect FILE.onnx`: the model zoo and user ONNX files.
 import type { Argv } from 'yargs';
-import { listZoo, getZooEntry, exportZooModel, type ZooEntry } from '../../models/zoo/index.js';
+import { DEFAULT_SEED, listZoo, getZooEntry, exportZooModel, type ZooEntry } from '../../models/zoo/index.js';
 import { inspectFile, inputValueInfos, type ModelInspection, type IoInfo } from '../../models/inspect.js';
 import { seededInputs, parseDimFlags } from '../../models/inputs.js';
 import { encodeValue } from '../../models/onnx/tensor.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { emit, outDir, table } from '../output.js';
+import { emit, keepJson, outDir, table } from '../output.js';
 import type { Command } from './types.js';
 
 interface ModelsArgs {
   action: 'list' | 'export' | 'inspect' | 'inputs';
   target?: string;
   dtype: 'float32' | 'float16';
-  seed: number;
+  seed?: number;
+  'weight-seed': number;
   dim?: string[];
   vocab?: number;
   variant: 'standard' | 'ort-contrib';
@@ -28,7 +29,10 @@ export const modelsCommand: Command<ModelsArgs> = {
       .positional('action', { choices: ['list', 'export', 'inspect', 'inputs'] as const, describe: 'list: presets with shapes and sources; export NAME --out FILE.onnx; inspect FILE.onnx; inputs FILE.onnx --dim NAME=N --out DIR (seeded input_N.pb files)' })
       .positional('target', { type: 'string', describe: 'export: the preset name; inspect, inputs: the ONNX file' })
       .option('dtype', { choices: ['float32', 'float16'] as const, default: 'float32' as const, describe: 'export: weight and activation type (float16: llama presets only)' })
-      .option('seed', { type: 'number', default: 0, describe: 'export: seed of the dummy weights; inputs: seed of the input values' })
+      // --seed seeds values drawn for a run (default 1), as in every command; weights have their own
+      // seed, the zoo's by default, so an exported preset hashes as it does in every report.
+      .option('seed', { type: 'number', describe: 'inputs: seed of the input values (default 1)' })
+      .option('weight-seed', { type: 'number', default: DEFAULT_SEED, describe: 'export: seed of the dummy weights (default the zoo\'s, which every report\'s models use)' })
       .option('variant', { choices: ['standard', 'ort-contrib'] as const, default: 'standard' as const, describe: 'export (llama): standard ONNX ops, or attention as ONNX Runtime\'s com.microsoft.GroupQueryAttention (ORT only; right padding only)' })
       .option('dim', { type: 'string', array: true, describe: 'inputs: bind a symbolic dim, e.g. --dim batch_size=4 --dim sequence_length=128' })
       .option('vocab', { type: 'number', describe: 'inputs: token ids are drawn from [0, vocab) (default: the zoo metadata\'s vocab_size)' })
@@ -40,7 +44,7 @@ export const modelsCommand: Command<ModelsArgs> = {
     switch (args.action) {
       case 'list': {
         const entries = listZoo();
-        if (args.out) writeFileSync(join(outDir(args), 'models.json'), JSON.stringify({ models: entries.map(summary) }, null, 2) + '\n');
+        keepJson(args, 'models.json', { models: entries.map(summary) });
         emit(args, { models: entries.map(summary) }, () => renderList(entries));
         return 0;
       }
@@ -48,18 +52,21 @@ export const modelsCommand: Command<ModelsArgs> = {
         if (!args.target) throw new InputError('models export needs a preset name; see npuval models list.');
         const entry = getZooEntry(args.target);
         if (!args.out) throw new InputError('models export needs --out FILE.onnx.');
+        // --seed seeded the weights here once; refuse it rather than ignore it.
+        if (args.seed !== undefined) throw new InputError('models export: the weights\' seed is --weight-seed (--seed seeds the values of models inputs)');
+        const weightSeed = args['weight-seed'];
         const path = args.out.endsWith('.onnx') ? args.out : `${args.out.replace(/\/+$/, '')}/${entry.name}.onnx`;
-        const written = await exportZooModel(entry.name, path, { dtype: args.dtype, seed: args.seed, variant: args.variant });
-        const result = { name: entry.name, dtype: args.dtype, seed: args.seed, variant: args.variant, params: entry.params, ...written };
+        const written = await exportZooModel(entry.name, path, { dtype: args.dtype, seed: weightSeed, variant: args.variant });
+        const result = { name: entry.name, dtype: args.dtype, weightSeed, variant: args.variant, params: entry.params, ...written };
         emit(args, result, () =>
-          `${entry.name} (${args.dtype}, seed ${args.seed}, ${args.variant}, ${entry.params.toLocaleString('en-US')} params) → ${written.path} (${written.bytes} bytes, sha256 ${written.sha256})` +
+          `${entry.name} (${args.dtype}, weight seed ${weightSeed}, ${args.variant}, ${entry.params.toLocaleString('en-US')} params) → ${written.path} (${written.bytes} bytes, sha256 ${written.sha256})` +
           (written.externalData ? `\nexternal data → ${written.externalData.path} (${written.externalData.bytes} bytes, sha256 ${written.externalData.sha256})` : ''));
         return 0;
       }
       case 'inspect': {
         if (!args.target) throw new InputError('models inspect needs an ONNX file path.');
         const info = inspectFile(args.target);
-        if (args.out) writeFileSync(join(outDir(args), 'inspect.json'), JSON.stringify(info, null, 2) + '\n');
+        keepJson(args, 'inspect.json', info);
         emit(args, info, () => renderInspection(info));
         return 0;
       }
@@ -74,7 +81,8 @@ export const modelsCommand: Command<ModelsArgs> = {
         if (unknown.length) {
           throw new InputError(`--dim ${unknown.join(', ')}: ${args.target} has no input dim of that name; its symbolic input dims are ${symbolic.size ? [...symbolic].join(', ') : 'none'}.`);
         }
-        const tensors = seededInputs(inputValueInfos(info), { seed: args.seed, dims, vocabSize: vocab });
+        const seed = args.seed ?? 1;
+        const tensors = seededInputs(inputValueInfos(info), { seed, dims, vocabSize: vocab });
         const dir = outDir(args);
         const files = info.inputs.map((input, i) => {
           const t = tensors[input.name]!;
@@ -82,7 +90,7 @@ export const modelsCommand: Command<ModelsArgs> = {
           writeFileSync(file, encodeValue(t, 'tensor', input.name));
           return { name: input.name, dtype: t.type, dims: [...t.dims], file };
         });
-        emit(args, { model: args.target, seed: args.seed, vocab: vocab ?? null, inputs: files }, () =>
+        emit(args, { model: args.target, seed, vocab: vocab ?? null, inputs: files }, () =>
           table(['input', 'dtype', 'dims', 'file'], files.map((f) => [f.name, f.dtype, `[${f.dims.join(', ')}]`, f.file])));
         return 0;
       }

@@ -3,7 +3,7 @@
 // concurrency 1, 2, 4 is served by continuous batching (the server's own counters show batches > 1).
 // Tokens/s per concurrency and the HTTP overhead (endpoint vs in-process TTFT/TPOT, and a bare
 // HTTP round trip) are printed, not asserted: timings on a shared 2-core machine are not a test.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -223,6 +223,7 @@ test('serve on a port in use exits 3 with one sentence (and does not hang); a ba
   assert.is(busy.code, 3, busy.stderr);
   assert.match(busy.stderr, /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
   assert.not.match(busy.stderr, /internal error/);
+  assert.not.ok(existsSync(join(dir, `busy-${new URL(url).port}`)), 'a serve that never listened leaves no --out folder');
   const bad = await run('99999');
   assert.is(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /--port 99999 is not a TCP port/);
