@@ -1,6 +1,7 @@
 // The ONNX Runtime adapter's Device: one per execution provider (EP), sessions from a path or bytes.
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { DeviceUnavailableError } from '../errors.js';
 import { describeHost } from '../host.js';
 import { findCatalogEntry } from '../catalog.js';
@@ -10,7 +11,7 @@ import type { DeviceSpec } from '../spec.js';
 import type { Device, DeviceCapabilities, DeviceDescription, ModelSource, OpenOptions, Session } from '../types.js';
 import { ortFailure } from './failures.js';
 import { buildSessionOptions, ortOptionSchema, type OrtOptions } from './options.js';
-import { bundledEps, ort, ortVersion } from './runtime.js';
+import { applyNativeLogLevel, bundledEps, ort, ortVersion } from './runtime.js';
 import { OrtSession } from './session.js';
 
 export class OrtDevice implements Device {
@@ -63,7 +64,12 @@ export class OrtDevice implements Device {
   async open(model: ModelSource, options: OpenOptions = {}): Promise<Session> {
     const sessionOptions = options.options ? this.optionsWith(options.options) : { ...this.sessionOptions };
     if (options.freeDims) sessionOptions.freeDimensionOverrides = { ...options.freeDims };
+    // Without a Vulkan driver Dawn can only fail, and it says so on stderr, where npuval cannot catch
+    // it (docs/devices.md): the WebGPU EP is unavailable without starting Dawn at all.
+    const noVulkan = this.ep === 'webgpu' ? missingVulkanDriver() : null;
+    if (noVulkan) throw new DeviceUnavailableError(`${this.id} is unavailable: ${noVulkan}`);
     let session: ort.InferenceSession;
+    applyNativeLogLevel();
     try {
       session = 'path' in model
         ? await ort.InferenceSession.create(model.path, sessionOptions)
@@ -93,16 +99,55 @@ function firstLine(message: string): string {
   return message.split('\n')[0]!.trim();
 }
 
-/** The Vulkan ICD the WebGPU EP (Dawn) will load: VK_ICD_FILENAMES if set, else the system's ICD files. */
+/**
+ * The Vulkan driver manifests (ICD files) the Vulkan loader, and so the WebGPU EP's Dawn, would read,
+ * found as the loader searches on Linux: VK_DRIVER_FILES (or the older VK_ICD_FILENAMES) replaces
+ * the search, VK_ADD_DRIVER_FILES adds to it, else the XDG config and data folders' vulkan/icd.d.
+ * Each entry may be a manifest or a folder of them.
+ */
+function vulkanIcdFiles(): { readonly explicit: boolean; readonly files: string[] } {
+  const env = process.env;
+  const list = (value: string | undefined) => (value ?? '').split(':').filter(Boolean);
+  const manifests = (path: string) =>
+    !existsSync(path) ? [] : statSync(path).isDirectory() ? readdirSync(path).filter((f) => f.endsWith('.json')).sort().map((f) => join(path, f)) : [path];
+  const added = list(env.VK_ADD_DRIVER_FILES).flatMap(manifests);
+  const explicit = list(env.VK_DRIVER_FILES || env.VK_ICD_FILENAMES);
+  if (explicit.length) return { explicit: true, files: [...added, ...explicit.flatMap(manifests)] };
+  const dirs = [
+    env.XDG_CONFIG_HOME || join(homedir(), '.config'), ...list(env.XDG_CONFIG_DIRS || '/etc/xdg'), '/usr/local/etc', '/etc',
+    env.XDG_DATA_HOME || join(homedir(), '.local/share'), ...list(env.XDG_DATA_DIRS || '/usr/local/share:/usr/share'),
+  ].map((dir) => join(dir, 'vulkan', 'icd.d'));
+  return { explicit: false, files: [...added, ...[...new Set(dirs)].flatMap(manifests)] };
+}
+
+/** Why there is no Vulkan driver for the WebGPU EP, or null when the loader has a manifest to try. */
+function missingVulkanDriver(): string | null {
+  const { explicit, files } = vulkanIcdFiles();
+  if (files.length === 0) {
+    return explicit
+      ? `no Vulkan driver: no ICD file exists at VK_DRIVER_FILES/VK_ICD_FILENAMES (${process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES})`
+      : 'no Vulkan driver: VK_ICD_FILENAMES is unset and no vulkan/icd.d folder holds an ICD file (without a GPU: apt-get install chromium libvulkan1, VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)';
+  }
+  // A manifest whose library is a path (absolute, or relative to the manifest) that does not exist
+  // cannot load; a bare library name is found by the dynamic linker, so it counts as usable.
+  const missingLibraries = files.map((file) => {
+    try {
+      const lib = (JSON.parse(readFileSync(file, 'utf8')) as { ICD?: { library_path?: string } }).ICD?.library_path;
+      return lib?.includes('/') && !existsSync(resolve(dirname(file), lib)) ? `${file} names ${lib}, which does not exist` : null;
+    } catch {
+      return null; // unreadable: let the loader judge it
+    }
+  });
+  return missingLibraries.every((m) => m !== null) ? `no Vulkan driver: ${missingLibraries.join('; ')}` : null;
+}
+
+/** The Vulkan ICD the WebGPU EP (Dawn) will load. */
 function vulkanDriver(notes: string[]): { name: string; detail: string } | null {
   // Dawn's Vulkan backend loads these; SwiftShader is Chromium's CPU implementation.
-  const explicit = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
-  const files = explicit
-    ? explicit.split(':').filter(Boolean)
-    : ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'].flatMap((dir) =>
-        existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)) : []);
-  if (files.length === 0) {
-    notes.push('no Vulkan ICD found (VK_ICD_FILENAMES unset and no files in /usr/share/vulkan/icd.d)');
+  const { files } = vulkanIcdFiles();
+  const missing = missingVulkanDriver();
+  if (missing) {
+    notes.push(missing);
     return null;
   }
   const names = files.map((file) => {

@@ -4,7 +4,7 @@
 import { DeviceInputError } from '../errors.js';
 import type { OptionSchema, OptionValues } from '../options.js';
 import type { DeviceSpec } from '../spec.js';
-import { ORT_EP_NAMES, type ort } from './runtime.js';
+import { nativeWarnings, ORT_EP_NAMES, type ort } from './runtime.js';
 
 const bool = (doc: string) => ({ type: 'bool', doc }) as const;
 
@@ -16,7 +16,7 @@ export const SESSION_OPTIONS = {
   executionMode: { type: 'enum', values: ['sequential', 'parallel'], doc: 'run independent nodes one at a time or in parallel' },
   enableCpuMemArena: bool('ORT\'s CPU memory arena'),
   enableMemPattern: bool('ORT\'s memory pattern planning'),
-  logSeverityLevel: { type: 'int', min: 0, max: 4, doc: 'ORT\'s native log level (0 verbose … 4 fatal; default 4)' },
+  logSeverityLevel: { type: 'int', min: 0, max: 4, doc: 'ORT\'s native log level (0 verbose … 4 fatal; default 4, 2 with NPUVAL_ORT_LOG=1 or the CLI\'s --verbose)' },
   cpuFallback: bool('false: nodes the EP lacks fail the session instead of running on the CPU EP (session.disable_cpu_ep_fallback)'),
   allowSpinning: bool('false: idle intra-op threads sleep instead of spinning (session.intra_op.allow_spinning), leaving the cores to a server or client on the host'),
 } as const satisfies OptionSchema;
@@ -59,8 +59,8 @@ export function ortOptionSchema(spec: DeviceSpec): OptionSchema {
 
 /** ORT session options from checked spec options; keys that are not session options go to the EP. */
 export function buildSessionOptions(ep: string, index: number | null, o: OrtOptions): ort.InferenceSession.SessionOptions {
-  // ORT's native log goes straight to stderr; keep it to fatal errors unless asked.
-  const so: ort.InferenceSession.SessionOptions = { logSeverityLevel: (o.logSeverityLevel ?? 4) as 0 | 1 | 2 | 3 | 4 };
+  // ORT's native log goes straight to stderr; keep it to fatal errors unless asked (see nativeWarnings).
+  const so: ort.InferenceSession.SessionOptions = { logSeverityLevel: (o.logSeverityLevel ?? (nativeWarnings() ? 2 : 4)) as 0 | 1 | 2 | 3 | 4 };
   if (o.intraOpThreads !== undefined) so.intraOpNumThreads = o.intraOpThreads;
   if (o.interOpThreads !== undefined) so.interOpNumThreads = o.interOpThreads;
   if (o.graphOptimizationLevel !== undefined) so.graphOptimizationLevel = o.graphOptimizationLevel;

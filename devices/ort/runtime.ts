@@ -12,8 +12,22 @@ export const ORT_EP_NAMES = [
   'openvino', 'rocm', 'migraphx', 'vitisai', 'azure', 'cann', 'acl', 'armnn', 'snpe',
 ] as const;
 
-// ORT's environment logger writes provider-load failures straight to stderr; we report them ourselves.
-ort.env.logLevel = process.env.NPUVAL_ORT_LOG === '1' ? 'warning' : 'fatal';
+/**
+ * Whether ORT's native warnings reach stderr. ORT logs (and the WebGPU EP logs Dawn's device errors
+ * through ORT's logger) straight to file descriptor 2, which Node can neither redirect nor read (it
+ * has no dup2), so the messages cannot become a device's notes; they are kept to fatal errors unless
+ * NPUVAL_ORT_LOG=1, which the CLI's --verbose sets and child processes inherit. Read when a device
+ * is created and a session opens, not at import, so the CLI can set it after loading the adapters.
+ */
+export function nativeWarnings(): boolean {
+  return process.env.NPUVAL_ORT_LOG === '1';
+}
+
+/** Sets ORT's environment log level; ORT reads it once, when the first session is created. */
+export function applyNativeLogLevel(): void {
+  // The environment logger also reports provider-load failures, which the device reports itself.
+  ort.env.logLevel = nativeWarnings() ? 'warning' : 'fatal';
+}
 
 export function ortVersion(): string {
   return ort.env.versions.node ?? ort.env.versions.common;
