@@ -12,7 +12,7 @@
 import type { ScenarioResult } from './run.js';
 import { LOADGEN_PERCENTILES } from './run.js';
 import {
-  cppDouble, doubleToString, earlyStoppingRecommendation, effectiveSettings, invalidReasons, loadgenChecks, loadgenRates,
+  bool, cppDouble, dbl, doubleToString, earlyStoppingRecommendation, effectiveSettings, int, invalidReasons, loadgenChecks, loadgenRates, text,
   type LoadgenValue,
 } from './summary.js';
 
@@ -42,11 +42,6 @@ export function mllogLine(key: string, value: LoadgenValue, timeNs: number, pid:
     + '"namespace": "mlperf::logging", "event_type": "POINT_IN_TIME", "metadata": {"is_error": false, "is_warning": false, '
     + `"file": "npuval/harness/scenarios/detail.ts", "line_no": 0, "pid": ${pid}, "tid": 0}}`;
 }
-
-const int = (value: number): LoadgenValue => ({ type: 'int', value: Math.trunc(value) });
-const dbl = (value: number): LoadgenValue => ({ type: 'double', value });
-const bool = (value: boolean): LoadgenValue => ({ type: 'bool', value });
-const text = (value: string): LoadgenValue => ({ type: 'string', value });
 
 /** LoadGen's requested settings (LogRequestedTestSettings) as npuval asked for them. */
 function requestedSettings(r: ScenarioResult, expectedLatencyNs: number | undefined): [string, LoadgenValue][] {

@@ -43,10 +43,11 @@ export type LoadgenValue =
   | { readonly type: 'bool'; readonly value: boolean }
   | { readonly type: 'string'; readonly value: string };
 
-const int = (value: number): LoadgenValue => ({ type: 'int', value: Math.trunc(value) });
-const dbl = (value: number): LoadgenValue => ({ type: 'double', value });
-const bool = (value: boolean): LoadgenValue => ({ type: 'bool', value });
-const text = (value: string): LoadgenValue => ({ type: 'string', value });
+/** LoadgenValue constructors: an int is truncated as a C++ integer conversion truncates. */
+export const int = (value: number): LoadgenValue => ({ type: 'int', value: Math.trunc(value) });
+export const dbl = (value: number): LoadgenValue => ({ type: 'double', value });
+export const bool = (value: boolean): LoadgenValue => ({ type: 'bool', value });
+export const text = (value: string): LoadgenValue => ({ type: 'string', value });
 
 /** As the summary prints a value (`ostream <<`: a bool is 0/1, a double %g). */
 export function summaryValue(v: LoadgenValue): string {

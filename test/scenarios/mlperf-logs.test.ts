@@ -198,6 +198,11 @@ for (const p of [0.9, 0.99, 0.999]) {
     if (p !== 0.99) assert.is(t04.score, String(r.loadgen.earlyStopping!.estimate));
     assert.is(first(detail, 'effective_target_latency_percentile'), p);
     assert.is(fields.get('target_qps'), '1000'); // 1e9 / LoadGen's default single_stream_expected_latency_ns
+    // An expected latency from mlperf.conf (*.SingleStream.target_latency = 10 ms) gives LoadGen's target_qps.
+    assert.ok(renderMlperfSummary(r, { expectedLatencyNs: 10_000_000 }).includes('\ntarget_qps : 100\n'));
+    const conf = parseDetail(renderMlperfDetail(r, { pid: 1, expectedLatencyNs: 10_000_000 }));
+    assert.is(first(conf, 'requested_single_stream_expected_latency_ns'), 10_000_000);
+    assert.is(first(conf, 'effective_target_qps'), 100);
   });
 }
 

@@ -11,6 +11,8 @@ import {
   type PeakSearch, type ScenarioResult, type ScenarioSettings,
 } from '../../scenarios/index.js';
 import { renderMlperfAccuracy, renderMlperfDetail } from '../../scenarios/detail.js';
+import { confSettings, readConf, type ConfSettings } from '../../scenarios/mlperf-conf.js';
+import type { ScenarioName, SettingsOverrides } from '../../scenarios/settings.js';
 import { renderMlperfSummary, renderNpuvalSummary } from '../../scenarios/summary.js';
 import type { Statistics } from '../../stats.js';
 import { writeUnitFile } from '../files.js';
@@ -37,6 +39,8 @@ const SETTINGS = {
   maxProbes: { type: 'integer', default: 8, min: 1, max: 64, flag: 'max-probes', doc: 'With findPeak: at most this many Server runs' },
   power: { type: 'string', default: 'auto', values: ['auto', 'none', ...SAMPLER_NAMES], flag: 'power', doc: 'Power sampler; auto picks by device (nvidia-smi for CUDA, RAPL for CPU, furiosa-smi/rbln-stat when present)' },
   powerIntervalMs: { type: 'number', default: null, min: 1, max: 60_000, unit: 'ms', flag: 'power-interval', doc: 'Power sampling interval (default 100; 500 for polled vendor tools)' },
+  mlperfConf: { type: 'string', default: null, flag: 'mlperf-conf', doc: 'LoadGen conf files, comma-separated (mlperf.conf[,user.conf]): their model.Scenario.key = value lines override these settings as LoadGen applies them (see docs/mlperf.md)' },
+  mlperfModel: { type: 'string', default: null, flag: 'mlperf-model', doc: "The model's name in the conf files, e.g. resnet50 (default: the unit's model)" },
 } as const;
 
 type S = typeof SETTINGS;
@@ -44,6 +48,10 @@ type S = typeof SETTINGS;
 interface ScenarioParams extends Params<S> {
   readonly model: string;
   readonly loadgen: ScenarioSettings;
+  /** SingleStream/MultiStream expected latency from the conf files (LoadGen's target_qps = 1e9 / it). */
+  readonly expectedLatencyNs: number | undefined;
+  /** Notes on the conf files: what they set that npuval does not apply. */
+  readonly confNotes: readonly string[];
 }
 
 /** Registry metrics from an AIPerf-shaped latency summary. */
@@ -89,14 +97,18 @@ export function scenarioMetrics(r: ScenarioResult, sessionOpenMs: number | null 
   return m;
 }
 
-/** The LoadGen TestSettings of a unit: declared settings over the scenario's defaults, seeds from the run's. */
-function loadgenSettings(scenario: string, s: Resolved<S>, seed: number): ScenarioSettings {
+/**
+ * The LoadGen TestSettings of a unit: declared settings over the scenario's defaults, seeds from
+ * the run's, and over both what the conf files set (as LoadGen's FromConfig overrides the code's).
+ */
+function loadgenSettings(scenario: string, s: Resolved<S>, seed: number, conf: SettingsOverrides = {}): ScenarioSettings {
   return resolveSettings(scenario, {
     minDurationMs: s.minDurationMs, maxDurationMs: s.maxDurationMs, minQueryCount: s.minQueryCount ?? undefined, warmupMs: s.warmupMs,
     samplesPerQuery: s.samplesPerQuery ?? undefined, targetQps: s.targetQps ?? undefined, targetLatencyMs: s.targetLatencyMs ?? undefined,
     targetLatencyPercentile: s.targetLatencyPercentile ?? undefined, batchSize: s.batch, minSampleCount: s.minSampleCount ?? undefined,
     expectedSamplesPerSecond: s.expectedSamplesPerSecond ?? undefined, performanceSampleCount: s.performanceSampleCount,
     seeds: { schedule: seed, sampleIndex: seed + 1, qsl: seed + 2 },
+    ...Object.fromEntries(Object.entries(conf).filter(([, v]) => v !== undefined)),
   });
 }
 
@@ -155,7 +167,7 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
   }
   // The result of the unit: the run at the peak (or the last probe when none was VALID), else the one run.
   const r = search ? (search.best ?? results.at(-1)!) : results[0]!;
-  const notes: string[] = [];
+  const notes: string[] = [...p.confNotes];
   if (r.compute.note) notes.push(`compute: ${r.compute.note}`);
   if (!r.power.measured) notes.push(`power not measured: ${r.power.reason}`);
   // npuval's combined summary (every probe of a peak search), then LoadGen's own three logs of
@@ -163,8 +175,8 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
   const blocks = results.map((x, i) => (search ? `# find-peak probe ${i} at ${x.settings.targetQps} QPS\n` : '') + renderSummary(x));
   const artifacts = [
     writeUnitFile(ctx, 'summary.txt', 'LoadGen-style summary', blocks.join('\n')),
-    writeUnitFile(ctx, 'mlperf_log_summary.txt', 'MLPerf LoadGen summary log', renderMlperfSummary(r)),
-    writeUnitFile(ctx, 'mlperf_log_detail.txt', 'MLPerf LoadGen detail log', renderMlperfDetail(r)),
+    writeUnitFile(ctx, 'mlperf_log_summary.txt', 'MLPerf LoadGen summary log', renderMlperfSummary(r, { expectedLatencyNs: p.expectedLatencyNs })),
+    writeUnitFile(ctx, 'mlperf_log_detail.txt', 'MLPerf LoadGen detail log', renderMlperfDetail(r, { expectedLatencyNs: p.expectedLatencyNs })),
     writeUnitFile(ctx, 'mlperf_log_accuracy.json', 'MLPerf LoadGen accuracy log (empty: performance mode)', renderMlperfAccuracy()),
     writeUnitFile(ctx, 'npuval_summary.txt', 'npuval figures beside the MLPerf logs', renderNpuvalSummary(r)),
   ];
@@ -229,12 +241,20 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
     if (settings.findPeak && scenario !== 'server') throw new InputError(`${where('findPeak')} applies to the server scenario only`);
     if (settings.batch !== 1 && scenario !== 'offline') throw new InputError(`${where('batch')} applies to the offline scenario only`);
     let loadgen: ScenarioSettings;
+    let conf: ConfSettings | null = null;
     try {
-      loadgen = loadgenSettings(scenario, settings, plan.seed);
+      if (settings.mlperfConf !== null && (SCENARIOS as readonly string[]).includes(scenario)) {
+        const paths = settings.mlperfConf.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+        conf = confSettings(readConf(paths), settings.mlperfModel ?? unit.model!, scenario as ScenarioName);
+      }
+      loadgen = loadgenSettings(scenario, settings, plan.seed, conf?.overrides);
     } catch (err) {
       throw new InputError(`unit ${plan.unitId}: ${(err as Error).message}`);
     }
-    return { unit, settings, model: unit.model!, loadgen };
+    const confNotes = conf?.ignored.length
+      ? [`mlperfConf: ${conf.ignored.join(', ')} not applied (npuval's generator is not LoadGen's; the run's seeds are npuval's)`]
+      : [];
+    return { unit, settings, model: unit.model!, loadgen, expectedLatencyNs: conf?.expectedLatencyNs, confNotes };
   },
   needs: (p) => ({ models: [{ name: p.model, dtype: p.settings.dtype as 'float32' | 'float16' }], devices: [] }),
   run,
