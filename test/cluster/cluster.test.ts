@@ -5,7 +5,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -259,7 +259,34 @@ systemTest(
       report.units.map((u) => u.status),
       ['pass', 'pass'],
     );
-    assert.match(readFileSync(join(dir, 'slurm.sh'), 'utf8'), /#SBATCH --ntasks=2\nexec srun|#SBATCH --ntasks=2\n/);
+    assert.match(
+      readFileSync(join(dir, 'slurm.sh'), 'utf8'),
+      /#SBATCH --ntasks=2\n[\s\S]*exec srun --ntasks=2 .* cluster worker --launcher slurm /,
+    );
+  },
+);
+
+systemTest(
+  test,
+  slurmDep,
+  'slurm: workers started with srun in an allocation of your own find their shards from SLURM_PROCID; then merge',
+  () => {
+    const dir = join(tmp, 'srun');
+    const r = spawnSync(
+      'srun',
+      ['-n', '2', process.execPath, join(repoRoot, 'bin/npuval.js'), 'cluster', 'worker', '--suite', TWO, '--out', dir],
+      { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.is(r.status, 0, r.stderr);
+    const m = npuval('cluster', 'merge', dir);
+    assert.is(m.status, 0, m.stderr);
+    const report = readReport(dir);
+    assert.is(report.cluster?.launcher, 'slurm');
+    assert.equal(
+      report.units.map((u) => u.placement?.shard),
+      [0, 1],
+    );
+    assert.ok(report.units.every((u) => /^slurm:\d+\.\d+\.[01]$/.test(u.placement?.worker ?? '')));
   },
 );
 
