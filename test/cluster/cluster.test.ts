@@ -175,6 +175,40 @@ test('k8s: the manifest is a batch/v1 Indexed Job (validated against the Job sch
   assert.is(bad.status, 2, bad.stderr);
 });
 
+test('examples/k8s/job.yaml is what npuval cluster --launcher k8s writes for its parameters, and a valid Job', () => {
+  const dir = join(tmp, 'k8s-example');
+  const r = npuval(
+    'cluster',
+    '--launcher',
+    'k8s',
+    '--workers',
+    '4',
+    '--image',
+    'registry.example/npuval:0.1',
+    '--pvc',
+    'npuval-results',
+    '--resource',
+    'furiosa.ai/rngd=1',
+    '--resource',
+    'cpu=4',
+    '--resource',
+    'memory=16Gi',
+    '--pod-out',
+    '/results/smoke',
+    '--name',
+    'npuval-smoke',
+    '--suite',
+    'smoke',
+    '--out',
+    dir,
+  );
+  assert.is(r.status, 0, r.stderr);
+  const example = readFileSync(join(repoRoot, 'examples/k8s/job.yaml'), 'utf8');
+  assert.is(example, readFileSync(join(dir, 'job.yaml'), 'utf8'), 'regenerate examples/k8s/job.yaml with the command in docs/cluster.md');
+  const check = new Ajv2020({ strict: true, allErrors: true }).compile(JOB_V1_SCHEMA);
+  assert.ok(check(YAML.parse(example)), JSON.stringify(check.errors, null, 2));
+});
+
 function runWorker(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [join(repoRoot, 'bin/npuval.js'), ...args], {
