@@ -8,6 +8,10 @@ import targetsJson from '../seeds/targets.json' with { type: 'json' };
 import targetsSchema from '../seeds/targets.schema.json' with { type: 'json' };
 import { catalogEntry, loadCatalog, peakTflops, PRECISIONS } from '../devices/catalog.js';
 import type { Catalog, Precision, PeakFigure } from '../devices/catalog.js';
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { fleetSchema, FLEET_ID } from '../reports/schemas/fleet.js';
+import type { RunReport, UnitRecord } from '../reports/types.js';
 import { InputError } from './errors.js';
 
 // ---- seed data ---------------------------------------------------------------------------
@@ -190,6 +194,17 @@ export interface EvaluateOptions {
   readonly targetId?: string;
   readonly targets?: Targets;
   readonly catalog?: Catalog;
+  /** The workload whose measured rate gives effective PF (recorded as given; null when not named). */
+  readonly workload?: string | null;
+}
+
+/** One milestone of the target with the fleet held against it. */
+export interface MilestoneLine {
+  readonly year: number;
+  readonly anchorDate: string;
+  readonly pf: number;
+  readonly fractionPeak: number;
+  readonly fractionEffective: number | null;
 }
 
 export interface FleetLine {
@@ -223,8 +238,11 @@ export interface TargetEvaluation {
     readonly precisionReason: string;
     readonly sparsity: 'dense' | 'sparse';
     readonly targetId: string;
+    readonly workload: string | null;
   };
   readonly target: TargetAtDate;
+  /** Every milestone of the target (2025 and 2027), each with the fleet's fraction of it. */
+  readonly milestones: readonly MilestoneLine[];
   readonly document: Targets['document'];
   readonly fleet: readonly FleetLine[];
   readonly totals: {
@@ -321,8 +339,12 @@ export function evaluateTargets(options: EvaluateOptions): TargetEvaluation {
       precisionReason: options.precision === undefined ? DEFAULT_PRECISION_REASON : 'Chosen by the caller.',
       sparsity: sparse ? 'sparse' : 'dense',
       targetId,
+      workload: options.workload ?? null,
     },
     target,
+    milestones: targets.computeTargets.find((t) => t.id === targetId)!.milestones.map((m) => ({
+      year: m.year, anchorDate: m.anchorDate, pf: m.pf, fractionPeak: peakPf / m.pf, fractionEffective: effectivePf === null ? null : effectivePf / m.pf,
+    })),
     document: targets.document,
     fleet: lines,
     totals: {
@@ -343,4 +365,112 @@ export function evaluateTargets(options: EvaluateOptions): TargetEvaluation {
     },
     notes,
   };
+}
+
+// ---- fleet inventory files and measured rates from a run report --------------------------
+
+export interface FleetFileLine {
+  readonly device: string;
+  readonly count: number;
+  /** Device spec in the run whose measured rate stands for this catalog device. */
+  readonly measuredBy?: string;
+  readonly note?: string;
+}
+
+export interface FleetFile {
+  readonly $schema?: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly precision?: string;
+  readonly devices: readonly FleetFileLine[];
+}
+
+let validateFleetFn: ReturnType<Ajv2020['compile']> | undefined;
+
+/** Checks a fleet inventory against reports/schemas/fleet.ts and the catalog; one "<pointer> <message>" per problem. */
+export function validateFleet(data: unknown, catalog: Catalog = loadCatalog()): string[] {
+  if (!validateFleetFn) {
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    addFormats(ajv);
+    validateFleetFn = ajv.compile(fleetSchema);
+  }
+  if (!validateFleetFn(data)) return (validateFleetFn.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+  const f = data as FleetFile;
+  const errors: string[] = [];
+  f.devices.forEach((d, i) => {
+    try {
+      catalogEntry(d.device, catalog);
+    } catch (err) {
+      errors.push(`/devices/${i}/device ${(err as Error).message}`);
+    }
+  });
+  if (f.precision !== undefined && !EVAL_PRECISIONS.includes(f.precision as EvalPrecision)) errors.push(`/precision must be one of ${EVAL_PRECISIONS.join(', ')}`);
+  return errors;
+}
+
+/** Reads a fleet inventory (JSON or YAML); InputError (exit 2) naming the file and every problem. */
+export function loadFleetFile(path: string, catalog?: Catalog): FleetFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`fleet file ${path} cannot be read: ${(err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = /\.ya?ml$/i.test(path) ? YAML.parse(text) : JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`fleet file ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
+  }
+  const errors = validateFleet(data, catalog);
+  if (errors.length) throw new InputError(`fleet file ${path} does not match ${FLEET_ID}: ${errors.join('; ')}`);
+  return data as FleetFile;
+}
+
+export interface FleetMeasurement {
+  readonly catalogId: string;
+  /** Device specs in the run taken to be this catalog device. */
+  readonly devices: readonly string[];
+  readonly unit: string | null;
+  readonly workload: string | null;
+  readonly tflops: number | null;
+  readonly note: string;
+}
+
+/**
+ * Per fleet line, the measured effective TFLOP/s per device from a run report: from the units on
+ * the line's `measuredBy` spec, else on the run's devices whose catalog id is the line's device;
+ * of the named workload when given (units whose `workload` is it), else the best over all units.
+ */
+export function measuredRates(
+  report: Pick<RunReport, 'devices' | 'units'>,
+  fleet: readonly FleetFileLine[],
+  workload: string | null = null,
+  source = 'report.json',
+): { items: FleetItem[]; measurements: FleetMeasurement[] } {
+  if (workload !== null && !report.units.some((u) => u.workload === workload)) {
+    const known = [...new Set(report.units.filter((u) => typeof u.metrics.effective_tflops === 'number').map((u) => u.workload))];
+    throw new InputError(`workload "${workload}" is not in the run; workloads with a measured effective_tflops: ${known.join(', ') || 'none'}`);
+  }
+  const items: FleetItem[] = [];
+  const measurements: FleetMeasurement[] = [];
+  for (const line of fleet) {
+    const devices = line.measuredBy !== undefined ? [line.measuredBy] : report.devices.filter((d) => d.description?.catalogId === line.device).map((d) => d.spec);
+    const candidates = report.units.filter((u): u is UnitRecord & { device: string } =>
+      u.device !== null && devices.includes(u.device) && (workload === null || u.workload === workload) && typeof u.metrics.effective_tflops === 'number');
+    const best = candidates.reduce<(typeof candidates)[number] | null>((a, u) => (a === null || (u.metrics.effective_tflops as number) > (a.metrics.effective_tflops as number) ? u : a), null);
+    if (best === null) {
+      const why = line.measuredBy !== undefined && !report.devices.some((d) => d.spec === line.measuredBy)
+        ? `measuredBy ${line.measuredBy} is not a device of the run`
+        : devices.length === 0 ? `no device in the run maps to catalog id ${line.device} (a fleet file's measuredBy can name the run's device that stands for it)` : `no unit on ${devices.join(', ')}${workload ? ` of workload ${workload}` : ''} measured effective_tflops`;
+      items.push({ catalogId: line.device, count: line.count });
+      measurements.push({ catalogId: line.device, devices, unit: null, workload, tflops: null, note: `not measured: ${why}` });
+      continue;
+    }
+    const tflops = best.metrics.effective_tflops as number;
+    items.push({ catalogId: line.device, count: line.count, measuredTflopsPerDevice: tflops, measurementSource: `${source} unit ${best.id} (${workload ? 'the named workload' : 'best effective_tflops of the run'})` });
+    measurements.push({ catalogId: line.device, devices, unit: best.id, workload: best.workload, tflops,
+      note: line.measuredBy !== undefined ? `measured on ${line.measuredBy}, standing for ${line.device}` : `measured on ${best.device}` });
+  }
+  return { items, measurements };
 }
