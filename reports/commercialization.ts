@@ -3,8 +3,9 @@
 // against a baseline, efficiency, scaling, PF contribution) and a verdict per acceptance
 // criterion, each verdict linked to the units it rests on by their canonical-JSON SHA-256.
 import { pairUnits, workloadKey } from './compare.js';
+import { buildComparisonView, comparisonMarkdown, mdCell, mdTable, ratioText, targetsMarkdown, workloadTitle, type ComparisonView } from './comparison.js';
 import { canonicalDigest } from './digest.js';
-import { metric } from './metrics.js';
+import { formatValue, metric } from './metrics.js';
 import { COMMERCIALIZATION_ID, COMMERCIALIZATION_VERSION } from './schemas/commercialization.js';
 import type { RunReport, UnitRecord, Verdict } from './types.js';
 
@@ -55,6 +56,8 @@ export interface CommercializationReport {
     unit: string; digest: string; device: string | null; samplesPerSecond: number | null; catalogPeakTflops: number | null;
     perCatalogTflops: number | null; powerW: number | null; perWatt: number | null; notes: string[];
   }[];
+  /** The NPU-vs-GPU view: one table per workload, both sides named; null without a baseline. */
+  readonly comparison: ComparisonView | null;
   readonly scaling: { readonly measured: boolean; readonly note: string; readonly units: readonly { unit: string; digest: string; scalingEfficiencyPct: number | null }[] };
   readonly targetContribution: { readonly evaluated: boolean; readonly note: string; readonly detail: Record<string, unknown> | null };
   readonly criteria: { readonly source: string; readonly sha256: string };
@@ -130,8 +133,14 @@ export function evaluateCriterion(c: Criterion, report: RunReport, baseline: Run
   };
 }
 
+/** The product names a device the run did not use: nothing in the report could be about the product. */
+export class ProductDeviceError extends Error {}
+
 export function buildCommercialization(input: CommercializationInput): CommercializationReport {
   const { report, product, baseline } = input;
+  if (!report.devices.some((d) => d.spec === product.device)) {
+    throw new ProductDeviceError(`the product's device ${product.device} is not a device of the run (the run has ${report.devices.map((d) => d.spec).join(', ') || 'none'}); set "device" in the product file to the spec the run used`);
+  }
   const mine = report.units.filter((u) => u.device === product.device);
   const digest = (u: UnitRecord) => canonicalDigest(u);
 
@@ -198,6 +207,7 @@ export function buildCommercialization(input: CommercializationInput): Commercia
       workloads,
     },
     efficiency,
+    comparison: baseline ? buildComparisonView({ candidate: report, candidateDevice: product.device, baseline }) : null,
     scaling: clusterUnits.length
       ? { measured: true, note: 'from cluster units in this run', units: clusterUnits.map((u) => ({ unit: u.id, digest: digest(u), scalingEfficiencyPct: u.metrics.scaling_efficiency_pct ?? null })) }
       : { measured: false, note: 'not measured: the suite ran no cluster unit on this product', units: [] },
@@ -210,31 +220,66 @@ export function buildCommercialization(input: CommercializationInput): Commercia
   };
 }
 
+/** "throughput (samples_per_second)": the human name beside the id. */
+export function metricName(id: string): string {
+  try {
+    return `${metric(id).label} (${id})`;
+  } catch {
+    return id;
+  }
+}
+
+const digestShort = (d: string) => `${d.slice(0, 16)}…`;
+
 export function renderCommercializationMarkdown(c: CommercializationReport): string {
-  const esc = (t: unknown) => (t === null || t === undefined ? '—' : String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' '));
-  const rows = (h: string[], r: unknown[][]) => [`| ${h.join(' | ')} |`, `|${h.map(() => '---').join('|')}|`, ...r.map((x) => `| ${x.map(esc).join(' | ')} |`)].join('\n');
+  const esc = mdCell;
+  const rows = mdTable;
+  const runLink = (unit: string, digest: string) => ({ raw: `[${esc(workloadTitle(unit))}](${encodeURI(c.runReport.path)}) \`${digest.slice(0, 16)}…\`` });
+  const counts = { pass: 0, fail: 0, 'not-measured': 0 } as Record<string, number>;
+  for (const v of c.verdicts) counts[v.verdict] = (counts[v.verdict] ?? 0) + 1;
   const out = [
     `# Commercialization report: ${esc(c.product.vendor)} ${esc(c.product.chip)} — ${c.overall.toUpperCase()}`,
     '',
-    `Run report ${esc(c.runReport.path)} (SHA-256 ${c.runReport.sha256}); criteria ${esc(c.criteria.source)} (SHA-256 ${c.criteria.sha256}).`,
+    `${c.verdicts.length} criteria: ${counts.pass} pass, ${counts.fail} fail, ${counts['not-measured']} not measured. Product device in the run: ${esc(c.product.device)}; SDK ${esc(c.product.sdk.name)} ${esc(c.product.sdk.version)}.`,
+    '',
+    `Run report ${esc(c.runReport.path)} (SHA-256 ${c.runReport.sha256}); criteria ${esc(c.criteria.source)} (SHA-256 ${c.criteria.sha256})` +
+      (c.performance.baseline ? `; GPU baseline ${esc(c.performance.baseline.path)} (SHA-256 ${c.performance.baseline.sha256}).` : '; no GPU baseline.'),
     '', '## System (MLPerf system-description fields)', '',
     rows(['field', 'value'], Object.entries(c.product.system)),
-    '', '## Verdicts', '',
-    rows(['criterion', 'verdict', 'value', 'threshold', 'detail', 'evidence (unit, SHA-256)'], c.verdicts.map((v) => [
-      `${v.id}: ${v.description}`, v.verdict, v.value === null ? 'not measured' : v.value.toPrecision(4), `${v.op} ${v.threshold}`, v.detail,
+    ...(Object.keys(c.product.versions ?? {}).length ? ['', rows(['component', 'version'], Object.entries(c.product.versions ?? {}))] : []),
+    '', '## Verdict per criterion', '',
+    rows(['criterion', 'metric', 'condition', 'value', 'verdict', 'detail', 'evidence (unit in the run report, SHA-256)'], c.verdicts.map((v) => [
+      `${v.id}: ${v.description}`, metricName(v.metric), `${v.op} ${v.threshold}${/ratio to baseline|× baseline/.test(v.detail) ? ' × baseline' : ''}`,
+      v.value === null ? 'not measured' : /× baseline/.test(v.detail) ? ratioText(v.value) : formatValue(v.metric, v.value), v.verdict.toUpperCase(), v.detail,
       // The units that gave a value are the evidence; the others matched the selection but did not
       // measure the metric (listed only when none did, to show what was looked at).
-      (v.evidence.some((e) => e.value !== null) ? v.evidence.filter((e) => e.value !== null) : v.evidence)
-        .map((e) => `${e.unit} ${e.digest.slice(0, 16)}…`).join('; '),
+      { raw: (v.evidence.some((e) => e.value !== null) ? v.evidence.filter((e) => e.value !== null) : v.evidence).map((e) => runLink(e.unit, e.digest).raw + ` (${esc(e.unit)})`).join('<br>') || '—' },
     ])),
     '', '## Conformance', '',
-    c.conformance.length ? rows(['unit', 'cases', 'passed', 'pass rate %', 'op coverage %'], c.conformance.map((x) => [x.unit, x.cases, x.passed, x.passRatePct?.toFixed(1), x.opCoveragePct?.toFixed(1)])) : 'Not measured on this product.',
-    '', '## Performance against the baseline', '', c.performance.note, '',
-    c.performance.workloads.length ? rows(['workload', 'metric', 'this product', 'baseline', 'ratio'], c.performance.workloads.map((w) => [w.workload, w.metric, w.value?.toPrecision(4), w.baselineValue?.toPrecision(4), w.ratio?.toFixed(3)])) : 'No performance units on this product.',
+    c.conformance.length ? rows(['unit', 'cases', 'passed', 'pass rate', 'ops tested', 'ops passing', 'op coverage', 'evidence'], c.conformance.map((x) => [
+      workloadTitle(x.unit), x.cases, x.passed, x.passRatePct === null ? '—' : `${x.passRatePct.toFixed(1)} %`, x.opsTested, x.opsPassing,
+      x.opCoveragePct === null ? '—' : `${x.opCoveragePct.toFixed(1)} %`, runLink(x.unit, x.digest),
+    ])) : 'Not measured on this product.',
+    '', '## Accuracy', '',
+    c.accuracy.length ? rows(['unit', 'reference', 'metric', 'value', 'evidence'], c.accuracy.flatMap((a) => Object.entries(a.metrics).map(([k, val], i) => [
+      i === 0 ? workloadTitle(a.unit) : '', i === 0 ? a.reference : '', metricName(k), formatValue(k, val), i === 0 ? runLink(a.unit, a.digest) : '',
+    ]))) : 'Not measured on this product.',
+    '',
+    c.comparison ? comparisonMarkdown(c.comparison) : `## NPU vs GPU baseline\n\n${esc(c.performance.note)}`,
+    '', '## Performance ratios used by the criteria', '', esc(c.performance.note), '',
+    c.performance.workloads.length ? rows(['workload', 'metric', 'this product', 'baseline', 'ratio', 'better', 'favours'], c.performance.workloads.map((w) => [
+      workloadTitle(w.workload), metricName(w.metric), formatValue(w.metric, w.value), formatValue(w.metric, w.baselineValue), ratioText(w.ratio),
+      `${metric(w.metric).direction} is better`, w.better === null ? '—' : w.better ? 'this product' : 'the baseline',
+    ])) : 'No performance units on this product.',
     '', '## Efficiency', '',
-    c.efficiency.length ? rows(['unit', 'samples/s', 'catalog peak TFLOP/s', 'per catalog TFLOP/s', 'per watt', 'notes'], c.efficiency.map((e) => [e.unit, e.samplesPerSecond?.toPrecision(4), e.catalogPeakTflops, e.perCatalogTflops?.toPrecision(4), e.perWatt?.toPrecision(4), e.notes.join('; ')])) : 'Not measured.',
-    '', '## Scaling', '', c.scaling.note,
-    '', '## Contribution to the PF target', '', c.targetContribution.note, '',
+    c.efficiency.length ? rows(['unit', 'samples/s', 'catalog peak TFLOP/s (catalog)', 'samples/s per catalog TFLOP/s', 'power', 'samples/s per W', 'notes'], c.efficiency.map((e) => [
+      workloadTitle(e.unit), e.samplesPerSecond?.toPrecision(4), e.catalogPeakTflops, e.perCatalogTflops?.toPrecision(4), e.powerW === null ? 'not measured' : `${e.powerW.toPrecision(4)} W`, e.perWatt?.toPrecision(4), e.notes.join('; '),
+    ])) : 'Not measured.',
+    '', '## Scaling', '', esc(c.scaling.note),
+    ...(c.scaling.units.length ? ['', rows(['unit', 'scaling efficiency'], c.scaling.units.map((u) => [workloadTitle(u.unit), u.scalingEfficiencyPct === null ? '—' : `${u.scalingEfficiencyPct.toFixed(1)} %`]))] : []),
+    '', '## Contribution to the PF target', '', esc(c.targetContribution.note), '',
+    targetsMarkdown(c.targetContribution.detail),
+    '',
   ];
   return out.join('\n');
 }

@@ -373,6 +373,10 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
     criteria = { source: `suite ${suite.name}`, sha256: sha256Hex(JSON.stringify(suite.criteria)), criteria: suite.criteria };
   }
   const product = options.product ? loadProduct(options.product) : suite.product ?? null;
+  const suiteDevices = [...new Set(all.resolved.map((u) => u.device).filter((d): d is string => d !== null))];
+  if (product && !suiteDevices.includes(product.device)) {
+    throw new InputError(`${options.product ?? `suite ${suite.name}: product`}: device "${product.device}" is not a device of this run (${suiteDevices.join(', ')}); set it to the spec of the product in the run`);
+  }
   for (const [i, f] of (suite.fleet ?? []).entries()) {
     try {
       catalogEntry(f.device);

@@ -3,9 +3,10 @@
 // name that slipped past escaping could neither run nor fetch anything.
 import { formatValue, metric } from '../metrics.js';
 import type { Comparison } from '../compare.js';
-import type { CommercializationReport } from '../commercialization.js';
+import { metricName, type CommercializationReport } from '../commercialization.js';
+import { buildComparisonView, favoursText, ratioText, sideText, targetsSections, workloadTitle, type ComparisonView } from '../comparison.js';
 import type { RunReport } from '../types.js';
-import { buildCharts } from './charts.js';
+import { buildCharts, type Chart } from './charts.js';
 import { bytes, headlineText, validityLabel } from './text.js';
 
 export function esc(text: unknown): string {
@@ -23,7 +24,8 @@ td:first-child{overflow-wrap:anywhere;max-width:28em}td code{overflow-wrap:anywh
 th{background:#f4f4f4}.pass,.VALID{color:#0a6b1f;font-weight:600}.fail,.error,.INVALID{color:#b00020;font-weight:600}
 .cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:.5rem 1rem}
 .card b{display:block;font-size:1.4rem}figure{margin:1rem 0}figcaption{font-weight:600;margin-bottom:.3rem}
-.empty{color:#666;font-style:italic}code{font-size:12px}details{margin:.3rem 0}pre{white-space:pre-wrap;font-size:12px;background:#f8f8f8;padding:.5rem}
+.empty{color:#666;font-style:italic}.favours-candidate{color:#0a6b1f}.favours-baseline{color:#b00020}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.chart svg{max-width:100%;height:auto}code{font-size:12px}details{margin:.3rem 0}pre{white-space:pre-wrap;font-size:12px;background:#f8f8f8;padding:.5rem}
 `;
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -35,11 +37,81 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 export interface HtmlOptions {
   readonly comparison?: Comparison | null;
   readonly commercialization?: CommercializationReport | null;
+  /** The baseline run report, so the comparison names the GPU's runtime and driver and charts its LLM points. */
+  readonly baseline?: RunReport | null;
+}
+
+function figure(c: Chart): string {
+  return `<figure class="chart" data-chart="${esc(c.id)}"><figcaption>${esc(c.title)}</figcaption>${c.svg ?? `<p class="empty">${esc(c.empty)}</p>`}</figure>`;
+}
+
+/** The NPU-vs-GPU tables: both sides named, then per workload rows = metrics. */
+export function comparisonHtml(v: ComparisonView): string {
+  const parts = [
+    '<section class="comparison"><h2>NPU vs GPU baseline</h2>',
+    `<ul><li><b>Candidate (NPU)</b>: <span class="side-candidate">${esc(sideText(v.candidate))}</span></li><li><b>Baseline (GPU)</b>: <span class="side-baseline">${esc(sideText(v.baseline))}</span></li></ul>`,
+    `<p>${esc(v.note)}</p>`,
+  ];
+  if (!v.workloads.length) parts.push('<p class="empty">No workload of the candidate has a counterpart in the baseline.</p>');
+  for (const w of v.workloads) {
+    parts.push(`<h3>${esc(workloadTitle(w.workload))}</h3><p>units <code>${esc(w.candidateUnit)}</code> vs <code>${esc(w.baselineUnit)}</code></p>`);
+    parts.push(`<table class="comparison-table" data-workload="${esc(w.workload)}"><thead><tr>${['metric', 'candidate (NPU)', 'baseline (GPU)', 'ratio NPU/GPU', 'better', 'verdict'].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${w.rows.map((r) =>
+      `<tr data-metric="${esc(r.metric)}"><td>${esc(r.label)} <code>${esc(r.metric)}</code></td><td class="num">${esc(formatValue(r.metric, r.candidate))}</td><td class="num">${esc(formatValue(r.metric, r.baseline))}</td>` +
+      `<td class="num">${esc(ratioText(r.ratio))}</td><td>${esc(r.better)} is better</td><td class="favours-${esc(r.favours ?? 'none')}">${esc(favoursText(r))}</td></tr>`).join('')}</tbody></table>`);
+  }
+  parts.push('</section>');
+  return parts.join('\n');
+}
+
+/** The PF-target section as tables (both milestones, the fleet, the gap). */
+export function targetsHtml(targets: Record<string, unknown> | null): string {
+  if (!targets) return '<p class="empty">Not evaluated (no fleet inventory was given).</p>';
+  const t = targetsSections(targets);
+  const tbl = (x: (typeof t.tables)[number]) => `<h3>${esc(x.title)}</h3>${table(x.header, x.rows.map((r) => r.map(esc)))}`;
+  return `<div class="targets"><p>${esc(t.lead)}</p>${tbl(t.tables[0]!)}${tbl(t.tables[1]!)}<p>${esc(t.total)}</p>${tbl(t.tables[2]!)}<p>${esc(t.closing)}</p></div>`;
+}
+
+/** Every section of the commercialization report. */
+export function commercializationHtml(c: CommercializationReport): string {
+  const ev = (unit: string, digest: string) => `${esc(workloadTitle(unit))}<br><code title="${esc(unit)}">${esc(digest.slice(0, 16))}…</code>`;
+  const parts: string[] = [];
+  parts.push(`<section class="commercialization"><h2>Commercialization: ${esc(c.product.vendor)} ${esc(c.product.chip)} — <span class="${c.overall}">${esc(c.overall)}</span></h2>`);
+  parts.push(`<p>Product device in the run: <code>${esc(c.product.device)}</code>; SDK ${esc(c.product.sdk.name)} ${esc(c.product.sdk.version)}. Run report ${esc(c.runReport.path)} <code>${esc(c.runReport.sha256)}</code>; criteria ${esc(c.criteria.source)}` +
+    `${c.performance.baseline ? `; GPU baseline ${esc(c.performance.baseline.path)} <code>${esc(c.performance.baseline.sha256)}</code>` : '; no GPU baseline'}.</p>`);
+  parts.push('<h3>System (MLPerf system-description fields)</h3>');
+  parts.push(table(['MLPerf field', 'value'], Object.entries(c.product.system).map(([k, v]) => [esc(k), esc(v)])));
+  parts.push('<h3>Verdict per criterion</h3>');
+  parts.push(table(['criterion', 'metric', 'condition', 'value', 'verdict', 'detail', 'evidence'], c.verdicts.map((v) => [
+    esc(`${v.id}: ${v.description}`), esc(metricName(v.metric)), esc(`${v.op} ${v.threshold}`),
+    esc(v.value === null ? 'not measured' : /× baseline/.test(v.detail) ? ratioText(v.value) : formatValue(v.metric, v.value)),
+    `<span class="${v.verdict === 'pass' ? 'pass' : v.verdict === 'fail' ? 'fail' : ''}">${esc(v.verdict)}</span>`, esc(v.detail),
+    (v.evidence.some((e) => e.value !== null) ? v.evidence.filter((e) => e.value !== null) : v.evidence).map((e) => ev(e.unit, e.digest)).join('<br>') || '—',
+  ])));
+  parts.push('<h3>Conformance</h3>');
+  parts.push(c.conformance.length ? table(['unit', 'cases', 'passed', 'pass rate', 'ops tested', 'ops passing', 'op coverage', 'evidence'], c.conformance.map((x) => [
+    esc(workloadTitle(x.unit)), esc(x.cases), esc(x.passed), esc(x.passRatePct === null ? '—' : `${x.passRatePct.toFixed(1)} %`), esc(x.opsTested), esc(x.opsPassing),
+    esc(x.opCoveragePct === null ? '—' : `${x.opCoveragePct.toFixed(1)} %`), ev(x.unit, x.digest),
+  ])) : '<p class="empty">Not measured on this product.</p>');
+  parts.push('<h3>Accuracy</h3>');
+  parts.push(c.accuracy.length ? table(['unit', 'reference', 'metric', 'value'], c.accuracy.flatMap((a) => Object.entries(a.metrics).map(([k, val]) => [
+    esc(workloadTitle(a.unit)), esc(a.reference), esc(metricName(k)), esc(formatValue(k, val)),
+  ]))) : '<p class="empty">Not measured on this product.</p>');
+  parts.push('<h3>Efficiency</h3>');
+  parts.push(c.efficiency.length ? table(['unit', 'samples/s', 'catalog peak TFLOP/s (catalog)', 'samples/s per catalog TFLOP/s', 'power', 'samples/s per W', 'notes'], c.efficiency.map((e) => [
+    esc(workloadTitle(e.unit)), esc(e.samplesPerSecond?.toPrecision(4)), esc(e.catalogPeakTflops), esc(e.perCatalogTflops?.toPrecision(4)),
+    esc(e.powerW === null ? 'not measured' : `${e.powerW.toPrecision(4)} W`), esc(e.perWatt?.toPrecision(4)), esc(e.notes.join('; ')),
+  ])) : '<p class="empty">Not measured.</p>');
+  parts.push(`<h3>Scaling</h3><p>${esc(c.scaling.note)}</p>`);
+  parts.push(`<h3>Contribution to the PF target</h3><p>${esc(c.targetContribution.note)}</p>${targetsHtml(c.targetContribution.detail)}`);
+  parts.push('</section>');
+  return parts.join('\n');
 }
 
 export async function renderHtml(report: RunReport, options: HtmlOptions = {}): Promise<string> {
   const s = report.summary;
-  const charts = await buildCharts(report, options.comparison ?? null);
+  const view = options.commercialization?.comparison ??
+    (options.comparison ? buildComparisonView({ candidate: report, baseline: options.baseline ?? null, comparison: options.comparison }) : null);
+  const charts = await buildCharts(report, options.comparison ?? null, { view, baselineDevices: options.baseline?.devices.map((d) => d.spec) ?? [] });
   const parts: string[] = [];
   parts.push(`<h1>npuval report: suite ${esc(report.suite.name)}</h1>`);
   parts.push(`<p>${report.complete ? 'Complete' : '<b class="fail">Incomplete</b>'} · ${esc(report.startedAt)} → ${esc(report.finishedAt)} · npuval ${esc(report.tool.version)}${report.tool.gitCommit ? ` (${esc(report.tool.gitCommit.slice(0, 12))})` : ''}</p>`);
@@ -49,9 +121,8 @@ export async function renderHtml(report: RunReport, options: HtmlOptions = {}): 
   ].map(([k, v]) => `<div class="card"><b>${esc(v)}</b>${esc(k)}</div>`).join('')}</div>`);
 
   parts.push('<h2>Charts</h2>');
-  for (const c of charts) {
-    parts.push(`<figure class="chart" data-chart="${esc(c.id)}"><figcaption>${esc(c.title)}</figcaption>${c.svg ?? `<p class="empty">${esc(c.empty)}</p>`}</figure>`);
-  }
+  for (const c of charts) parts.push(figure(c));
+  if (view) parts.push(comparisonHtml(view));
 
   parts.push('<h2>Results</h2>');
   parts.push(table(['unit', 'device', 'model', 'status', 'validity', 'headline metrics'], report.units.map((u) => [
@@ -77,16 +148,7 @@ export async function renderHtml(report: RunReport, options: HtmlOptions = {}): 
     ])));
   }
 
-  const c = options.commercialization;
-  if (c) {
-    parts.push(`<h2>Commercialization: ${esc(c.product.vendor)} ${esc(c.product.chip)} — <span class="${c.overall}">${esc(c.overall)}</span></h2>`);
-    parts.push(table(['MLPerf field', 'value'], Object.entries(c.product.system).map(([k, v]) => [esc(k), esc(v)])));
-    parts.push(table(['criterion', 'verdict', 'value', 'threshold', 'detail', 'evidence'], c.verdicts.map((v) => [
-      esc(`${v.id}: ${v.description}`), `<span class="${v.verdict === 'pass' ? 'pass' : v.verdict === 'fail' ? 'fail' : ''}">${esc(v.verdict)}</span>`,
-      esc(formatValue(v.metric, v.value)), esc(`${v.op} ${v.threshold}`), esc(v.detail),
-      v.evidence.map((e) => `${esc(e.unit)} <code>${esc(e.digest.slice(0, 12))}</code>`).join('<br>'),
-    ])));
-  }
+  if (options.commercialization) parts.push(commercializationHtml(options.commercialization));
 
   const e = report.environment;
   parts.push('<h2>Environment</h2>');
@@ -110,8 +172,8 @@ export async function renderHtml(report: RunReport, options: HtmlOptions = {}): 
       esc(m.name), esc(m.source), esc(m.params?.toLocaleString('en-US') ?? null), esc(m.flopsPerSample?.toExponential(3) ?? 'per token / not computed'), `<code>${esc(m.sha256)}</code>`,
     ])));
   }
-  parts.push('<h2>Targets</h2>');
-  parts.push(report.targets ? `<pre>${esc(JSON.stringify(report.targets, null, 2))}</pre>` : '<p class="empty">Not evaluated in this run.</p>');
+  parts.push('<h2>Targets: the fleet against the PF target</h2>');
+  parts.push(targetsHtml(report.targets));
   if (report.notes.length) parts.push('<h2>Notes</h2><ul>' + report.notes.map((n) => `<li>${esc(n)}</li>`).join('') + '</ul>');
   parts.push('<h2>Artifacts</h2>');
   parts.push(table(['file', 'role', 'bytes', 'SHA-256'], report.artifacts.map((a) => [esc(a.path), esc(a.role), esc(a.bytes), `<code>${esc(a.sha256)}</code>`])));

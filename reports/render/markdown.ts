@@ -2,29 +2,23 @@
 // suites or models cannot break the table or inject HTML into a Markdown viewer.
 import { formatValue } from '../metrics.js';
 import type { Comparison } from '../compare.js';
+import { buildComparisonView, comparisonMarkdown, mdCell, mdTable, targetsMarkdown } from '../comparison.js';
 import type { RunReport } from '../types.js';
 import { bytes, headlineText, validityLabel } from './text.js';
 
-export function md(text: unknown): string {
-  if (text === null || text === undefined) return '—';
-  return String(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/[`*_[\]]/g, (c) => `\\${c}`)
-    .replace(/\r?\n/g, ' ');
-}
+/** Escapes a table cell (the shared rule in reports/comparison.ts). */
+export const md = mdCell;
 
 function table(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  return [
-    `| ${header.map(md).join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.map(md).join(' | ')} |`),
-  ].join('\n');
+  return mdTable(header, rows);
 }
 
-export function renderMarkdown(report: RunReport, comparison: Comparison | null = null): string {
+export interface MarkdownOptions {
+  /** The baseline run report, so the comparison names the GPU's runtime and driver. */
+  readonly baseline?: RunReport | null;
+}
+
+export function renderMarkdown(report: RunReport, comparison: Comparison | null = null, options: MarkdownOptions = {}): string {
   const s = report.summary;
   const out: string[] = [];
   out.push(`# npuval report: suite ${md(report.suite.name)}`);
@@ -49,7 +43,9 @@ export function renderMarkdown(report: RunReport, comparison: Comparison | null 
     }
   }
   if (comparison) {
-    out.push('', `## Against the baseline (${md(report.baseline?.path ?? '')})`, '');
+    const view = buildComparisonView({ candidate: report, baseline: options.baseline ?? null, comparison });
+    if (view) out.push('', comparisonMarkdown(view));
+    out.push('', `## Against the baseline (${md(report.baseline?.path ?? '')}): every metric`, '');
     const shown = comparison.deltas.filter((d) => d.direction !== 'neutral' && d.deltaPct !== null);
     out.push(table(['unit', 'metric', 'baseline', 'this run', 'change', 'better is'], shown.map((d) => [
       d.unit, d.metric, formatValue(d.metric, d.baseline), formatValue(d.metric, d.candidate),
@@ -82,34 +78,11 @@ export function renderMarkdown(report: RunReport, comparison: Comparison | null 
       m.name, m.source, m.params?.toLocaleString('en-US') ?? null, m.flopsPerSample?.toExponential(3) ?? 'per token / not computed', m.sha256.slice(0, 16) + '…',
     ])));
   }
-  out.push('', '## Targets', '');
-  out.push(targetsText(report.targets));
+  out.push('', '## Targets: the fleet against the PF target', '');
+  out.push(targetsMarkdown(report.targets));
   if (report.notes.length) out.push('', '## Notes', '', ...report.notes.map((n) => `- ${md(n)}`));
   out.push('', '## Artifacts', '');
   out.push(table(['file', 'role', 'bytes', 'SHA-256'], report.artifacts.map((a) => [a.path, a.role, a.bytes, a.sha256])));
   out.push('');
   return out.join('\n');
-}
-
-/** The PF target evaluation in a few lines; the full evaluation (inputs, sources, gap lines) is in report.json. */
-function targetsText(t: RunReport['targets']): string {
-  if (!t) return 'Not evaluated in this run (the suite gives no fleet inventory).';
-  const e = t as {
-    target?: { date?: string; pf?: number; explanation?: string };
-    inputs?: { precision?: string; precisionReason?: string };
-    totals?: { peakPf?: number; effectivePf?: number | null };
-    fractionOfTarget?: { peak?: number; effective?: number | null };
-    fleet?: { catalogId?: string; count?: number; peakPf?: number | null; effectivePf?: number | null }[];
-  };
-  const pct = (x: number | null | undefined) => (typeof x === 'number' ? `${(100 * x).toFixed(1)} %` : 'not measured');
-  const pf = (x: number | null | undefined) => (typeof x === 'number' ? `${x.toFixed(2)} PF` : 'not measured');
-  return [
-    `Target on ${md(e.target?.date)}: ${pf(e.target?.pf)} (${md(e.target?.explanation)}). Precision: ${md(e.inputs?.precision)}.`,
-    '',
-    table(['fleet line', 'count', 'catalog peak', 'measured effective'], (e.fleet ?? []).map((l) => [l.catalogId, l.count, pf(l.peakPf), pf(l.effectivePf)])),
-    '',
-    `Total catalog peak: ${pf(e.totals?.peakPf)} (${pct(e.fractionOfTarget?.peak)} of the target). Measured effective: ` +
-      (typeof e.totals?.effectivePf === 'number' ? `${pf(e.totals.effectivePf)} (${pct(e.fractionOfTarget?.effective)} of the target).` : 'not measured (no unit in this run measured a fleet device).') +
-      ' Catalog peaks are published figures, not measurements; the full evaluation is in report.json.',
-  ].join('\n');
 }

@@ -5,7 +5,7 @@
 import { METRIC_NAMES } from '../metrics.js';
 import { arrayOf, bool, dateTime, mapOf, nonEmpty, nonNegInt, nullable, num, sha256, str, strictObject, type Schema } from './common.js';
 
-export const COMMERCIALIZATION_VERSION = '1.0.0';
+export const COMMERCIALIZATION_VERSION = '1.1.0';
 export const COMMERCIALIZATION_ID = `https://npuval.dev/schemas/commercialization-report/${COMMERCIALIZATION_VERSION}.json`;
 
 /** MLPerf system-description fields: the first group is required, the rest optional. */
@@ -41,6 +41,25 @@ export const productSchema: Schema = strictObject(
   ['versions', 'modelPackage'],
 );
 
+const comparisonSide = strictObject({ device: str, runtime: nullable(str), driver: nullable(str), catalogId: nullable(str) });
+/** The NPU-vs-GPU view (reports/comparison.ts), added in 1.1.0. */
+const comparisonSchema = strictObject({
+  candidate: comparisonSide,
+  baseline: comparisonSide,
+  note: str,
+  workloads: arrayOf(strictObject({
+    workload: str, kind: str, model: nullable(str), scenario: nullable(str), candidateUnit: str, baselineUnit: str,
+    rows: arrayOf(strictObject({
+      metric: { enum: [...METRIC_NAMES] }, label: str, unit: str, candidate: nullable(num), baseline: nullable(num), ratio: nullable(num),
+      better: { enum: ['higher', 'lower'] }, favours: nullable({ enum: ['candidate', 'baseline', 'equal'] }),
+    })),
+  })),
+  llm: arrayOf(strictObject({
+    device: str, side: { enum: ['candidate', 'baseline'] }, workload: str, xKind: { enum: ['concurrency', 'rate', 'batch'] }, x: num,
+    ttftP50Ms: nullable(num), ttftP99Ms: nullable(num), tpotP50Ms: nullable(num), outputTokensPerS: nullable(num),
+  })),
+});
+
 const evidence = strictObject({ unit: nonEmpty, digest: sha256, value: nullable(num) });
 const metricValue = nullable(num);
 
@@ -74,6 +93,7 @@ export const commercializationSchema: Schema = {
       unit: str, digest: sha256, device: nullable(str), samplesPerSecond: metricValue,
       catalogPeakTflops: metricValue, perCatalogTflops: metricValue, powerW: metricValue, perWatt: metricValue, notes: arrayOf(str),
     })),
+    comparison: nullable(comparisonSchema),
     scaling: strictObject({ measured: bool, note: str, units: arrayOf(strictObject({ unit: str, digest: sha256, scalingEfficiencyPct: metricValue })) }),
     targetContribution: strictObject({ evaluated: bool, note: str, detail: nullable({ type: 'object' }) }),
     criteria: strictObject({ source: str, sha256 }),
