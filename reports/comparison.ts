@@ -317,7 +317,7 @@ export function targetsSections(targets: Record<string, unknown>): { lead: strin
         typeof t.toCloseGap?.byPeak?.[i]?.additionalDevices === 'number' ? `+${t.toCloseGap.byPeak[i]!.additionalDevices}` : 'unknown',
       ]) },
     ],
-    total: `Total: catalog peak ${pfText(t.totals?.peakPf)} (${pctText(t.fractionOfTarget?.peak)} of the target on ${t.target?.date ?? '—'}); measured effective ${pfText(t.totals?.effectivePf)} (${pctText(t.fractionOfTarget?.effective)}).`,
+    total: `Total: catalog peak ${pfText(t.totals?.peakPf)} (${pctText(t.fractionOfTarget?.peak)} of the target on ${t.target?.date ?? '—'}); measured effective ${typeof t.totals?.effectivePf === 'number' ? `${pfText(t.totals.effectivePf)} (${pctText(t.fractionOfTarget?.effective)})` : 'not measured'}.`,
     closing: `Catalog peaks are published figures, not measurements. ${t.target?.anchorInterpretation ?? ''}`,
   };
 }

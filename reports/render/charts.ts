@@ -54,7 +54,7 @@ function latencyRows(report: RunReport): Row[] {
     if (u.kind !== 'scenario' || u.result?.scenario === 'offline') continue;
     PERCENTILES.forEach(([label, name], order) => {
       const v = u.metrics[name];
-      if (typeof v === 'number') rows.push({ unit: workloadTitle(u.id), device: u.device ?? '—', percentile: label, order, ms: v });
+      if (typeof v === 'number') rows.push({ unit: workloadTitle(u.workload), device: u.device ?? '—', percentile: label, order, ms: v });
     });
   }
   return rows;
