@@ -16,6 +16,7 @@ import { runSuite } from '../../harness/run/orchestrate.js';
 import { writeReports } from '../../harness/run/outputs.js';
 import type { CommercializationReport } from '../../reports/commercialization.js';
 import { buildComparisonView, comparisonRow } from '../../reports/comparison.js';
+import { buildCharts } from '../../reports/render/charts.js';
 import { renderMarkdown } from '../../reports/render/markdown.js';
 import type { RunReport } from '../../reports/types.js';
 import { validate } from '../../reports/validate.js';
@@ -77,6 +78,22 @@ test('ratio rows: the direction is explicit and says which side the ratio favour
   assert.is(comparisonRow('latency_p90_ms', 1, 1)!.favours, 'equal');
   assert.is(comparisonRow('samples_per_second', 1, null)!.ratio, null);
   assert.is(comparisonRow('duration_s', 1, 2), null, 'neutral metrics have no better side');
+});
+
+test('the ratio chart: a 317× latency ratio and a 0.002× throughput ratio both show, on a log axis symmetric about 1', async () => {
+  const view = {
+    ...c.comparison!,
+    workloads: [{ ...c.comparison!.workloads[0]!, rows: [comparisonRow('latency_p99_ms', 317, 1)!, comparisonRow('samples_per_second', 0.002, 1)!] }],
+  };
+  const chart = (await buildCharts(npu.report, null, { view })).find((x) => x.id === 'ratios')!;
+  const svg = chart.svg!;
+  assert.ok(svg.includes('317×') && svg.includes('0.00200×'), 'both ratios are labelled');
+  assert.ok(svg.includes('tiny-bert, SingleStream · latency p99 (lower is better)'));
+  assert.ok(svg.includes('tiny-bert, SingleStream · throughput (higher is better)'));
+  // Ticks a decade apart on both sides of 1, equally far: 0.01 … 100.
+  for (const tick of ['0.01', '0.1', '1', '10', '100']) assert.ok(svg.includes(`>${tick}</text>`), `tick ${tick}`);
+  // Both ratios favour the GPU here: its colour on both bars.
+  assert.is(view.workloads[0]!.rows.map((r) => r.favours).join(), 'baseline,baseline');
 });
 
 test('the commercialization JSON holds the comparison: both sides named, one table per workload', () => {
