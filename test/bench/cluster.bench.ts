@@ -16,21 +16,52 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const reps = Number(process.argv[2] ?? 3);
 const tmp = mkdtempSync(join(tmpdir(), 'npuval-cluster-bench-'));
 const suitePath = join(tmp, 'suite.json');
-const UNIT = { kind: 'scenario', scenario: 'offline', model: 'tiny-resnet', settings: { batch: 8, minDurationMs: 800, warmupMs: 200, minSampleCount: 64 } };
-writeFileSync(suitePath, JSON.stringify({
-  name: 'cluster-bench',
-  description: 'Four Offline units of tiny-resnet (compute-bound) for the clustered-throughput benchmark',
-  seed: 1,
-  devices: ['ort:cpu'],
-  units: [0, 1, 2, 3].map((i) => ({ ...UNIT, id: `offline-${i}` })),
-}));
+const UNIT = {
+  kind: 'scenario',
+  scenario: 'offline',
+  model: 'tiny-resnet',
+  settings: { batch: 8, minDurationMs: 800, warmupMs: 200, minSampleCount: 64 },
+};
+writeFileSync(
+  suitePath,
+  JSON.stringify({
+    name: 'cluster-bench',
+    description: 'Four Offline units of tiny-resnet (compute-bound) for the clustered-throughput benchmark',
+    seed: 1,
+    devices: ['ort:cpu'],
+    units: [0, 1, 2, 3].map((i) => ({ ...UNIT, id: `offline-${i}` })),
+  }),
+);
 
-interface Figure { readonly samplesPerS: number; readonly spanS: number; readonly samples: number; readonly wallS: number; readonly perUnit: number[] }
+interface Figure {
+  readonly samplesPerS: number;
+  readonly spanS: number;
+  readonly samples: number;
+  readonly wallS: number;
+  readonly perUnit: number[];
+}
 
 function run(workers: number, rep: number): Figure {
   const out = join(tmp, `w${workers}-${rep}`);
   const started = Date.now();
-  const r = spawnSync(process.execPath, [join(root, 'bin/npuval.js'), 'cluster', '--launcher', 'local', '--workers', String(workers), '--threads', '1', '--suite', suitePath, '--out', out], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(root, 'bin/npuval.js'),
+      'cluster',
+      '--launcher',
+      'local',
+      '--workers',
+      String(workers),
+      '--threads',
+      '1',
+      '--suite',
+      suitePath,
+      '--out',
+      out,
+    ],
+    { encoding: 'utf8' },
+  );
   const wallS = (Date.now() - started) / 1000;
   if (r.status !== 0) throw new Error(`npuval cluster --workers ${workers}: exit ${r.status}\n${r.stderr}`);
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
@@ -41,7 +72,11 @@ function run(workers: number, rep: number): Figure {
   return { samplesPerS: samples / spanS, spanS, samples, wallS, perUnit: report.units.map((u) => u.metrics.samples_per_second ?? 0) };
 }
 
-console.log(`cores: ${availableParallelism()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${reps} rep(s), 1 intra-op thread per worker`);
+console.log(
+  `cores: ${availableParallelism()}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}; ${reps} rep(s), 1 intra-op thread per worker`,
+);
 const ratios: number[] = [];
 const best = { one: 0, two: 0 };
 for (let rep = 0; rep < reps; rep++) {
@@ -56,8 +91,14 @@ for (let rep = 0; rep < reps; rep++) {
   console.log(`rep ${rep + 1}:\n${line(1, one)}\n${line(2, two)}\n  ratio 2 workers / 1 worker: ${ratio.toFixed(2)}× (goal ≥ 1.8×)`);
 }
 const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
-console.log(`\ncluster throughput ratio (median of ${reps} paired reps): ${median.toFixed(2)}× — goal ≥ 1.8× ${median >= 1.8 ? 'met' : 'NOT met'}`);
+console.log(
+  `\ncluster throughput ratio (median of ${reps} paired reps): ${median.toFixed(2)}× — goal ≥ 1.8× ${median >= 1.8 ? 'met' : 'NOT met'}`,
+);
 // Other load on the machine only ever slows a run down, so the best of each is the steadier estimate on a shared machine.
 const bestRatio = best.two / best.one;
-console.log(`best 2-worker / best 1-worker (${best.two.toFixed(0)} / ${best.one.toFixed(0)} samples/s): ${bestRatio.toFixed(2)}× — goal ≥ 1.8× ${bestRatio >= 1.8 ? 'met' : 'NOT met'}; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `best 2-worker / best 1-worker (${best.two.toFixed(0)} / ${best.one.toFixed(0)} samples/s): ${bestRatio.toFixed(2)}× — goal ≥ 1.8× ${bestRatio >= 1.8 ? 'met' : 'NOT met'}; load average now ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 rmSync(tmp, { recursive: true, force: true });
