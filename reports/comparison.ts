@@ -42,6 +42,8 @@ export interface WorkloadComparison {
   readonly scenario: string | null;
   readonly candidateUnit: string;
   readonly baselineUnit: string;
+  /** LLM units: the load point the unit's metrics are from (its last, e.g. "engine b1 p8 g4 c2"); else null. */
+  readonly point: string | null;
   readonly rows: readonly ComparisonRow[];
 }
 
@@ -104,6 +106,13 @@ function unitScenario(u: Pick<UnitRecord, 'result' | 'settings'>): string | null
   return typeof s === 'string' ? s : null;
 }
 
+export function lastPoint(u: UnitRecord): string | null {
+  const points = u.result?.points;
+  if (u.kind !== 'llm' || !Array.isArray(points) || !points.length) return null;
+  const label = (points[points.length - 1] as { label?: unknown }).label;
+  return typeof label === 'string' ? label : null;
+}
+
 export function deviceOfId(id: string): string {
   const at = id.indexOf('@');
   return at < 0 ? '—' : id.slice(at + 1);
@@ -141,7 +150,7 @@ export function buildComparisonView(input: ComparisonInput): ComparisonView | nu
         .filter((n) => (c.metrics[n] ?? null) !== null || (b.metrics[n] ?? null) !== null)
         .map((n) => comparisonRow(n, c.metrics[n] ?? null, b.metrics[n] ?? null))
         .filter((r): r is ComparisonRow => r !== null);
-      workloads.push({ workload: c.workload, kind: c.kind, model: c.model, scenario: unitScenario(c), candidateUnit: c.id, baselineUnit: b.id, rows });
+      workloads.push({ workload: c.workload, kind: c.kind, model: c.model, scenario: unitScenario(c), candidateUnit: c.id, baselineUnit: b.id, point: lastPoint(c), rows });
     }
   } else if (comparison) {
     const byUnit = new Map<string, { baselineUnit: string; rows: ComparisonRow[] }>();
@@ -158,7 +167,7 @@ export function buildComparisonView(input: ComparisonInput): ComparisonView | nu
       const e = byUnit.get(c.id);
       if (!e) continue;
       e.rows.sort((a, b) => COMPARISON_METRICS.indexOf(a.metric) - COMPARISON_METRICS.indexOf(b.metric));
-      workloads.push({ workload: c.workload, kind: c.kind, model: c.model, scenario: unitScenario(c), candidateUnit: c.id, baselineUnit: e.baselineUnit, rows: e.rows });
+      workloads.push({ workload: c.workload, kind: c.kind, model: c.model, scenario: unitScenario(c), candidateUnit: c.id, baselineUnit: e.baselineUnit, point: lastPoint(c), rows: e.rows });
     }
   } else {
     return null;
@@ -253,7 +262,7 @@ export function comparisonMarkdown(v: ComparisonView, heading = '##'): string {
   ];
   if (!v.workloads.length) out.push('', 'No workload of the candidate has a counterpart in the baseline.');
   for (const w of v.workloads) {
-    out.push('', `${heading}# ${mdCell(workloadTitle(w.workload))}`, '', `Units: ${mdCell(w.candidateUnit)} vs ${mdCell(w.baselineUnit)}.`, '');
+    out.push('', `${heading}# ${mdCell(workloadTitle(w.workload))}`, '', `Units: ${mdCell(w.candidateUnit)} vs ${mdCell(w.baselineUnit)}.${w.point ? ` Figures at the load point ${mdCell(w.point)} (the unit's last; every point is in the LLM charts).` : ''}`, '');
     out.push(mdTable(['metric', 'id', 'candidate (NPU)', 'baseline (GPU)', 'ratio NPU/GPU', 'better', 'verdict'], w.rows.map((r) => [
       r.label, r.metric, num(r.candidate, r.unit), num(r.baseline, r.unit), ratioText(r.ratio), `${r.better} is better`, favoursText(r),
     ])));

@@ -54,7 +54,7 @@ export function comparisonHtml(v: ComparisonView): string {
   ];
   if (!v.workloads.length) parts.push('<p class="empty">No workload of the candidate has a counterpart in the baseline.</p>');
   for (const w of v.workloads) {
-    parts.push(`<h3>${esc(workloadTitle(w.workload))}</h3><p>units <code>${esc(w.candidateUnit)}</code> vs <code>${esc(w.baselineUnit)}</code></p>`);
+    parts.push(`<h3>${esc(workloadTitle(w.workload))}</h3><p>units <code>${esc(w.candidateUnit)}</code> vs <code>${esc(w.baselineUnit)}</code>${w.point ? `; figures at the load point ${esc(w.point)} (the unit's last; every point is in the LLM charts)` : ''}</p>`);
     parts.push(`<table class="comparison-table" data-workload="${esc(w.workload)}"><thead><tr>${['metric', 'candidate (NPU)', 'baseline (GPU)', 'ratio NPU/GPU', 'better', 'verdict'].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${w.rows.map((r) =>
       `<tr data-metric="${esc(r.metric)}"><td>${esc(r.label)} <code>${esc(r.metric)}</code></td><td class="num">${esc(formatValue(r.metric, r.candidate))}</td><td class="num">${esc(formatValue(r.metric, r.baseline))}</td>` +
       `<td class="num">${esc(ratioText(r.ratio))}</td><td>${esc(r.better)} is better</td><td class="favours-${esc(r.favours ?? 'none')}">${esc(favoursText(r))}</td></tr>`).join('')}</tbody></table>`);

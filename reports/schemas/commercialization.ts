@@ -48,7 +48,7 @@ const comparisonSchema = strictObject({
   baseline: comparisonSide,
   note: str,
   workloads: arrayOf(strictObject({
-    workload: str, kind: str, model: nullable(str), scenario: nullable(str), candidateUnit: str, baselineUnit: str,
+    workload: str, kind: str, model: nullable(str), scenario: nullable(str), candidateUnit: str, baselineUnit: str, point: nullable(str),
     rows: arrayOf(strictObject({
       metric: { enum: [...METRIC_NAMES] }, label: str, unit: str, candidate: nullable(num), baseline: nullable(num), ratio: nullable(num),
       better: { enum: ['higher', 'lower'] }, favours: nullable({ enum: ['candidate', 'baseline', 'equal'] }),

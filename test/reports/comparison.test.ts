@@ -109,6 +109,8 @@ test('the commercialization JSON holds the comparison: both sides named, one tab
       if (r.candidate !== null && r.baseline !== null) assert.ok(Math.abs(r.ratio! - r.candidate / r.baseline) < 1e-12);
     }
   }
+  assert.match(v.workloads[2]!.point ?? '', / c2$/, 'LLM figures are from the last load point, concurrency 2');
+  assert.is(v.workloads[0]!.point, null);
   const llm = v.workloads[2]!.rows.map((r) => r.metric);
   for (const m of ['output_tokens_per_second', 'ttft_p50_ms', 'ttft_p99_ms', 'tpot_p50_ms']) assert.ok(llm.includes(m), m);
   // Both devices' LLM points at concurrency 1 and 2.
