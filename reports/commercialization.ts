@@ -229,8 +229,6 @@ export function metricName(id: string): string {
   }
 }
 
-const digestShort = (d: string) => `${d.slice(0, 16)}…`;
-
 export function renderCommercializationMarkdown(c: CommercializationReport): string {
   const esc = mdCell;
   const rows = mdTable;

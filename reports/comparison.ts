@@ -9,9 +9,22 @@ import type { RunReport, UnitRecord } from './types.js';
 
 /** The metrics a comparison table shows, in order, where either side measured them. */
 export const COMPARISON_METRICS: readonly string[] = [
-  'samples_per_second', 'latency_p50_ms', 'latency_p90_ms', 'latency_p99_ms', 'effective_tflops', 'utilization_pct',
-  'samples_per_second_per_watt', 'energy_per_query_j',
-  'output_tokens_per_second', 'requests_per_second', 'goodput_rps', 'ttft_p50_ms', 'ttft_p99_ms', 'tpot_p50_ms', 'tpot_p99_ms', 'e2e_p99_ms',
+  'samples_per_second',
+  'latency_p50_ms',
+  'latency_p90_ms',
+  'latency_p99_ms',
+  'effective_tflops',
+  'utilization_pct',
+  'samples_per_second_per_watt',
+  'energy_per_query_j',
+  'output_tokens_per_second',
+  'requests_per_second',
+  'goodput_rps',
+  'ttft_p50_ms',
+  'ttft_p99_ms',
+  'tpot_p50_ms',
+  'tpot_p99_ms',
+  'e2e_p99_ms',
 ].filter((n) => METRIC_NAMES.includes(n));
 
 export interface ComparisonSide {
@@ -87,7 +100,11 @@ function side(report: RunReport | null, specs: readonly string[]): ComparisonSid
   };
   return {
     device: specs.length ? specs.join(', ') : 'none',
-    runtime: join(entries.map((d) => (d.description ? `${d.description.runtime.name} ${d.description.runtime.version} (${d.description.backend.name})` : null))),
+    runtime: join(
+      entries.map((d) =>
+        d.description ? `${d.description.runtime.name} ${d.description.runtime.version} (${d.description.backend.name})` : null,
+      ),
+    ),
     driver: join(entries.map((d) => (d.description?.driver ? `${d.description.driver.name} ${d.description.driver.detail}` : null))),
     catalogId: join(entries.map((d) => d.description?.catalogId)),
   };
@@ -123,19 +140,47 @@ export function llmSeries(report: RunReport, sideName: 'candidate' | 'baseline',
   const out: LlmSeriesPoint[] = [];
   for (const u of report.units) {
     if (u.kind !== 'llm' || !u.device || (device !== null && u.device !== device) || !Array.isArray(u.result?.points)) continue;
-    for (const p of u.result.points as { concurrency?: number | null; rate?: number | null; batch?: number | null; summary?: Record<string, unknown> }[]) {
-      const s = (p.summary ?? {}) as { ttft?: { p50?: number; p99?: number } | null; tpot?: { p50?: number } | null; outputTokensPerS?: number | null };
+    for (const p of u.result.points as {
+      concurrency?: number | null;
+      rate?: number | null;
+      batch?: number | null;
+      summary?: Record<string, unknown>;
+    }[]) {
+      const s = (p.summary ?? {}) as {
+        ttft?: { p50?: number; p99?: number } | null;
+        tpot?: { p50?: number } | null;
+        outputTokensPerS?: number | null;
+      };
       const xKind = typeof p.rate === 'number' ? 'rate' : typeof p.concurrency === 'number' ? 'concurrency' : 'batch';
       const x = xKind === 'rate' ? p.rate : xKind === 'concurrency' ? p.concurrency : p.batch;
       if (typeof x !== 'number') continue;
       out.push({
-        device: u.device, side: sideName, workload: u.workload, xKind, x,
-        ttftP50Ms: s.ttft?.p50 ?? null, ttftP99Ms: s.ttft?.p99 ?? null, tpotP50Ms: s.tpot?.p50 ?? null,
+        device: u.device,
+        side: sideName,
+        workload: u.workload,
+        xKind,
+        x,
+        ttftP50Ms: s.ttft?.p50 ?? null,
+        ttftP99Ms: s.ttft?.p99 ?? null,
+        tpotP50Ms: s.tpot?.p50 ?? null,
         outputTokensPerS: typeof s.outputTokensPerS === 'number' ? s.outputTokensPerS : null,
       });
     }
   }
   return out;
+}
+
+function workloadComparison(c: UnitRecord, baselineUnit: string, rows: readonly ComparisonRow[]): WorkloadComparison {
+  return {
+    workload: c.workload,
+    kind: c.kind,
+    model: c.model,
+    scenario: unitScenario(c),
+    candidateUnit: c.id,
+    baselineUnit,
+    point: lastPoint(c),
+    rows,
+  };
 }
 
 /** The comparison view, or null when there is nothing to compare against (no baseline). */
@@ -150,7 +195,7 @@ export function buildComparisonView(input: ComparisonInput): ComparisonView | nu
         .filter((n) => (c.metrics[n] ?? null) !== null || (b.metrics[n] ?? null) !== null)
         .map((n) => comparisonRow(n, c.metrics[n] ?? null, b.metrics[n] ?? null))
         .filter((r): r is ComparisonRow => r !== null);
-      workloads.push({ workload: c.workload, kind: c.kind, model: c.model, scenario: unitScenario(c), candidateUnit: c.id, baselineUnit: b.id, point: lastPoint(c), rows });
+      workloads.push(workloadComparison(c, b.id, rows));
     }
   } else if (comparison) {
     const byUnit = new Map<string, { baselineUnit: string; rows: ComparisonRow[] }>();
@@ -167,7 +212,7 @@ export function buildComparisonView(input: ComparisonInput): ComparisonView | nu
       const e = byUnit.get(c.id);
       if (!e) continue;
       e.rows.sort((a, b) => COMPARISON_METRICS.indexOf(a.metric) - COMPARISON_METRICS.indexOf(b.metric));
-      workloads.push({ workload: c.workload, kind: c.kind, model: c.model, scenario: unitScenario(c), candidateUnit: c.id, baselineUnit: e.baselineUnit, point: lastPoint(c), rows: e.rows });
+      workloads.push(workloadComparison(c, e.baselineUnit, e.rows));
     }
   } else {
     return null;
@@ -181,7 +226,8 @@ export function buildComparisonView(input: ComparisonInput): ComparisonView | nu
   return {
     candidate: side(candidate, candidateSpecs),
     baseline: side(baseline, baselineSpecs),
-    note: 'ratio = candidate (NPU) / baseline (GPU) for the same workload; "better" is the metric\'s direction (higher or lower is better), and "favours" says which side the ratio is good for.' +
+    note:
+      'ratio = candidate (NPU) / baseline (GPU) for the same workload; "better" is the metric\'s direction (higher or lower is better), and "favours" says which side the ratio is good for.' +
       (baseline ? '' : ' The baseline report itself was not at hand, so its runtime and driver are not named.'),
     workloads,
     llm,
@@ -204,7 +250,12 @@ export function ratioText(r: number | null): string {
 
 // ---- human titles and Markdown sections (shared by report.md and commercialization.md) ----
 
-const SCENARIO_NAMES: Readonly<Record<string, string>> = { 'single-stream': 'SingleStream', 'multi-stream': 'MultiStream', server: 'Server', offline: 'Offline' };
+const SCENARIO_NAMES: Readonly<Record<string, string>> = {
+  'single-stream': 'SingleStream',
+  'multi-stream': 'MultiStream',
+  server: 'Server',
+  offline: 'Offline',
+};
 
 /**
  * A workload id as a person reads it: "tiny-bert, Offline (batch 8)", "ONNX conformance (filtered
@@ -243,10 +294,17 @@ export function mdCell(text: unknown): string {
 /** A Markdown table; cells are escaped unless given as `{ raw }` (already-safe Markdown such as a link). */
 export function mdTable(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
   const cell = (c: unknown) => (c !== null && typeof c === 'object' && 'raw' in c ? String((c as { raw: unknown }).raw) : mdCell(c));
-  return [`| ${header.map(mdCell).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.map(mdCell).join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
 }
 
-const num = (v: number | null, unit: string) => (v === null ? 'not measured' : `${Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toPrecision(4) : v.toPrecision(3)}${unit === '1' ? '' : ` ${unit}`}`);
+const num = (v: number | null, unit: string) =>
+  v === null
+    ? 'not measured'
+    : `${Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toPrecision(4) : v.toPrecision(3)}${unit === '1' ? '' : ` ${unit}`}`;
 
 export function sideText(s: ComparisonSide): string {
   return `${s.device}${s.runtime ? `, runtime ${s.runtime}` : ''}${s.driver ? `, driver ${s.driver}` : ', driver not reported'}${s.catalogId ? `, catalog ${s.catalogId}` : ''}`;
@@ -255,17 +313,36 @@ export function sideText(s: ComparisonSide): string {
 /** The comparison view as Markdown: who is compared, then one table per workload. */
 export function comparisonMarkdown(v: ComparisonView, heading = '##'): string {
   const out = [
-    `${heading} NPU vs GPU baseline`, '',
+    `${heading} NPU vs GPU baseline`,
+    '',
     `- **Candidate (NPU)**: ${mdCell(sideText(v.candidate))}`,
     `- **Baseline (GPU)**: ${mdCell(sideText(v.baseline))}`,
-    '', mdCell(v.note),
+    '',
+    mdCell(v.note),
   ];
   if (!v.workloads.length) out.push('', 'No workload of the candidate has a counterpart in the baseline.');
   for (const w of v.workloads) {
-    out.push('', `${heading}# ${mdCell(workloadTitle(w.workload))}`, '', `Units: ${mdCell(w.candidateUnit)} vs ${mdCell(w.baselineUnit)}.${w.point ? ` Figures at the load point ${mdCell(w.point)} (the unit's last; every point is in the LLM charts).` : ''}`, '');
-    out.push(mdTable(['metric', 'id', 'candidate (NPU)', 'baseline (GPU)', 'ratio NPU/GPU', 'better', 'verdict'], w.rows.map((r) => [
-      r.label, r.metric, num(r.candidate, r.unit), num(r.baseline, r.unit), ratioText(r.ratio), `${r.better} is better`, favoursText(r),
-    ])));
+    out.push(
+      '',
+      `${heading}# ${mdCell(workloadTitle(w.workload))}`,
+      '',
+      `Units: ${mdCell(w.candidateUnit)} vs ${mdCell(w.baselineUnit)}.${w.point ? ` Figures at the load point ${mdCell(w.point)} (the unit's last; every point is in the LLM charts).` : ''}`,
+      '',
+    );
+    out.push(
+      mdTable(
+        ['metric', 'id', 'candidate (NPU)', 'baseline (GPU)', 'ratio NPU/GPU', 'better', 'verdict'],
+        w.rows.map((r) => [
+          r.label,
+          r.metric,
+          num(r.candidate, r.unit),
+          num(r.baseline, r.unit),
+          ratioText(r.ratio),
+          `${r.better} is better`,
+          favoursText(r),
+        ]),
+      ),
+    );
   }
   return out.join('\n');
 }
@@ -277,9 +354,21 @@ interface TargetsLike {
   totals?: { peakPf?: number; effectivePf?: number | null };
   fractionOfTarget?: { peak?: number; effective?: number | null };
   gapPf?: { peak?: number; effective?: number | null };
-  fleet?: { catalogId?: string; name?: string; count?: number; peak?: { value?: number | null }; peakPf?: number | null; measuredTflopsPerDevice?: number | null; effectivePf?: number | null; utilization?: number | null }[];
+  fleet?: {
+    catalogId?: string;
+    name?: string;
+    count?: number;
+    peak?: { value?: number | null };
+    peakPf?: number | null;
+    measuredTflopsPerDevice?: number | null;
+    effectivePf?: number | null;
+    utilization?: number | null;
+  }[];
   measurements?: { catalogId?: string; unit?: string | null; note?: string }[];
-  toCloseGap?: { byPeak?: { catalogId?: string; additionalDevices?: number | null }[]; byMeasured?: { catalogId?: string; additionalDevices?: number | null; reason?: string | null }[] };
+  toCloseGap?: {
+    byPeak?: { catalogId?: string; additionalDevices?: number | null }[];
+    byMeasured?: { catalogId?: string; additionalDevices?: number | null; reason?: string | null }[];
+  };
 }
 
 /** PF for people: 3 decimals from 1 PF up, else 3 significant figures (a stand-in's 0.000576 PF is not "0.000"). */
@@ -308,23 +397,54 @@ export function targetsSections(targets: Record<string, unknown>): { lead: strin
   const measuredBy = new Map((t.measurements ?? []).map((m) => [m.catalogId, m]));
   const by = (id: string | undefined) => {
     const m = measuredBy.get(id);
-    return m?.unit ? `${m.unit} (${m.note ?? ''})` : m?.note ?? '—';
+    return m?.unit ? `${m.unit} (${m.note ?? ''})` : (m?.note ?? '—');
   };
   return {
     lead: `Target on ${t.target?.date ?? '—'}: ${pfText(t.target?.pf)} — ${t.target?.explanation ?? ''} Precision: ${t.inputs?.precision ?? '—'} (${t.inputs?.sparsity ?? '—'}); workload for effective PF: ${t.inputs?.workload ?? 'the best measured per device'}.`,
     tables: [
-      { title: 'Milestones', header: ['milestone', 'anchor date', 'target', 'fleet catalog peak, % of it', 'fleet measured effective, % of it'], rows: (t.milestones ?? []).map((m) => [
-        String(m.year), m.anchorDate ?? '—', pfText(m.pf), pctText(m.fractionPeak), pctText(m.fractionEffective),
-      ]) },
-      { title: 'Fleet', header: ['device', 'count', 'catalog peak per device (TFLOP/s, catalog)', 'catalog peak', 'measured per device (TFLOP/s)', 'measured effective', 'utilization', 'measured by'], rows: (t.fleet ?? []).map((l) => [
-        `${l.name ?? l.catalogId} (${l.catalogId})`, String(l.count ?? '—'), typeof l.peak?.value === 'number' ? String(l.peak.value) : 'no catalog figure', pfText(l.peakPf),
-        typeof l.measuredTflopsPerDevice === 'number' ? l.measuredTflopsPerDevice.toPrecision(4) : 'not measured', pfText(l.effectivePf),
-        typeof l.utilization === 'number' ? `${(100 * l.utilization).toPrecision(3)} %` : '—', by(l.catalogId),
-      ]) },
-      { title: 'Devices to close the gap (each kind on its own)', header: ['device', `at measured efficiency (gap ${pfText(t.gapPf?.effective)})`, `at catalog peak (gap ${pfText(t.gapPf?.peak)})`], rows: (t.toCloseGap?.byMeasured ?? []).map((g, i) => [
-        g.catalogId ?? '—', typeof g.additionalDevices === 'number' ? `+${g.additionalDevices}` : `unknown (${g.reason ?? 'no rate'})`,
-        typeof t.toCloseGap?.byPeak?.[i]?.additionalDevices === 'number' ? `+${t.toCloseGap.byPeak[i]!.additionalDevices}` : 'unknown',
-      ]) },
+      {
+        title: 'Milestones',
+        header: ['milestone', 'anchor date', 'target', 'fleet catalog peak, % of it', 'fleet measured effective, % of it'],
+        rows: (t.milestones ?? []).map((m) => [
+          String(m.year),
+          m.anchorDate ?? '—',
+          pfText(m.pf),
+          pctText(m.fractionPeak),
+          pctText(m.fractionEffective),
+        ]),
+      },
+      {
+        title: 'Fleet',
+        header: [
+          'device',
+          'count',
+          'catalog peak per device (TFLOP/s, catalog)',
+          'catalog peak',
+          'measured per device (TFLOP/s)',
+          'measured effective',
+          'utilization',
+          'measured by',
+        ],
+        rows: (t.fleet ?? []).map((l) => [
+          `${l.name ?? l.catalogId} (${l.catalogId})`,
+          String(l.count ?? '—'),
+          typeof l.peak?.value === 'number' ? String(l.peak.value) : 'no catalog figure',
+          pfText(l.peakPf),
+          typeof l.measuredTflopsPerDevice === 'number' ? l.measuredTflopsPerDevice.toPrecision(4) : 'not measured',
+          pfText(l.effectivePf),
+          typeof l.utilization === 'number' ? `${(100 * l.utilization).toPrecision(3)} %` : '—',
+          by(l.catalogId),
+        ]),
+      },
+      {
+        title: 'Devices to close the gap (each kind on its own)',
+        header: ['device', `at measured efficiency (gap ${pfText(t.gapPf?.effective)})`, `at catalog peak (gap ${pfText(t.gapPf?.peak)})`],
+        rows: (t.toCloseGap?.byMeasured ?? []).map((g, i) => [
+          g.catalogId ?? '—',
+          typeof g.additionalDevices === 'number' ? `+${g.additionalDevices}` : `unknown (${g.reason ?? 'no rate'})`,
+          typeof t.toCloseGap?.byPeak?.[i]?.additionalDevices === 'number' ? `+${t.toCloseGap.byPeak[i]!.additionalDevices}` : 'unknown',
+        ]),
+      },
     ],
     total: `Total: catalog peak ${pfText(t.totals?.peakPf)} (${pctText(t.fractionOfTarget?.peak)} of the target on ${t.target?.date ?? '—'}); measured effective ${typeof t.totals?.effectivePf === 'number' ? `${pfText(t.totals.effectivePf)} (${pctText(t.fractionOfTarget?.effective)})` : 'not measured'}.`,
     closing: `Catalog peaks are published figures, not measurements. ${t.target?.anchorInterpretation ?? ''}`,

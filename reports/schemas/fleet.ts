@@ -18,17 +18,19 @@ export const fleetSchema: Schema = {
       /** Precision to count PF at (harness/targets.ts EVAL_PRECISIONS); default dense 16-bit float. */
       precision: nonEmpty,
       devices: {
-        ...arrayOf(strictObject(
-          {
-            /** Catalog id (devices/catalog.json), e.g. furiosa-rngd. */
-            device: nonEmpty,
-            count: { type: 'integer', minimum: 0 },
-            /** Device spec in the run whose measured effective TFLOP/s stands for this catalog device. */
-            measuredBy: nonEmpty,
-            note: { type: 'string' },
-          },
-          ['measuredBy', 'note'],
-        )),
+        ...arrayOf(
+          strictObject(
+            {
+              /** Catalog id (devices/catalog.json), e.g. furiosa-rngd. */
+              device: nonEmpty,
+              count: { type: 'integer', minimum: 0 },
+              /** Device spec in the run whose measured effective TFLOP/s stands for this catalog device. */
+              measuredBy: nonEmpty,
+              note: { type: 'string' },
+            },
+            ['measuredBy', 'note'],
+          ),
+        ),
         minItems: 1,
       },
     },
