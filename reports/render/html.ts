@@ -82,7 +82,7 @@ export function commercializationHtml(c: CommercializationReport): string {
   parts.push(table(['MLPerf field', 'value'], Object.entries(c.product.system).map(([k, v]) => [esc(k), esc(v)])));
   parts.push('<h3>Verdict per criterion</h3>');
   parts.push(table(['criterion', 'metric', 'condition', 'value', 'verdict', 'detail', 'evidence'], c.verdicts.map((v) => [
-    esc(`${v.id}: ${v.description}`), esc(metricName(v.metric)), esc(`${v.op} ${v.threshold}`),
+    esc(`${v.id}: ${v.description}`), esc(metricName(v.metric)), esc(`${v.op} ${v.threshold}${/× baseline/.test(v.detail) ? ' × baseline' : ''}`),
     esc(v.value === null ? 'not measured' : /× baseline/.test(v.detail) ? ratioText(v.value) : formatValue(v.metric, v.value)),
     `<span class="${v.verdict === 'pass' ? 'pass' : v.verdict === 'fail' ? 'fail' : ''}">${esc(v.verdict)}</span>`, esc(v.detail),
     (v.evidence.some((e) => e.value !== null) ? v.evidence.filter((e) => e.value !== null) : v.evidence).map((e) => ev(e.unit, e.digest)).join('<br>') || '—',
