@@ -100,8 +100,8 @@ export async function writeReports(outDir: string, state: JournalState, inputs: 
     notes.push(`no commercialization report: it needs both product info and criteria (${inputs.product ? 'criteria' : 'product info'} missing)`);
   }
 
-  writeFileSync(join(outDir, 'report.md'), renderMarkdown(report, comparison) + (commercialization ? '\n' + renderCommercializationMarkdown(commercialization) : ''));
-  writeFileSync(join(outDir, 'report.html'), await renderHtml(report, { comparison, commercialization }));
+  writeFileSync(join(outDir, 'report.md'), renderMarkdown(report, comparison, { baseline }) + (commercialization ? '\n' + renderCommercializationMarkdown(commercialization) : ''));
+  writeFileSync(join(outDir, 'report.html'), await renderHtml(report, { comparison, commercialization, baseline }));
   writeFileSync(join(outDir, 'junit.xml'), renderJunit(report));
   writeFileSync(join(outDir, 'results.csv'), renderCsv(report));
   const files = [...OUTPUT_FILES, ...(commercialization ? ['commercialization.json', 'commercialization.md'] : [])].map((f) => join(outDir, basename(f)));

@@ -45,7 +45,7 @@ export interface Suite {
   readonly baseline?: string;
   readonly criteria?: string | readonly Criterion[];
   readonly product?: ProductInfo;
-  readonly fleet?: readonly { readonly device: string; readonly count: number }[];
+  readonly fleet?: readonly { readonly device: string; readonly count: number; readonly measuredBy?: string }[];
   readonly targetDate?: string;
 }
 

@@ -83,7 +83,8 @@ export const suiteSchemaFor = (kinds: readonly KindSchema[]): Schema => ({
       baseline: nonEmpty,
       criteria: { anyOf: [nonEmpty, { type: 'array', items: criterionSchemaFor(kinds), minItems: 1 }] },
       product: productSchema,
-      fleet: arrayOf(strictObject({ device: nonEmpty, count: { type: 'integer', minimum: 1 } })),
+      // measuredBy: the run device whose measured rate stands for the catalog device (e.g. a CPU stand-in in a dry run).
+      fleet: arrayOf(strictObject({ device: nonEmpty, count: { type: 'integer', minimum: 1 }, measuredBy: nonEmpty }, ['measuredBy'])),
       targetDate: { type: 'string', format: 'date' },
     },
     ['$schema', 'description', 'seed', 'unitTimeoutS', 'devices', 'baseline', 'criteria', 'product', 'fleet', 'targetDate'],
