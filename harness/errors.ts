@@ -16,7 +16,8 @@ export class EnvironmentError extends Error {
  * an error npuval did not expect (a bug) is 70, sysexits' EX_SOFTWARE, so a CI gate that treats 1
  * as a regression never mistakes a crash for one. (SIGINT is 130: commands/execute.ts.)
  */
-export const EXIT = { ok: 0, failed: 1, input: 2, environment: 3, internal: 70 } as const;
+/** Every exit code npuval uses: 130 is SIGINT, as shells report a process it ended. */
+export const EXIT = { ok: 0, failed: 1, input: 2, environment: 3, internal: 70, interrupted: 130 } as const;
 
 export function exitCodeOf(err: unknown): number | null {
   const code = (err as { exitCode?: unknown } | null)?.exitCode;

@@ -14,7 +14,7 @@ import { checkFlags, settingOptions, settingsFromArgs } from '../workloads/setti
 import { workloadOf } from '../workloads/registry.js';
 
 /** Exit status after SIGINT, as shells report a process ended by it. */
-export const EXIT_INTERRUPTED = 130;
+export const EXIT_INTERRUPTED = EXIT.interrupted;
 
 export interface Executed {
   readonly result: RunResult;

@@ -20,7 +20,7 @@ export const llmCommand: Command<LlmArgs> = {
   builder: (y: Argv) =>
     y
       .usage('npuval llm --device SPEC --model M [--batch N --prompt-len N --gen-len N --requests N] [--concurrency N | --rate R --burstiness B] [--slo ...]')
-      .option('device', { type: 'string', describe: 'ort:cpu, tfjs:wasm, … or endpoint:http://host:port/v1?model=NAME[&api=chat&usage=false&ignoreEos=false&apiKeyEnv=VAR] (API key from $NPUVAL_API_KEY or $OPENAI_API_KEY, never recorded)' })
+      .option('device', { type: 'string', describe: 'ort:cpu, tfjs:wasm, … or endpoint:http://host:port/v1?model=NAME, with options &api=chat &usage=false &ignoreEos=false &apiKeyEnv=VAR (API key from $NPUVAL_API_KEY or $OPENAI_API_KEY, never recorded)' })
       .option('model', { type: 'string', describe: 'Zoo decoder (tiny-llama, llama-100m, …) or an ONNX decoder-with-past export; for endpoints, optional (names the zoo vocabulary)' })
       .option('seed', { type: 'number', default: 1, describe: 'Seed of prompts and arrival gaps (zoo weights always use the zoo seed, so models hash the same everywhere)' })
       .options(workloadOptions('llm'))

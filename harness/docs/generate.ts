@@ -4,9 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commands } from '../commands/index.js';
 import { cliReference, metricsReference, settingsReference } from './reference.js';
 
-export const COMMANDS = ['run', 'devices', 'conformance', 'bench', 'accuracy', 'llm', 'serve', 'report', 'compare', 'models'] as const;
+/** Every command the CLI lists, by its name (the first word of its yargs command string). */
+export const COMMANDS = commands.map((c) => String(Array.isArray(c.command) ? c.command[0] : c.command).split(' ')[0]!);
 
 /** The pages, by path relative to the repository root. */
 export function referencePages(root: string): Record<string, string> {

@@ -34,7 +34,7 @@ const SETTINGS = {
   },
   burstiness: { type: 'number', default: 1, min: 0, exclusiveMin: true, max: 1000, flag: 'burstiness', doc: 'Gamma shape of the gaps: 1 = Poisson, < 1 burstier, > 1 more regular' },
   sweepConcurrency: sweep('Concurrencies run in turn', 'sweep-concurrency'),
-  slo: { type: 'string', default: null, flag: 'slo', doc: `Goodput objectives in ms, ttft=…,tpot=…,e2e=…[,p=99], or a preset: ${Object.keys(SLO_PRESETS).join(', ')}` },
+  slo: { type: 'string', default: null, flag: 'slo', doc: `Goodput objectives in ms, ttft=…,tpot=…,e2e=…[,p=99] (p: the percentile, 99 or 0.99 alike; default 99), or a preset: ${Object.keys(SLO_PRESETS).join(', ')}` },
   slaSearch: { type: 'string', default: null, values: ['concurrency', 'rate'], flag: 'sla-search', doc: 'Find the largest concurrency or rate whose percentiles meet slo' },
   slaMax: count(D.slaMax, 'Upper end of the SLA search', 'sla-max'),
   seed: { type: 'integer', default: null, min: 0, max: 2 ** 31 - 1, doc: 'Seed of prompts and arrival gaps (default: the run\'s seed)' },
