@@ -65,7 +65,7 @@ export interface ValidationResult {
 // ajv-formats is CommonJS; under NodeNext its default export may arrive wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
 
-let compiled: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } | undefined;
+let compiled: (((data: unknown) => boolean) & { errors?: ErrorObject[] | null }) | undefined;
 
 function validator() {
   if (!compiled) {
@@ -80,7 +80,10 @@ function validator() {
 export function validateCatalog(data: unknown): ValidationResult {
   const validate = validator();
   if (!validate(data)) {
-    return { valid: false, errors: (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${paramsText(e)}`) };
+    return {
+      valid: false,
+      errors: (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${paramsText(e)}`),
+    };
   }
   const errors: string[] = [];
   const seen = new Set<string>();
@@ -167,7 +170,9 @@ export function peakTflops(entry: CatalogEntry, precision: Precision, options: {
   }
   const sparse = options.sparse === true;
   const figure: Figure | undefined = sparse
-    ? precision === 'fp32' ? undefined : entry.peak.sparse?.[precision]
+    ? precision === 'fp32'
+      ? undefined
+      : entry.peak.sparse?.[precision]
     : entry.peak.dense[precision];
   return {
     catalogId: entry.id,

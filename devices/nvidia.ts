@@ -17,7 +17,12 @@ export function parseNvidiaSmiGpus(text: string): NvidiaGpu[] {
     .filter(Boolean)
     .map((line) => {
       const [index, name, driver, memory] = line.split(',').map((c) => c.trim());
-      return { index: Number(index), name: name ?? '', driver: driver ?? '', memoryMiB: memory && /^\d+$/.test(memory) ? Number(memory) : null };
+      return {
+        index: Number(index),
+        name: name ?? '',
+        driver: driver ?? '',
+        memoryMiB: memory && /^\d+$/.test(memory) ? Number(memory) : null,
+      };
     })
     .filter((g) => Number.isInteger(g.index) && g.name !== '');
 }

@@ -53,9 +53,11 @@ export function createDevice(specText: string, available: readonly string[] = []
     const adapter = adapters.get(spec.kind);
     if (!adapter) {
       // An empty registry means nothing loaded devices/index.ts: a wiring bug, said as such.
-      throw new DeviceInputError(adapters.size === 0
-        ? `no device adapters are registered in this process (import devices/index.js, which loads them), so "${specText}" cannot be built`
-        : `no adapter for "${spec.kind}:" devices is installed`);
+      throw new DeviceInputError(
+        adapters.size === 0
+          ? `no device adapters are registered in this process (import devices/index.js, which loads them), so "${specText}" cannot be built`
+          : `no adapter for "${spec.kind}:" devices is installed`,
+      );
     }
     return adapter.create(spec, parseOptions(spec, adapter.options(spec), `${spec.kind}:${spec.target}`));
   } catch (err) {
@@ -106,6 +108,10 @@ export async function probeAll(specs: readonly string[] = candidateSpecs()): Pro
 }
 
 function oneLine(message: string): string {
-  const first = message.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? message;
+  const first =
+    message
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? message;
   return first.length > 400 ? first.slice(0, 397) + '...' : first;
 }

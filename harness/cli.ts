@@ -28,7 +28,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .usage('npuval — benchmarking and validation harness for AI accelerators\n\nUsage: npuval <command> [options]')
     .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document on stdout and nothing else' })
     .option('out', { type: 'string', describe: 'Output directory for journal and reports (default npuval-out/<UTC timestamp>)' })
-    .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces on errors, and ONNX Runtime\'s native warnings on stderr' })
+    .option('verbose', {
+      type: 'boolean',
+      default: false,
+      describe: "Show stack traces on errors, and ONNX Runtime's native warnings on stderr",
+    })
     .strict()
     .middleware(refuseRepeatedOptions as unknown as MiddlewareFunction, true)
     .demandCommand(1, 'Name a command; see npuval --help.')
@@ -37,7 +41,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .alias('h', 'help')
     .version()
     .wrap(Math.min(HELP_WIDTH.max, terminalColumns(HELP_WIDTH.fallback)))
-    .epilog('Exit codes: 0 success; 1 the run finished but something failed, was INVALID or regressed; 2 bad input; 3 environment (device or dependency missing); 70 internal error (a bug: please report it with the --verbose output); 130 interrupted.')
+    .epilog(
+      'Exit codes: 0 success; 1 the run finished but something failed, was INVALID or regressed; 2 bad input; 3 environment (device or dependency missing); 70 internal error (a bug: please report it with the --verbose output); 130 interrupted.',
+    )
     .fail((msg, err) => {
       if (err) throw err;
       // Throw, not just record: yargs runs the command's handler after a fail() that returns,
@@ -77,7 +83,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 function refuseRepeatedOptions(args: Readonly<Record<string, unknown>>, parser: { getOptions(): { array: string[] } }): void {
   const several = new Set(parser.getOptions().array);
   // Flags as written: not the camelCase and one-letter aliases yargs adds beside them.
-  const twice = Object.keys(args).find((key) => key.length > 1 && !/[A-Z]/.test(key) && Array.isArray(args[key]) && !several.has(key) && key !== '_');
+  const twice = Object.keys(args).find(
+    (key) => key.length > 1 && !/[A-Z]/.test(key) && Array.isArray(args[key]) && !several.has(key) && key !== '_',
+  );
   if (twice) throw new InputError(`--${twice} was given ${(args[twice] as unknown[]).length} times; it takes one value`);
 }
 

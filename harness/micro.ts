@@ -53,8 +53,17 @@ export interface MicroOptions {
   readonly seed?: number;
 }
 
-interface LlamaShape { hidden_size: number; intermediate_size: number; num_attention_heads: number; head_dim: number; rms_norm_eps: number }
-interface ResNetShape { width: number; image_size: number }
+interface LlamaShape {
+  hidden_size: number;
+  intermediate_size: number;
+  num_attention_heads: number;
+  head_dim: number;
+  rms_norm_eps: number;
+}
+interface ResNetShape {
+  width: number;
+  image_size: number;
+}
 
 /** The micro cases at the zoo shapes asked for. Shapes are read from the zoo entries' configs. */
 export function microCases(opts: MicroOptions = {}): MicroCase[] {
@@ -75,7 +84,10 @@ export function microCases(opts: MicroOptions = {}): MicroCase[] {
     for (let i = 0; i < n; i++) data[i] = rng.next() * 2 - 1;
     return { type: 'float32', dims, data };
   };
-  const H = c.hidden_size, I = c.intermediate_size, nh = c.num_attention_heads, d = c.head_dim;
+  const H = c.hidden_size,
+    I = c.intermediate_size,
+    nh = c.num_attention_heads,
+    d = c.head_dim;
   const tag = `${llamaName}: tokens ${T}, hidden ${H}`;
   const cases: MicroCase[] = [];
 
@@ -84,7 +96,14 @@ export function microCases(opts: MicroOptions = {}): MicroCase[] {
     const x = g.input('x', 'float32', [T, H]);
     const w = g.weight('w', [H, I], { kind: 'normal', std: 0.02 });
     g.output(g.matmul(x, w), 'y', 'float32', [T, I]);
-    cases.push({ name: 'MatMul', shapes: `${tag}, intermediate ${I}: [${T}×${H}]·[${H}×${I}]`, flops: 2 * T * H * I, flopsNote: '2·T·H·I', model: encodePlan(g.plan(), 1), feeds: { x: input([T, H]) } });
+    cases.push({
+      name: 'MatMul',
+      shapes: `${tag}, intermediate ${I}: [${T}×${H}]·[${H}×${I}]`,
+      flops: 2 * T * H * I,
+      flopsNote: '2·T·H·I',
+      model: encodePlan(g.plan(), 1),
+      feeds: { x: input([T, H]) },
+    });
   }
   {
     const g = new GraphBuilder('micro_rmsnorm');
@@ -93,7 +112,14 @@ export function microCases(opts: MicroOptions = {}): MicroCase[] {
     const inv = g.op('Reciprocal', [g.op('Sqrt', [g.add(ms, g.scalar(c.rms_norm_eps))])]);
     const w = g.weight('w', [H], { kind: 'constant', value: 1 });
     g.output(g.mul(g.mul(x, inv), w), 'y', 'float32', [T, H]);
-    cases.push({ name: 'RMSNorm', shapes: `${tag}`, flops: 4 * T * H, flopsNote: '4·T·H (square, mean, scale, weight)', model: encodePlan(g.plan(), 1), feeds: { x: input([T, H]) } });
+    cases.push({
+      name: 'RMSNorm',
+      shapes: `${tag}`,
+      flops: 4 * T * H,
+      flopsNote: '4·T·H (square, mean, scale, weight)',
+      model: encodePlan(g.plan(), 1),
+      feeds: { x: input([T, H]) },
+    });
   }
   {
     const g = new GraphBuilder('micro_swiglu');
@@ -103,7 +129,14 @@ export function microCases(opts: MicroOptions = {}): MicroCase[] {
     const silu = g.mul(gate, g.op('Sigmoid', [gate]));
     const down = g.matmul(g.mul(silu, up), g.weight('wd', [I, H], { kind: 'normal', std: 0.02 }));
     g.output(down, 'y', 'float32', [T, H]);
-    cases.push({ name: 'SwiGLU MLP', shapes: `${tag}, intermediate ${I}`, flops: 6 * T * H * I, flopsNote: '3 matmuls, 6·T·H·I (element-wise ops not counted)', model: encodePlan(g.plan(), 1), feeds: { x: input([T, H]) } });
+    cases.push({
+      name: 'SwiGLU MLP',
+      shapes: `${tag}, intermediate ${I}`,
+      flops: 6 * T * H * I,
+      flopsNote: '3 matmuls, 6·T·H·I (element-wise ops not counted)',
+      model: encodePlan(g.plan(), 1),
+      feeds: { x: input([T, H]) },
+    });
   }
   {
     // Self-attention with Q, K, V and output projections, causal mask left out (cost is the same
@@ -112,28 +145,49 @@ export function microCases(opts: MicroOptions = {}): MicroCase[] {
     const x = g.input('x', 'float32', [T, H]);
     const proj = (name: string) => g.matmul(x, g.weight(name, [H, nh * d], { kind: 'normal', std: 0.02 }));
     const heads = (v: string) => g.transpose(g.reshape(v, g.constant([T, nh, d])), [1, 0, 2]); // [nh, T, d]
-    const q = heads(proj('wq')), k = heads(proj('wk')), v = heads(proj('wv'));
+    const q = heads(proj('wq')),
+      k = heads(proj('wk')),
+      v = heads(proj('wv'));
     const scores = g.mul(g.matmul(q, g.transpose(k, [0, 2, 1])), g.scalar(1 / Math.sqrt(d)));
     const ctx = g.matmul(g.op('Softmax', [scores], { axis: -1 }), v); // [nh, T, d]
     const merged = g.reshape(g.transpose(ctx, [1, 0, 2]), g.constant([T, nh * d]));
     g.output(g.matmul(merged, g.weight('wo', [nh * d, H], { kind: 'normal', std: 0.02 })), 'y', 'float32', [T, H]);
     const flops = 4 * 2 * T * H * nh * d + 2 * 2 * nh * T * T * d;
-    cases.push({ name: 'Attention block', shapes: `${tag}, heads ${nh}×${d}`, flops, flopsNote: '4 projections 8·T·H·nh·d + scores and context 4·nh·T²·d', model: encodePlan(g.plan(), 1), feeds: { x: input([T, H]) } });
+    cases.push({
+      name: 'Attention block',
+      shapes: `${tag}, heads ${nh}×${d}`,
+      flops,
+      flopsNote: '4 projections 8·T·H·nh·d + scores and context 4·nh·T²·d',
+      model: encodePlan(g.plan(), 1),
+      feeds: { x: input([T, H]) },
+    });
   }
   {
     // The first bottleneck stage's 3×3 conv: width channels at image_size/4 (after stem and pool).
-    const C = r.width, S = Math.max(1, Math.floor(r.image_size / 4));
+    const C = r.width,
+      S = Math.max(1, Math.floor(r.image_size / 4));
     const g = new GraphBuilder('micro_conv');
     const x = g.input('x', 'float32', [1, C, S, S]);
     const w = g.weight('w', [C, C, 3, 3], { kind: 'normal', std: 0.02 });
     g.output(g.op('Conv', [x, w], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] }), 'y', 'float32', [1, C, S, S]);
-    cases.push({ name: 'Conv 3×3', shapes: `${resnetName}: stage 1, ${C}→${C} channels, ${S}×${S}`, flops: 2 * C * C * 9 * S * S, flopsNote: '2·C·C·9·S²', model: encodePlan(g.plan(), 1), feeds: { x: input([1, C, S, S]) } });
+    cases.push({
+      name: 'Conv 3×3',
+      shapes: `${resnetName}: stage 1, ${C}→${C} channels, ${S}×${S}`,
+      flops: 2 * C * C * 9 * S * S,
+      flopsNote: '2·C·C·9·S²',
+      model: encodePlan(g.plan(), 1),
+      feeds: { x: input([1, C, S, S]) },
+    });
   }
   return cases;
 }
 
 /** Times each case on the device with tinybench (`timeMs` of runs after `warmupMs`). */
-export async function runMicro(device: Device, cases: readonly MicroCase[], opts: { timeMs?: number; warmupMs?: number } = {}): Promise<MicroResult[]> {
+export async function runMicro(
+  device: Device,
+  cases: readonly MicroCase[],
+  opts: { timeMs?: number; warmupMs?: number } = {},
+): Promise<MicroResult[]> {
   const results: MicroResult[] = [];
   for (const c of cases) {
     const session = await device.open({ bytes: c.model });
@@ -147,8 +201,17 @@ export async function runMicro(device: Device, cases: readonly MicroCase[], opts
       if (r.state !== 'completed') throw new Error(`micro-benchmark ${c.name} did not complete (${r.state})`);
       const l = r.latency;
       results.push({
-        device: device.id, name: c.name, shapes: c.shapes, flops: c.flops, flopsNote: c.flopsNote,
-        meanMs: l.mean, p50Ms: l.p50, p99Ms: l.p99, minMs: l.min, rmePercent: l.rme, runs: l.samplesCount,
+        device: device.id,
+        name: c.name,
+        shapes: c.shapes,
+        flops: c.flops,
+        flopsNote: c.flopsNote,
+        meanMs: l.mean,
+        p50Ms: l.p50,
+        p99Ms: l.p99,
+        minMs: l.min,
+        rmePercent: l.rme,
+        runs: l.samplesCount,
         flopsPerSecond: c.flops / (l.mean / 1000),
       });
     } finally {

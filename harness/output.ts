@@ -65,13 +65,20 @@ export const TABLE_WIDTH_FALLBACK = 160;
  * text column (one with a letter in some cell; numbers are never cut) narrows, down to its header
  * or 8 characters, and its longer cells end in "…". The full values are in --json.
  */
-export function table(header: readonly string[], rows: readonly (readonly unknown[])[], width = terminalColumns(TABLE_WIDTH_FALLBACK)): string {
+export function table(
+  header: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  width = terminalColumns(TABLE_WIDTH_FALLBACK),
+): string {
   const cells = [header, ...rows].map((r) => header.map((_, i) => (r[i] === null || r[i] === undefined ? '—' : String(r[i]))));
   const widths = fitWidths(cells, width);
   const cut = (c: string, w: number) => (c.length > w ? c.slice(0, w - 1) + '…' : c);
   return cells
     .map((r, ri) => {
-      const line = r.map((c, i) => cut(c, widths[i]!).padEnd(widths[i]!)).join('  ').trimEnd();
+      const line = r
+        .map((c, i) => cut(c, widths[i]!).padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd();
       return ri === 0 ? line + '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : line;
     })
     .join('\n');

@@ -15,7 +15,17 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 /** The percentiles every summary carries: AIPerf's p1…p99 plus LoadGen's p97 and p99.9. */
 export const SUMMARY_PERCENTILES = {
-  p1: 0.01, p5: 0.05, p10: 0.1, p25: 0.25, p50: 0.5, p75: 0.75, p90: 0.9, p95: 0.95, p97: 0.97, p99: 0.99, p99_9: 0.999,
+  p1: 0.01,
+  p5: 0.05,
+  p10: 0.1,
+  p25: 0.25,
+  p50: 0.5,
+  p75: 0.75,
+  p90: 0.9,
+  p95: 0.95,
+  p97: 0.97,
+  p99: 0.99,
+  p99_9: 0.999,
 } as const;
 
 export type PercentileKey = keyof typeof SUMMARY_PERCENTILES;
@@ -25,7 +35,14 @@ export type PercentileKey = keyof typeof SUMMARY_PERCENTILES;
  * LoadGen's p97 and p99.9 (`p99_9`) and the count of values. `std` is the population standard
  * deviation (AIPerf uses numpy's default, ddof = 0).
  */
-export type Statistics = { readonly unit: string; readonly count: number; readonly avg: number; readonly min: number; readonly max: number; readonly std: number } & {
+export type Statistics = {
+  readonly unit: string;
+  readonly count: number;
+  readonly avg: number;
+  readonly min: number;
+  readonly max: number;
+  readonly std: number;
+} & {
   readonly [K in PercentileKey]: number;
 };
 
@@ -228,5 +245,8 @@ export function bootstrapInterval(
 
 /** The median by LoadGen's rule (element floor(N/2) of the sorted values). */
 export function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 0.5);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }

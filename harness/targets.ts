@@ -42,16 +42,34 @@ export interface ComputeTarget {
 
 export interface Targets {
   readonly schemaVersion: 1;
-  readonly document: { readonly title: string; readonly titleEn: string; readonly issuer: string; readonly date: string; readonly path: string; readonly readme?: string };
+  readonly document: {
+    readonly title: string;
+    readonly titleEn: string;
+    readonly issuer: string;
+    readonly date: string;
+    readonly path: string;
+    readonly readme?: string;
+  };
   readonly computeTargets: readonly ComputeTarget[];
   readonly deviceCounts: readonly {
-    readonly id: string; readonly description: string; readonly catalogId?: string; readonly deviceClass: string;
-    readonly count: number; readonly qualifier: 'exact' | 'at-least' | 'about' | 'up-to'; readonly by?: string;
-    readonly provenance: readonly Provenance[]; readonly notes?: readonly string[];
+    readonly id: string;
+    readonly description: string;
+    readonly catalogId?: string;
+    readonly deviceClass: string;
+    readonly count: number;
+    readonly qualifier: 'exact' | 'at-least' | 'about' | 'up-to';
+    readonly by?: string;
+    readonly provenance: readonly Provenance[];
+    readonly notes?: readonly string[];
   }[];
   readonly shares: readonly {
-    readonly id: string; readonly description: string; readonly fraction: number; readonly qualifier: string; readonly by: string;
-    readonly provenance: readonly Provenance[]; readonly notes?: readonly string[];
+    readonly id: string;
+    readonly description: string;
+    readonly fraction: number;
+    readonly qualifier: string;
+    readonly by: string;
+    readonly provenance: readonly Provenance[];
+    readonly notes?: readonly string[];
   }[];
   readonly discrepancies: readonly { readonly about: string; readonly description: string; readonly provenance: readonly Provenance[] }[];
 }
@@ -71,7 +89,8 @@ export function validateTargets(data: unknown): { valid: boolean; errors: string
   if (valid) {
     for (const t of (data as Targets).computeTargets) {
       const dates = t.milestones.map((m) => Date.parse(m.anchorDate));
-      if (dates.some((d, i) => i > 0 && d <= dates[i - 1]!)) errors.push(`/computeTargets/${t.id} milestones must be in increasing date order`);
+      if (dates.some((d, i) => i > 0 && d <= dates[i - 1]!))
+        errors.push(`/computeTargets/${t.id} milestones must be in increasing date order`);
     }
   }
   return { valid: errors.length === 0, errors };
@@ -129,28 +148,61 @@ export function targetForDate(date: string, targetId = 'npu-validation-testbed',
   const ms = target.milestones.map((m) => ({ m, at: Date.parse(`${m.anchorDate}T00:00:00Z`) }));
   const first = ms[0]!;
   const last = ms[ms.length - 1]!;
-  const base = { targetId, date, anchorInterpretation: target.anchorInterpretation, precisionStated: false as const, provenance: target.provenance };
+  const base = {
+    targetId,
+    date,
+    anchorInterpretation: target.anchorInterpretation,
+    precisionStated: false as const,
+    provenance: target.provenance,
+  };
   if (t < first.at) {
-    return { ...base, pf: first.m.pf, rule: 'before-first-milestone', from: first.m, to: first.m,
-      explanation: `${date} is before ${first.m.anchorDate}: the ${first.m.year} figure (${first.m.pf} PF) applies.` };
+    return {
+      ...base,
+      pf: first.m.pf,
+      rule: 'before-first-milestone',
+      from: first.m,
+      to: first.m,
+      explanation: `${date} is before ${first.m.anchorDate}: the ${first.m.year} figure (${first.m.pf} PF) applies.`,
+    };
   }
   if (t >= last.at) {
     const exact = t === last.at;
-    return { ...base, pf: last.m.pf, rule: exact ? 'at-milestone' : 'after-last-milestone', from: last.m, to: last.m,
-      explanation: exact ? `${date} is the ${last.m.year} milestone (${last.m.pf} PF).` : `${date} is after ${last.m.anchorDate}: the ${last.m.year} figure (${last.m.pf} PF) applies.` };
+    return {
+      ...base,
+      pf: last.m.pf,
+      rule: exact ? 'at-milestone' : 'after-last-milestone',
+      from: last.m,
+      to: last.m,
+      explanation: exact
+        ? `${date} is the ${last.m.year} milestone (${last.m.pf} PF).`
+        : `${date} is after ${last.m.anchorDate}: the ${last.m.year} figure (${last.m.pf} PF) applies.`,
+    };
   }
   for (let i = 0; i + 1 < ms.length; i++) {
     const a = ms[i]!;
     const b = ms[i + 1]!;
     if (t >= a.at && t < b.at) {
       if (t === a.at) {
-        return { ...base, pf: a.m.pf, rule: 'at-milestone', from: a.m, to: a.m, explanation: `${date} is the ${a.m.year} milestone (${a.m.pf} PF).` };
+        return {
+          ...base,
+          pf: a.m.pf,
+          rule: 'at-milestone',
+          from: a.m,
+          to: a.m,
+          explanation: `${date} is the ${a.m.year} milestone (${a.m.pf} PF).`,
+        };
       }
       const days = (t - a.at) / DAY_MS;
       const span = (b.at - a.at) / DAY_MS;
       const pf = a.m.pf + ((b.m.pf - a.m.pf) * days) / span;
-      return { ...base, pf, rule: 'interpolated', from: a.m, to: b.m,
-        explanation: `${a.m.pf} PF + (${b.m.pf} − ${a.m.pf}) PF × ${days}/${span} days between ${a.m.anchorDate} and ${b.m.anchorDate}.` };
+      return {
+        ...base,
+        pf,
+        rule: 'interpolated',
+        from: a.m,
+        to: b.m,
+        explanation: `${a.m.pf} PF + (${b.m.pf} − ${a.m.pf}) PF × ${days}/${span} days between ${a.m.anchorDate} and ${b.m.anchorDate}.`,
+      };
     }
   }
   /* c8 ignore next */
@@ -294,8 +346,12 @@ export function evaluateTargets(options: EvaluateOptions): TargetEvaluation {
   if (!options.fleet.length) throw new InputError('fleet is empty: give at least one catalog id with a count.');
 
   const lines: FleetLine[] = options.fleet.map((item, i) => {
-    if (!Number.isInteger(item.count) || item.count < 0) throw new InputError(`fleet[${i}].count must be a non-negative integer, got ${item.count}.`);
-    if (item.measuredTflopsPerDevice !== undefined && !(Number.isFinite(item.measuredTflopsPerDevice) && item.measuredTflopsPerDevice >= 0)) {
+    if (!Number.isInteger(item.count) || item.count < 0)
+      throw new InputError(`fleet[${i}].count must be a non-negative integer, got ${item.count}.`);
+    if (
+      item.measuredTflopsPerDevice !== undefined &&
+      !(Number.isFinite(item.measuredTflopsPerDevice) && item.measuredTflopsPerDevice >= 0)
+    ) {
       throw new InputError(`fleet[${i}].measuredTflopsPerDevice must be a non-negative number, got ${item.measuredTflopsPerDevice}.`);
     }
     const peak = resolvePeak(catalog, item.catalogId, precision, sparse);
@@ -342,9 +398,15 @@ export function evaluateTargets(options: EvaluateOptions): TargetEvaluation {
       workload: options.workload ?? null,
     },
     target,
-    milestones: targets.computeTargets.find((t) => t.id === targetId)!.milestones.map((m) => ({
-      year: m.year, anchorDate: m.anchorDate, pf: m.pf, fractionPeak: peakPf / m.pf, fractionEffective: effectivePf === null ? null : effectivePf / m.pf,
-    })),
+    milestones: targets.computeTargets
+      .find((t) => t.id === targetId)!
+      .milestones.map((m) => ({
+        year: m.year,
+        anchorDate: m.anchorDate,
+        pf: m.pf,
+        fractionPeak: peakPf / m.pf,
+        fractionEffective: effectivePf === null ? null : effectivePf / m.pf,
+      })),
     document: targets.document,
     fleet: lines,
     totals: {
@@ -359,7 +421,12 @@ export function evaluateTargets(options: EvaluateOptions): TargetEvaluation {
       byPeak: kinds.map((id) => devicesToClose(gapPeak, firstLine(id).peak.value, id, `catalog ${precision}`)),
       byMeasured: kinds.map((id) =>
         gapEffective === null
-          ? { catalogId: id, additionalDevices: null, perDeviceTflops: firstLine(id).measuredTflopsPerDevice, reason: 'no measured rate in the fleet' }
+          ? {
+              catalogId: id,
+              additionalDevices: null,
+              perDeviceTflops: firstLine(id).measuredTflopsPerDevice,
+              reason: 'no measured rate in the fleet',
+            }
           : devicesToClose(gapEffective, firstLine(id).measuredTflopsPerDevice, id, 'measured'),
       ),
     },
@@ -404,7 +471,8 @@ export function validateFleet(data: unknown, catalog: Catalog = loadCatalog()): 
       errors.push(`/devices/${i}/device ${(err as Error).message}`);
     }
   });
-  if (f.precision !== undefined && !EVAL_PRECISIONS.includes(f.precision as EvalPrecision)) errors.push(`/precision must be one of ${EVAL_PRECISIONS.join(', ')}`);
+  if (f.precision !== undefined && !EVAL_PRECISIONS.includes(f.precision as EvalPrecision))
+    errors.push(`/precision must be one of ${EVAL_PRECISIONS.join(', ')}`);
   return errors;
 }
 
@@ -450,27 +518,54 @@ export function measuredRates(
 ): { items: FleetItem[]; measurements: FleetMeasurement[] } {
   if (workload !== null && !report.units.some((u) => u.workload === workload)) {
     const known = [...new Set(report.units.filter((u) => typeof u.metrics.effective_tflops === 'number').map((u) => u.workload))];
-    throw new InputError(`workload "${workload}" is not in the run; workloads with a measured effective_tflops: ${known.join(', ') || 'none'}`);
+    throw new InputError(
+      `workload "${workload}" is not in the run; workloads with a measured effective_tflops: ${known.join(', ') || 'none'}`,
+    );
   }
   const items: FleetItem[] = [];
   const measurements: FleetMeasurement[] = [];
   for (const line of fleet) {
-    const devices = line.measuredBy !== undefined ? [line.measuredBy] : report.devices.filter((d) => d.description?.catalogId === line.device).map((d) => d.spec);
-    const candidates = report.units.filter((u): u is UnitRecord & { device: string } =>
-      u.device !== null && devices.includes(u.device) && (workload === null || u.workload === workload) && typeof u.metrics.effective_tflops === 'number');
-    const best = candidates.reduce<(typeof candidates)[number] | null>((a, u) => (a === null || (u.metrics.effective_tflops as number) > (a.metrics.effective_tflops as number) ? u : a), null);
+    const devices =
+      line.measuredBy !== undefined
+        ? [line.measuredBy]
+        : report.devices.filter((d) => d.description?.catalogId === line.device).map((d) => d.spec);
+    const candidates = report.units.filter(
+      (u): u is UnitRecord & { device: string } =>
+        u.device !== null &&
+        devices.includes(u.device) &&
+        (workload === null || u.workload === workload) &&
+        typeof u.metrics.effective_tflops === 'number',
+    );
+    const best = candidates.reduce<(typeof candidates)[number] | null>(
+      (a, u) => (a === null || (u.metrics.effective_tflops as number) > (a.metrics.effective_tflops as number) ? u : a),
+      null,
+    );
     if (best === null) {
-      const why = line.measuredBy !== undefined && !report.devices.some((d) => d.spec === line.measuredBy)
-        ? `measuredBy ${line.measuredBy} is not a device of the run`
-        : devices.length === 0 ? `no device in the run maps to catalog id ${line.device} (a fleet file's measuredBy can name the run's device that stands for it)` : `no unit on ${devices.join(', ')}${workload ? ` of workload ${workload}` : ''} measured effective_tflops`;
+      const why =
+        line.measuredBy !== undefined && !report.devices.some((d) => d.spec === line.measuredBy)
+          ? `measuredBy ${line.measuredBy} is not a device of the run`
+          : devices.length === 0
+            ? `no device in the run maps to catalog id ${line.device} (a fleet file's measuredBy can name the run's device that stands for it)`
+            : `no unit on ${devices.join(', ')}${workload ? ` of workload ${workload}` : ''} measured effective_tflops`;
       items.push({ catalogId: line.device, count: line.count });
       measurements.push({ catalogId: line.device, devices, unit: null, workload, tflops: null, note: `not measured: ${why}` });
       continue;
     }
     const tflops = best.metrics.effective_tflops as number;
-    items.push({ catalogId: line.device, count: line.count, measuredTflopsPerDevice: tflops, measurementSource: `${source} unit ${best.id} (${workload ? 'the named workload' : 'best effective_tflops of the run'})` });
-    measurements.push({ catalogId: line.device, devices, unit: best.id, workload: best.workload, tflops,
-      note: line.measuredBy !== undefined ? `measured on ${line.measuredBy}, standing for ${line.device}` : `measured on ${best.device}` });
+    items.push({
+      catalogId: line.device,
+      count: line.count,
+      measuredTflopsPerDevice: tflops,
+      measurementSource: `${source} unit ${best.id} (${workload ? 'the named workload' : 'best effective_tflops of the run'})`,
+    });
+    measurements.push({
+      catalogId: line.device,
+      devices,
+      unit: best.id,
+      workload: best.workload,
+      tflops,
+      note: line.measuredBy !== undefined ? `measured on ${line.measuredBy}, standing for ${line.device}` : `measured on ${best.device}`,
+    });
   }
   return { items, measurements };
 }

@@ -35,7 +35,15 @@ const BYTES_PER_ELEMENT = { float32: 4, float16: 2 } as const;
  *   with e = bytes per element of the model dtype.
  */
 export function llamaCost(c: LlamaConfig, params: number): ModelCost {
-  const { num_hidden_layers: L, hidden_size: h, num_attention_heads: H, num_key_value_heads: K, head_dim: d, intermediate_size: I, vocab_size: V } = c;
+  const {
+    num_hidden_layers: L,
+    hidden_size: h,
+    num_attention_heads: H,
+    num_key_value_heads: K,
+    head_dim: d,
+    intermediate_size: I,
+    vocab_size: V,
+  } = c;
   const M = L * (h * H * d + 2 * h * K * d + H * d * h + 3 * h * I) + V * h;
   const attnPerKey = 4 * L * H * d;
   const e = BYTES_PER_ELEMENT[c.dtype];
@@ -88,7 +96,9 @@ export function resnetFlops(c: ResNetConfig): number {
 
 function notDecoder(entry: ZooEntry): () => never {
   return () => {
-    throw new ModelInputError(`Zoo model "${entry.name}" is a ${entry.family} model, not a decoder: it has FLOPs per sample, not per token.`);
+    throw new ModelInputError(
+      `Zoo model "${entry.name}" is a ${entry.family} model, not a decoder: it has FLOPs per sample, not per token.`,
+    );
   };
 }
 
@@ -99,8 +109,15 @@ export function modelCost(entry: ZooEntry): ModelCost {
       return llamaCost(entry.config as unknown as LlamaConfig, entry.params);
     case 'bert':
     case 'resnet': {
-      const flops = entry.family === 'bert' ? bertFlops(entry.config as unknown as BertConfig) : resnetFlops(entry.config as unknown as ResNetConfig);
-      return { params: entry.params, flopsPerSample: flops, prefillFlops: notDecoder(entry), decodeFlopsPerToken: notDecoder(entry), decodeBytesPerToken: notDecoder(entry) };
+      const flops =
+        entry.family === 'bert' ? bertFlops(entry.config as unknown as BertConfig) : resnetFlops(entry.config as unknown as ResNetConfig);
+      return {
+        params: entry.params,
+        flopsPerSample: flops,
+        prefillFlops: notDecoder(entry),
+        decodeFlopsPerToken: notDecoder(entry),
+        decodeBytesPerToken: notDecoder(entry),
+      };
     }
   }
 }

@@ -17,7 +17,11 @@ import { toBfloat16Bits, toHalfBits } from './onnx/half.js';
 import { ARRAY_OF, storageLength } from './onnx/tensor.js';
 
 export const DEFAULT_DIMS: Readonly<Record<string, number>> = {
-  batch_size: 1, batch: 1, N: 1, sequence_length: 8, past_sequence_length: 0,
+  batch_size: 1,
+  batch: 1,
+  N: 1,
+  sequence_length: 8,
+  past_sequence_length: 0,
 };
 
 export interface SeededInputOptions {
@@ -28,15 +32,17 @@ export interface SeededInputOptions {
   vocabSize?: number;
 }
 
-const isTokenIds = (name: string) => name === 'input_ids' || /(^|_)(token|input)_?ids$/.test(name) && !/type/.test(name);
+const isTokenIds = (name: string) => name === 'input_ids' || (/(^|_)(token|input)_?ids$/.test(name) && !/type/.test(name));
 
 function resolveDims(info: ValueInfo, dims: Record<string, number>): number[] {
   if (!info.shape) throw new ModelInputError(`Input "${info.name}" has no known shape, so seeded values cannot be made for it.`);
   return info.shape.map((d, i) => {
     if (typeof d === 'number') return d;
-    if (d === null) throw new ModelInputError(`Input "${info.name}" has an unnamed unknown dim at axis ${i}; the model must name it or fix it.`);
+    if (d === null)
+      throw new ModelInputError(`Input "${info.name}" has an unnamed unknown dim at axis ${i}; the model must name it or fix it.`);
     const v = dims[d];
-    if (v === undefined) throw new ModelInputError(`Input "${info.name}" has symbolic dim "${d}" with no value; pass it (e.g. --dim ${d}=N).`);
+    if (v === undefined)
+      throw new ModelInputError(`Input "${info.name}" has symbolic dim "${d}" with no value; pass it (e.g. --dim ${d}=N).`);
     if (!Number.isInteger(v) || v < 0) throw new ModelInputError(`Dim "${d}" must be a non-negative integer, not ${v}.`);
     return v;
   });
@@ -68,7 +74,8 @@ export function seededInputs(inputs: readonly ValueInfo[], opts: SeededInputOpti
   }
   const out: Record<string, Tensor> = {};
   for (const info of inputs) {
-    if (info.kind !== 'tensor' || !info.type) throw new ModelInputError(`Input "${info.name}" is not a tensor; seeded inputs cover tensors only.`);
+    if (info.kind !== 'tensor' || !info.type)
+      throw new ModelInputError(`Input "${info.name}" is not a tensor; seeded inputs cover tensors only.`);
     const type = info.type;
     const shape = resolveDims(info, dims);
     const count = shape.reduce((a, b) => a * b, 1);
@@ -76,9 +83,13 @@ export function seededInputs(inputs: readonly ValueInfo[], opts: SeededInputOpti
     const isFloat = type === 'float32' || type === 'float16' || type === 'bfloat16' || type === 'float64';
     let f: (i: number) => number;
     if (isTokenIds(info.name)) {
-      if (opts.vocabSize === undefined) throw new ModelInputError(`Input "${info.name}" holds token ids; give the vocabulary size (vocabSize / --vocab) to draw them from.`);
+      if (opts.vocabSize === undefined)
+        throw new ModelInputError(
+          `Input "${info.name}" holds token ids; give the vocabulary size (vocabSize / --vocab) to draw them from.`,
+        );
       const vocab = opts.vocabSize;
-      if (!Number.isInteger(vocab) || vocab < 1) throw new ModelInputError(`The vocabulary size (vocabSize / --vocab) must be a positive integer, not ${vocab}.`);
+      if (!Number.isInteger(vocab) || vocab < 1)
+        throw new ModelInputError(`The vocabulary size (vocabSize / --vocab) must be a positive integer, not ${vocab}.`);
       f = () => rng.int(vocab);
     } else if (info.name === 'attention_mask') {
       f = () => 1;

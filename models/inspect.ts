@@ -52,12 +52,23 @@ function ioInfo(v: IValueInfo): IoInfo {
     const code = t.tensorType.elemType ?? 0;
     const dims = t.tensorType.shape?.dim;
     return {
-      name, kind: 'tensor',
+      name,
+      kind: 'tensor',
       dtype: DTYPE_FROM_ONNX[code] ?? ONNX_DTYPE_NAME[code] ?? String(code),
-      shape: dims ? dims.map((d) => (d.dimParam ? d.dimParam : d.dimValue !== null && d.dimValue !== undefined ? int64ToNumber(d.dimValue) : null)) : null,
+      shape: dims
+        ? dims.map((d) => (d.dimParam ? d.dimParam : d.dimValue !== null && d.dimValue !== undefined ? int64ToNumber(d.dimValue) : null))
+        : null,
     };
   }
-  const kind = t?.sequenceType ? 'sequence' : t?.mapType ? 'map' : t?.optionalType ? 'optional' : t?.sparseTensorType ? 'sparse_tensor' : 'unknown';
+  const kind = t?.sequenceType
+    ? 'sequence'
+    : t?.mapType
+      ? 'map'
+      : t?.optionalType
+        ? 'optional'
+        : t?.sparseTensorType
+          ? 'sparse_tensor'
+          : 'unknown';
   return { name, kind, dtype: null, shape: null };
 }
 
@@ -68,7 +79,11 @@ export function decoderConvention(inputs: readonly IoInfo[], outputs: readonly I
   const outNames = new Set(outputs.map((o) => o.name));
   for (const n of ['input_ids', 'attention_mask']) if (!inNames.has(n)) reasons.push(`no input "${n}"`);
   if (!outNames.has('logits')) reasons.push('no output "logits"');
-  const layerOf = (re: RegExp, names: Set<string>) => [...names].map((n) => re.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
+  const layerOf = (re: RegExp, names: Set<string>) =>
+    [...names]
+      .map((n) => re.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]));
   const pastLayers = new Set(layerOf(/^past_key_values\.(\d+)\.key$/, inNames));
   const layers = pastLayers.size;
   if (layers === 0) reasons.push('no past_key_values.{i}.key inputs');
@@ -92,15 +107,17 @@ export function inspectModel(model: OnnxModel, file: string, bytes: number): Mod
   const outputs = (g.output ?? []).map(ioInfo);
   const ops: Record<string, number> = {};
   for (const n of g.node ?? []) {
-    const key = n.domain ? `${n.domain}::${n.opType}` : n.opType ?? '?';
+    const key = n.domain ? `${n.domain}::${n.opType}` : (n.opType ?? '?');
     ops[key] = (ops[key] ?? 0) + 1;
   }
   return {
-    file, bytes,
+    file,
+    bytes,
     irVersion: int64ToNumber(model.irVersion as never),
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
     opsets: (model.opsetImport ?? []).map((o) => ({ domain: o.domain || 'ai.onnx', version: int64ToNumber(o.version as never) })),
-    inputs, outputs,
+    inputs,
+    outputs,
     initializers: inits.length,
     params: inits.reduce((s, t) => s + (t.dims ?? []).reduce<number>((a, d) => a * int64ToNumber(d as never), 1), 0),
     externalInitializers: inits.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL).length,
@@ -125,7 +142,9 @@ export function inspectFile(path: string): ModelInspection {
 
 /** The inspected inputs as session-style ValueInfos (what seededInputs takes). */
 export function inputValueInfos(m: ModelInspection): ValueInfo[] {
-  return m.inputs.map((i) => (i.kind === 'tensor' && i.dtype && i.dtype in ONNX_DTYPE
-    ? { name: i.name, kind: 'tensor' as const, type: i.dtype as DType, shape: i.shape ?? undefined }
-    : { name: i.name, kind: 'other' as const }));
+  return m.inputs.map((i) =>
+    i.kind === 'tensor' && i.dtype && i.dtype in ONNX_DTYPE
+      ? { name: i.name, kind: 'tensor' as const, type: i.dtype as DType, shape: i.shape ?? undefined }
+      : { name: i.name, kind: 'other' as const },
+  );
 }

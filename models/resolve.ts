@@ -35,7 +35,8 @@ export function resolveModel(name: string, opts: { dtype?: ModelDtype; seed?: nu
     const path = resolve(name);
     if (!existsSync(path)) throw new ModelInputError(`model file ${path} does not exist`);
     if (!statSync(path).isFile()) throw new ModelInputError(`model file ${path} is not a file`);
-    if (opts.dtype && opts.dtype !== 'float32') throw new ModelInputError(`dtype ${opts.dtype} applies to zoo models; ${name} is used as it is`);
+    if (opts.dtype && opts.dtype !== 'float32')
+      throw new ModelInputError(`dtype ${opts.dtype} applies to zoo models; ${name} is used as it is`);
     return { name, source: { path }, zoo: null, dtype: null };
   }
   const zoo = getZooEntry(name);

@@ -1,7 +1,17 @@
 // Assembles report.json from the journal: the plan from the first `run-start`, each unit's last
 // `unit-end`, sessions from the start/end/interrupt records. Pure: it runs nothing and reads no files.
 import { RUN_REPORT_ID, RUN_REPORT_VERSION } from './schemas/run-report.js';
-import type { Artifact, DeviceEntry, EnvironmentInfo, ModelEntry, RunReport, RunSession, RunSummary, UnitKind, UnitRecord } from './types.js';
+import type {
+  Artifact,
+  DeviceEntry,
+  EnvironmentInfo,
+  ModelEntry,
+  RunReport,
+  RunSession,
+  RunSummary,
+  UnitKind,
+  UnitRecord,
+} from './types.js';
 
 /** What the orchestrator knows before any unit runs; journaled in `run-start`. */
 export interface RunPlan {

@@ -31,7 +31,8 @@ export function checkConsistency(report: RunReport, baseDir: string): Consistenc
     problems.push(`/complete: is ${report.complete} but ${report.units.length} of ${report.summary.planned} planned units are present`);
   }
   const artifacts = [...report.artifacts.map((a, i) => ({ a, path: `/artifacts/${i}` }))];
-  report.units.forEach((u, i) => u.artifacts.forEach((a, j) => artifacts.push({ a, path: `/units/${i}/artifacts/${j}` })));
+  for (const [i, u] of report.units.entries())
+    for (const [j, a] of u.artifacts.entries()) artifacts.push({ a, path: `/units/${i}/artifacts/${j}` });
   for (const { a, path } of artifacts) {
     const file = isAbsolute(a.path) ? a.path : join(baseDir, a.path);
     if (!existsSync(file)) {

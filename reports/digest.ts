@@ -5,7 +5,9 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import canonicalizeModule from 'canonicalize';
 import type { Artifact } from './types.js';
 
-const canonicalizeFn = ((canonicalizeModule as unknown as { default?: unknown }).default ?? canonicalizeModule) as (v: unknown) => string | undefined;
+const canonicalizeFn = ((canonicalizeModule as unknown as { default?: unknown }).default ?? canonicalizeModule) as (
+  v: unknown,
+) => string | undefined;
 
 /** RFC 8785 (JCS) serialisation. Throws for values JSON cannot hold. */
 export function canonicalJson(value: unknown): string {
@@ -30,7 +32,12 @@ export function sha256Files(paths: readonly string[]): { sha256: string; bytes: 
   for (const path of paths) {
     const fd = openSync(path, 'r');
     try {
-      for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; bytes += n) hash.update(buffer.subarray(0, n));
+      for (;;) {
+        const n = readSync(fd, buffer, 0, buffer.length, null);
+        if (n === 0) break;
+        hash.update(buffer.subarray(0, n));
+        bytes += n;
+      }
     } finally {
       closeSync(fd);
     }

@@ -79,7 +79,12 @@ export interface VerifyResult {
  * Verifies a file against its detached signature. With `trustedPublicKeyPem`, the signature must
  * also come from that key; without it, only integrity under the embedded key is shown.
  */
-export function verifyDocument(fileBytes: Uint8Array, sig: SignatureFile, trustedPublicKeyPem?: string, what = 'the document'): VerifyResult {
+export function verifyDocument(
+  fileBytes: Uint8Array,
+  sig: SignatureFile,
+  trustedPublicKeyPem?: string,
+  what = 'the document',
+): VerifyResult {
   const problems: string[] = [];
   if (sig.format !== SIGNATURE_FORMAT || sig.algorithm !== 'ed25519') {
     throw new SignatureError(`the signature file is not an ${SIGNATURE_FORMAT} ed25519 signature`);
@@ -87,14 +92,15 @@ export function verifyDocument(fileBytes: Uint8Array, sig: SignatureFile, truste
   const fileSha256 = sha256Hex(fileBytes);
   if (fileSha256 !== sig.fileSha256) problems.push(`${what}'s bytes changed since signing (SHA-256 ${fileSha256} ≠ ${sig.fileSha256})`);
   let canonicalSha256: string | null = null;
-  let document: unknown = undefined;
+  let document: unknown;
   try {
     document = parseJson(fileBytes, what);
     canonicalSha256 = sha256Hex(canonicalJson(document));
   } catch (err) {
     problems.push((err as Error).message);
   }
-  if (canonicalSha256 !== null && canonicalSha256 !== sig.canonicalSha256) problems.push(`${what}'s content changed since signing (canonical JSON SHA-256 differs)`);
+  if (canonicalSha256 !== null && canonicalSha256 !== sig.canonicalSha256)
+    problems.push(`${what}'s content changed since signing (canonical JSON SHA-256 differs)`);
   let key: KeyObject;
   try {
     key = createPublicKey(sig.publicKey);
@@ -103,7 +109,8 @@ export function verifyDocument(fileBytes: Uint8Array, sig: SignatureFile, truste
   }
   if (trustedPublicKeyPem !== undefined) {
     const trusted = createPublicKey(trustedPublicKeyPem).export({ type: 'spki', format: 'der' });
-    if (!trusted.equals(key.export({ type: 'spki', format: 'der' }))) problems.push('the signature was made with a different key than the trusted public key');
+    if (!trusted.equals(key.export({ type: 'spki', format: 'der' })))
+      problems.push('the signature was made with a different key than the trusted public key');
   }
   if (document === undefined || !verify(null, message(document, sig.fileSha256), key, Buffer.from(sig.signature, 'base64'))) {
     problems.push('the ed25519 signature does not match the document');

@@ -71,7 +71,13 @@ export interface ClusterInfo {
   /** SHA-256 of the canonical plan (unit ids, unit specs, seed) every shard came from. */
   readonly planDigest: string;
   readonly shards: number;
-  readonly workers: readonly { readonly shard: number; readonly worker: string; readonly node: string; readonly units: readonly string[]; readonly journal: string }[];
+  readonly workers: readonly {
+    readonly shard: number;
+    readonly worker: string;
+    readonly node: string;
+    readonly units: readonly string[];
+    readonly journal: string;
+  }[];
 }
 
 export interface Artifact {
@@ -86,7 +92,11 @@ export interface EnvironmentInfo {
   readonly host: Omit<HostDescription, 'node'>;
   readonly node: string;
   readonly ort: { readonly version: string; readonly bundledEps: readonly string[] };
-  readonly executionProviders: readonly { readonly device: string; readonly backend: string; readonly options: Readonly<Record<string, string>> }[];
+  readonly executionProviders: readonly {
+    readonly device: string;
+    readonly backend: string;
+    readonly options: Readonly<Record<string, string>>;
+  }[];
   readonly drivers: readonly { readonly device: string; readonly name: string; readonly detail: string }[];
   /** Environment variables that change results (VK_ICD_FILENAMES, OMP_NUM_THREADS, ORT_*, …) as set for the run. */
   readonly variables: Readonly<Record<string, string>>;
@@ -137,7 +147,13 @@ export interface RunReport {
   readonly schemaVersion: string;
   readonly tool: { readonly name: 'npuval'; readonly version: string; readonly gitCommit: string | null };
   readonly command: { readonly argv: readonly string[]; readonly cwd: string };
-  readonly suite: { readonly name: string; readonly source: 'builtin' | 'file'; readonly path: string | null; readonly sha256: string; readonly description: string };
+  readonly suite: {
+    readonly name: string;
+    readonly source: 'builtin' | 'file';
+    readonly path: string | null;
+    readonly sha256: string;
+    readonly description: string;
+  };
   readonly seeds: Readonly<Record<string, number>>;
   readonly startedAt: string;
   readonly finishedAt: string;

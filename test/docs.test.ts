@@ -12,7 +12,8 @@ test('docs/reference/*.md are what `npm run docs` generates from the code', () =
 test('the settings page lists every declared setting of every unit kind, and the CLI page every command', () => {
   const pages = referencePages(repoRoot);
   const settings = pages['docs/reference/settings.md']!;
-  for (const key of ['minDurationMs', 'findPeak', 'tolerancesFile', 'sweepConcurrency', 'minTokenAgreement', 'iterations']) assert.match(settings, `| \`${key}\` |`);
+  for (const key of ['minDurationMs', 'findPeak', 'tolerancesFile', 'sweepConcurrency', 'minTokenAgreement', 'iterations'])
+    assert.match(settings, `| \`${key}\` |`);
   assert.match(pages['docs/reference/cli.md']!, /## `npuval bench`[\s\S]*--find-peak/);
   assert.match(pages['docs/reference/metrics.md']!, /\| `ttft_p99_ms` \|/);
 });

@@ -24,7 +24,9 @@ const env = { ...process.env };
 // The WebGPU EP needs a Vulkan driver; SwiftShader (Debian chromium) is one that runs on any CPU.
 if (!env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) env.VK_ICD_FILENAMES = SWIFTSHADER;
 
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 const broken: string[] = [];
 for (const file of findTests(root).sort()) {
   const name = relative(root, file);

@@ -22,11 +22,19 @@ export class EndpointDevice implements Device {
   readonly id: string;
   private readonly config: EndpointConfig;
 
-  constructor(spec: DeviceSpec, o: OptionValues<typeof ENDPOINT_OPTIONS> = parseOptions(spec, ENDPOINT_OPTIONS, `endpoint:${spec.target}`)) {
+  constructor(
+    spec: DeviceSpec,
+    o: OptionValues<typeof ENDPOINT_OPTIONS> = parseOptions(spec, ENDPOINT_OPTIONS, `endpoint:${spec.target}`),
+  ) {
     this.id = spec.id;
     this.config = {
-      base: spec.target, model: o.model ?? null, api: o.api ?? 'completions', includeUsage: o.usage ?? true,
-      sendIgnoreEos: o.ignoreEos ?? true, apiKeyEnv: o.apiKeyEnv ?? null, extraBody: {},
+      base: spec.target,
+      model: o.model ?? null,
+      api: o.api ?? 'completions',
+      includeUsage: o.usage ?? true,
+      sendIgnoreEos: o.ignoreEos ?? true,
+      apiKeyEnv: o.apiKeyEnv ?? null,
+      extraBody: {},
     };
   }
 
@@ -43,14 +51,16 @@ export class EndpointDevice implements Device {
       host: describeHost(),
       catalogId: null,
       notes: [
-        'host is the client machine; the server\'s hardware is not visible through the API',
+        "host is the client machine; the server's hardware is not visible through the API",
         keyEnv ? `API key taken from $${keyEnv} (value not recorded)` : 'no API key set (NPUVAL_API_KEY / OPENAI_API_KEY unset)',
       ],
     };
   }
 
   async open(): Promise<Session> {
-    throw new DeviceInputError(`${this.id} is a serving endpoint: it generates text with its own model (openGeneration), it does not run tensors`);
+    throw new DeviceInputError(
+      `${this.id} is a serving endpoint: it generates text with its own model (openGeneration), it does not run tensors`,
+    );
   }
 
   /**
@@ -73,7 +83,8 @@ async function servedModel(config: EndpointConfig): Promise<string> {
     throw new DeviceUnavailableError(`endpoint ${config.base} is unreachable (${cause}); is the server running?`);
   }
   if (config.model) return config.model;
-  if (res.status !== 200) throw new DeviceUnavailableError(`GET ${config.base}/models answered HTTP ${res.status}; name the model with ?model=NAME`);
+  if (res.status !== 200)
+    throw new DeviceUnavailableError(`GET ${config.base}/models answered HTTP ${res.status}; name the model with ?model=NAME`);
   let json: { data?: { id?: unknown }[] } | null = null;
   try {
     json = JSON.parse(res.text) as { data?: { id?: unknown }[] };

@@ -12,7 +12,9 @@ export function send(url: string, h: Record<string, string>, body: string | null
   const u = new URL(url);
   const https = u.protocol === 'https:';
   const options = {
-    method: body === null ? 'GET' : 'POST', agent: https ? agents.https : agents.http, signal,
+    method: body === null ? 'GET' : 'POST',
+    agent: https ? agents.https : agents.http,
+    signal,
     headers: body === null ? h : { ...h, 'content-length': String(Buffer.byteLength(body)) },
   };
   return new Promise((resolve, reject) => {
@@ -39,7 +41,7 @@ export async function readText(res: IncomingMessage): Promise<string> {
 export function errorMessage(text: string): string {
   try {
     const j = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const m = typeof j.error === 'string' ? j.error : j.error?.message ?? j.message;
+    const m = typeof j.error === 'string' ? j.error : (j.error?.message ?? j.message);
     if (typeof m === 'string') return m;
   } catch {
     // not JSON: fall through

@@ -61,9 +61,10 @@ export function parseChunk(data: string, api: EndpointApi): ParsedChunk {
     text = typeof raw === 'string' ? raw : '';
   }
   const u = o.usage as Record<string, unknown> | null | undefined;
-  const usage = u && typeof u.completion_tokens === 'number'
-    ? { promptTokens: typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0, completionTokens: u.completion_tokens }
-    : null;
+  const usage =
+    u && typeof u.completion_tokens === 'number'
+      ? { promptTokens: typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0, completionTokens: u.completion_tokens }
+      : null;
   const finishReason = choice && typeof choice.finish_reason === 'string' ? choice.finish_reason : null;
   return { text, finishReason, usage, error: null };
 }

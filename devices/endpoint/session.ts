@@ -81,8 +81,13 @@ export class EndpointSession implements GenerationSession {
     const c = this.config;
     const body = {
       ...requestBody({
-        api: c.api, model: c.model, prompt: request.prompt, maxTokens: request.maxTokens, fixedLength: request.fixedLength ?? false,
-        includeUsage: stream && c.includeUsage, sendIgnoreEos: c.sendIgnoreEos,
+        api: c.api,
+        model: c.model,
+        prompt: request.prompt,
+        maxTokens: request.maxTokens,
+        fixedLength: request.fixedLength ?? false,
+        includeUsage: stream && c.includeUsage,
+        sendIgnoreEos: c.sendIgnoreEos,
       }),
       ...c.extraBody,
       stream,
@@ -91,7 +96,9 @@ export class EndpointSession implements GenerationSession {
     try {
       return { url, res: await send(url, endpointHeaders(c), JSON.stringify(body), request.signal) };
     } catch (err) {
-      throw request.signal?.aborted ? request.signal.reason : new EndpointError(`POST ${url} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw request.signal?.aborted
+        ? request.signal.reason
+        : new EndpointError(`POST ${url} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
 }

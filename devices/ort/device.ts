@@ -45,7 +45,7 @@ export class OrtDevice implements Device {
       backend: { name: this.ep, options: { ...this.spec.options } },
       driver,
       host,
-      catalogId: gpu ? findCatalogEntry(gpu.name)?.id ?? null : null,
+      catalogId: gpu ? (findCatalogEntry(gpu.name)?.id ?? null) : null,
       notes,
     };
   }
@@ -56,7 +56,8 @@ export class OrtDevice implements Device {
     const gpus = queryNvidiaGpus();
     const index = this.spec.index ?? Number(this.spec.options.deviceId ?? 0);
     const gpu = gpus.find((g) => g.index === index) ?? null;
-    if (gpu && this.ep === 'webgpu') notes.push(`assumed the WebGPU adapter is NVIDIA GPU ${index} (${gpu.name}); Dawn does not report its choice through ORT`);
+    if (gpu && this.ep === 'webgpu')
+      notes.push(`assumed the WebGPU adapter is NVIDIA GPU ${index} (${gpu.name}); Dawn does not report its choice through ORT`);
     return gpu;
   }
 
@@ -71,9 +72,10 @@ export class OrtDevice implements Device {
     let session: ort.InferenceSession;
     applyNativeLogLevel();
     try {
-      session = 'path' in model
-        ? await ort.InferenceSession.create(model.path, sessionOptions)
-        : await ort.InferenceSession.create(model.bytes, sessionOptions);
+      session =
+        'path' in model
+          ? await ort.InferenceSession.create(model.path, sessionOptions)
+          : await ort.InferenceSession.create(model.bytes, sessionOptions);
     } catch (err) {
       // An EP that npm did not ship (CUDA, TensorRT) is an environment problem, not a model problem.
       if (!bundledEps().includes(this.ep)) {
@@ -109,13 +111,24 @@ function vulkanIcdFiles(): { readonly explicit: boolean; readonly files: string[
   const env = process.env;
   const list = (value: string | undefined) => (value ?? '').split(':').filter(Boolean);
   const manifests = (path: string) =>
-    !existsSync(path) ? [] : statSync(path).isDirectory() ? readdirSync(path).filter((f) => f.endsWith('.json')).sort().map((f) => join(path, f)) : [path];
+    !existsSync(path)
+      ? []
+      : statSync(path).isDirectory()
+        ? readdirSync(path)
+            .filter((f) => f.endsWith('.json'))
+            .sort()
+            .map((f) => join(path, f))
+        : [path];
   const added = list(env.VK_ADD_DRIVER_FILES).flatMap(manifests);
   const explicit = list(env.VK_DRIVER_FILES || env.VK_ICD_FILENAMES);
   if (explicit.length) return { explicit: true, files: [...added, ...explicit.flatMap(manifests)] };
   const dirs = [
-    env.XDG_CONFIG_HOME || join(homedir(), '.config'), ...list(env.XDG_CONFIG_DIRS || '/etc/xdg'), '/usr/local/etc', '/etc',
-    env.XDG_DATA_HOME || join(homedir(), '.local/share'), ...list(env.XDG_DATA_DIRS || '/usr/local/share:/usr/share'),
+    env.XDG_CONFIG_HOME || join(homedir(), '.config'),
+    ...list(env.XDG_CONFIG_DIRS || '/etc/xdg'),
+    '/usr/local/etc',
+    '/etc',
+    env.XDG_DATA_HOME || join(homedir(), '.local/share'),
+    ...list(env.XDG_DATA_DIRS || '/usr/local/share:/usr/share'),
   ].map((dir) => join(dir, 'vulkan', 'icd.d'));
   return { explicit: false, files: [...added, ...[...new Set(dirs)].flatMap(manifests)] };
 }

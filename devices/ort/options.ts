@@ -12,16 +12,29 @@ const bool = (doc: string) => ({ type: 'bool', doc }) as const;
 export const SESSION_OPTIONS = {
   intraOpThreads: { type: 'int', min: 0, doc: 'threads within one operator (0: ORT decides)' },
   interOpThreads: { type: 'int', min: 0, doc: 'threads across operators (executionMode=parallel)' },
-  graphOptimizationLevel: { type: 'enum', values: ['disabled', 'basic', 'extended', 'layout', 'all'], doc: 'graph optimizations ORT applies at load' },
+  graphOptimizationLevel: {
+    type: 'enum',
+    values: ['disabled', 'basic', 'extended', 'layout', 'all'],
+    doc: 'graph optimizations ORT applies at load',
+  },
   executionMode: { type: 'enum', values: ['sequential', 'parallel'], doc: 'run independent nodes one at a time or in parallel' },
-  enableCpuMemArena: bool('ORT\'s CPU memory arena'),
-  enableMemPattern: bool('ORT\'s memory pattern planning'),
-  logSeverityLevel: { type: 'int', min: 0, max: 4, doc: 'ORT\'s native log level (0 verbose … 4 fatal; default 4, 2 with NPUVAL_ORT_LOG=1 or the CLI\'s --verbose)' },
+  enableCpuMemArena: bool("ORT's CPU memory arena"),
+  enableMemPattern: bool("ORT's memory pattern planning"),
+  logSeverityLevel: {
+    type: 'int',
+    min: 0,
+    max: 4,
+    doc: "ORT's native log level (0 verbose … 4 fatal; default 4, 2 with NPUVAL_ORT_LOG=1 or the CLI's --verbose)",
+  },
   cpuFallback: bool('false: nodes the EP lacks fail the session instead of running on the CPU EP (session.disable_cpu_ep_fallback)'),
-  allowSpinning: bool('false: idle intra-op threads sleep instead of spinning (session.intra_op.allow_spinning), leaving the cores to a server or client on the host'),
+  allowSpinning: bool(
+    'false: idle intra-op threads sleep instead of spinning (session.intra_op.allow_spinning), leaving the cores to a server or client on the host',
+  ),
 } as const satisfies OptionSchema;
 
-const DEVICE_ID = { deviceId: { type: 'int', min: 0, doc: 'which device of the EP (the spec\'s :N sets it too)' } } as const satisfies OptionSchema;
+const DEVICE_ID = {
+  deviceId: { type: 'int', min: 0, doc: "which device of the EP (the spec's :N sets it too)" },
+} as const satisfies OptionSchema;
 const BUFFER_CACHE = { type: 'enum', values: ['disabled', 'lazyRelease', 'simple', 'bucket'], doc: 'WebGPU buffer cache mode' } as const;
 
 /** Provider options onnxruntime-node reads, per EP (its binding ignores or refuses others). */
@@ -30,12 +43,19 @@ const EP_OPTIONS: Readonly<Record<string, OptionSchema>> = {
   webgpu: {
     preferredLayout: { type: 'enum', values: ['NCHW', 'NHWC'], doc: 'layout for layout-sensitive ops' },
     validationMode: { type: 'enum', values: ['disabled', 'wgpuOnly', 'basic', 'full'], doc: 'WebGPU validation' },
-    storageBufferCacheMode: BUFFER_CACHE, uniformBufferCacheMode: BUFFER_CACHE,
-    queryResolveBufferCacheMode: BUFFER_CACHE, defaultBufferCacheMode: BUFFER_CACHE,
+    storageBufferCacheMode: BUFFER_CACHE,
+    uniformBufferCacheMode: BUFFER_CACHE,
+    queryResolveBufferCacheMode: BUFFER_CACHE,
+    defaultBufferCacheMode: BUFFER_CACHE,
   },
   coreml: { coreMlFlags: { type: 'int', min: 0, doc: 'CoreML EP flag bits' } },
   qnn: { backendType: { type: 'string', doc: 'QNN backend (cpu, htp)' }, backendPath: { type: 'string', doc: 'QNN backend library' } },
-  nnapi: { useFP16: bool('relax fp32 to fp16'), useNCHW: bool('NCHW layout'), cpuDisabled: bool('no NNAPI CPU'), cpuOnly: bool('NNAPI CPU only') },
+  nnapi: {
+    useFP16: bool('relax fp32 to fp16'),
+    useNCHW: bool('NCHW layout'),
+    cpuDisabled: bool('no NNAPI CPU'),
+    cpuOnly: bool('NNAPI CPU only'),
+  },
   webnn: {
     deviceType: { type: 'enum', values: ['cpu', 'gpu', 'npu'], doc: 'WebNN device' },
     powerPreference: { type: 'enum', values: ['default', 'low-power', 'high-performance'], doc: 'WebNN power preference' },
@@ -52,7 +72,9 @@ export function ortOptionSchema(spec: DeviceSpec): OptionSchema {
   }
   // ORT's CPU EP has no device index and ignores one: `ort:cpu:1` would silently be the same device as `ort:cpu`.
   if (spec.target === 'cpu' && spec.index !== null) {
-    throw new DeviceInputError(`"${spec.id}" names a device index, but ORT's CPU EP has none (it runs on the host's cores; size it with intraOpThreads)`);
+    throw new DeviceInputError(
+      `"${spec.id}" names a device index, but ORT's CPU EP has none (it runs on the host's cores; size it with intraOpThreads)`,
+    );
   }
   return { ...SESSION_OPTIONS, ...(EP_OPTIONS[spec.target] ?? DEVICE_ID) };
 }
@@ -60,7 +82,9 @@ export function ortOptionSchema(spec: DeviceSpec): OptionSchema {
 /** ORT session options from checked spec options; keys that are not session options go to the EP. */
 export function buildSessionOptions(ep: string, index: number | null, o: OrtOptions): ort.InferenceSession.SessionOptions {
   // ORT's native log goes straight to stderr; keep it to fatal errors unless asked (see nativeWarnings).
-  const so: ort.InferenceSession.SessionOptions = { logSeverityLevel: (o.logSeverityLevel ?? (nativeWarnings() ? 2 : 4)) as 0 | 1 | 2 | 3 | 4 };
+  const so: ort.InferenceSession.SessionOptions = {
+    logSeverityLevel: (o.logSeverityLevel ?? (nativeWarnings() ? 2 : 4)) as 0 | 1 | 2 | 3 | 4,
+  };
   if (o.intraOpThreads !== undefined) so.intraOpNumThreads = o.intraOpThreads;
   if (o.interOpThreads !== undefined) so.interOpNumThreads = o.interOpThreads;
   if (o.graphOptimizationLevel !== undefined) so.graphOptimizationLevel = o.graphOptimizationLevel;
@@ -78,6 +102,8 @@ export function buildSessionOptions(ep: string, index: number | null, o: OrtOpti
 
 /** The `session.*` config entries of the session options (ORT flattens the nesting into dotted keys). */
 function sessionConfig(so: ort.InferenceSession.SessionOptions): Record<string, unknown> {
-  const extra = (so.extra ??= {}) as Record<string, Record<string, unknown>>;
-  return (extra.session ??= {});
+  so.extra ??= {};
+  const extra = so.extra as Record<string, Record<string, unknown>>;
+  extra.session ??= {};
+  return extra.session;
 }

@@ -8,8 +8,25 @@ export const ORT_NAME = 'ONNX Runtime';
 
 /** EP names ONNX Runtime defines (any platform). A spec naming one that is not bundled here is unavailable, not malformed. */
 export const ORT_EP_NAMES = [
-  'cpu', 'webgpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'qnn', 'xnnpack', 'webnn', 'nnapi',
-  'openvino', 'rocm', 'migraphx', 'vitisai', 'azure', 'cann', 'acl', 'armnn', 'snpe',
+  'cpu',
+  'webgpu',
+  'cuda',
+  'tensorrt',
+  'dml',
+  'coreml',
+  'qnn',
+  'xnnpack',
+  'webnn',
+  'nnapi',
+  'openvino',
+  'rocm',
+  'migraphx',
+  'vitisai',
+  'azure',
+  'cann',
+  'acl',
+  'armnn',
+  'snpe',
 ] as const;
 
 /**
@@ -35,5 +52,8 @@ export function ortVersion(): string {
 
 /** EPs whose binaries onnxruntime-node ships for this platform. */
 export function bundledEps(): string[] {
-  return ort.listSupportedBackends().filter((b) => b.bundled).map((b) => b.name);
+  return ort
+    .listSupportedBackends()
+    .filter((b) => b.bundled)
+    .map((b) => b.name);
 }

@@ -50,7 +50,9 @@ function toOrt(name: string, value: Value): ort.OnnxValue {
   if (value === null || Array.isArray(value)) {
     throw new DeviceRunError(
       `input "${name}" is a ${value === null ? 'absent optional' : 'sequence'}, which onnxruntime-node cannot feed`,
-      'binding-limit', {}, { badInput: true },
+      'binding-limit',
+      {},
+      { badInput: true },
     );
   }
   return new ort.Tensor(value.type as ort.Tensor.Type, value.data as ort.Tensor.DataType, value.dims);

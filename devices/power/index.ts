@@ -24,10 +24,14 @@ export interface SamplerOptions {
 export function createSampler(name: SamplerName, opts: SamplerOptions = {}): PowerSampler {
   const index = opts.index ?? 0;
   switch (name) {
-    case 'nvidia-smi': return new NvidiaSmiSampler(opts.intervalMs ?? 100, index);
-    case 'rapl': return new RaplSampler(opts.intervalMs ?? 100);
-    case 'furiosa-smi': return furiosaSmiSampler(`npu${index}`, opts.intervalMs ?? 500);
-    case 'rbln-stat': return rblnStatSampler(`rbln${index}`, opts.intervalMs ?? 500);
+    case 'nvidia-smi':
+      return new NvidiaSmiSampler(opts.intervalMs ?? 100, index);
+    case 'rapl':
+      return new RaplSampler(opts.intervalMs ?? 100);
+    case 'furiosa-smi':
+      return furiosaSmiSampler(`npu${index}`, opts.intervalMs ?? 500);
+    case 'rbln-stat':
+      return rblnStatSampler(`rbln${index}`, opts.intervalMs ?? 500);
   }
 }
 
@@ -42,7 +46,9 @@ export function candidateSamplers(backend: string): SamplerName[] {
   return ['furiosa-smi', 'rbln-stat', 'nvidia-smi'];
 }
 
-export type SamplerChoice = { readonly sampler: PowerSampler; readonly tried: readonly string[] } | { readonly sampler: null; readonly reason: string };
+export type SamplerChoice =
+  | { readonly sampler: PowerSampler; readonly tried: readonly string[] }
+  | { readonly sampler: null; readonly reason: string };
 
 /** The first of `names` that works here, or why none does (every sampler's reason, joined). */
 export async function chooseSampler(names: readonly SamplerName[], opts: SamplerOptions = {}): Promise<SamplerChoice> {

@@ -23,14 +23,20 @@ export function parseNvidiaSmiCsv(text: string, gpu: number): { watts: number[];
 
 export class NvidiaSmiSampler implements PowerSampler {
   readonly name = 'nvidia-smi';
-  constructor(readonly intervalMs = 100, readonly gpu = 0, private readonly command = 'nvidia-smi') {}
+  constructor(
+    readonly intervalMs = 100,
+    readonly gpu = 0,
+    private readonly command = 'nvidia-smi',
+  ) {}
 
   async check(): Promise<string | null> {
     const out = await runTool(this.command, [...QUERY, '-i', String(this.gpu)]);
     if (!out.ok) return out.error;
     const parsed = parseNvidiaSmiCsv(out.stdout, this.gpu);
     if (parsed.watts.length === 0) {
-      return parsed.unsupported > 0 ? `nvidia-smi reports no power.draw for GPU ${this.gpu} ([N/A] or [Not Supported])` : `nvidia-smi printed no power reading for GPU ${this.gpu}`;
+      return parsed.unsupported > 0
+        ? `nvidia-smi reports no power.draw for GPU ${this.gpu} ([N/A] or [Not Supported])`
+        : `nvidia-smi printed no power reading for GPU ${this.gpu}`;
     }
     return null;
   }
@@ -42,7 +48,9 @@ export class NvidiaSmiSampler implements PowerSampler {
     let buffer = '';
     let stderr = '';
     let unsupported = 0;
-    const child = spawn(this.command, [...QUERY, '-i', String(this.gpu), `-lms`, String(this.intervalMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.command, [...QUERY, '-i', String(this.gpu), `-lms`, String(this.intervalMs)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       buffer += chunk;
@@ -76,7 +84,15 @@ export class NvidiaSmiSampler implements PowerSampler {
         if (!exited) child.kill('SIGTERM');
         await exit;
         if (unsupported > 0) notes.push(`${unsupported} readings were not numbers ([N/A])`);
-        return { sampler: this.name, source: `nvidia-smi power.draw, GPU ${this.gpu}`, intervalMs: this.intervalMs, samples, durationMs, energyJoules: null, notes };
+        return {
+          sampler: this.name,
+          source: `nvidia-smi power.draw, GPU ${this.gpu}`,
+          intervalMs: this.intervalMs,
+          samples,
+          durationMs,
+          energyJoules: null,
+          notes,
+        };
       },
     };
   }

@@ -38,11 +38,15 @@ function readEnergyUj(domain: Domain): number {
 
 export class RaplSampler implements PowerSampler {
   readonly name = 'rapl';
-  constructor(readonly intervalMs = 100, private readonly root = raplRoot()) {}
+  constructor(
+    readonly intervalMs = 100,
+    private readonly root = raplRoot(),
+  ) {}
 
   async check(): Promise<string | null> {
     const domains = raplDomains(this.root);
-    if (domains.length === 0) return `no RAPL package domain under ${this.root} (no intel-rapl:N; the CPU or kernel does not expose powercap)`;
+    if (domains.length === 0)
+      return `no RAPL package domain under ${this.root} (no intel-rapl:N; the CPU or kernel does not expose powercap)`;
     for (const d of domains) {
       try {
         const v = readEnergyUj(d);

@@ -26,7 +26,10 @@ export function parsePowerTable(text: string): TableRow[] {
       header = null; // left the table
       continue;
     }
-    const cells = trimmed.replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
+    const cells = trimmed
+      .replace(/^\||\|$/g, '')
+      .split('|')
+      .map((c) => c.trim());
     const power = cells.findIndex((c) => /^power$/i.test(c));
     if (power >= 0) {
       header = { power, device: cells.findIndex((c) => /^device$/i.test(c)), width: cells.length };
@@ -58,7 +61,8 @@ export class TableToolSampler implements PowerSampler {
     if (!out.ok) return out.error;
     const rows = parsePowerTable(out.stdout);
     if (rows.length === 0) return `${this.command} ${this.args.join(' ')} printed no Power column this version of npuval can read`;
-    if (!rows.some((r) => r.device === this.device)) return `${this.command} lists no device ${this.device} (it lists ${rows.map((r) => r.device).join(', ')})`;
+    if (!rows.some((r) => r.device === this.device))
+      return `${this.command} lists no device ${this.device} (it lists ${rows.map((r) => r.device).join(', ')})`;
     return null;
   }
 
@@ -90,8 +94,13 @@ export class TableToolSampler implements PowerSampler {
         if (timer) clearTimeout(timer);
         await pending;
         return {
-          sampler: this.name, source: `${this.command} ${this.args.join(' ')}, device ${this.device}`, intervalMs: this.intervalMs,
-          samples, durationMs, energyJoules: null, notes,
+          sampler: this.name,
+          source: `${this.command} ${this.args.join(' ')}, device ${this.device}`,
+          intervalMs: this.intervalMs,
+          samples,
+          durationMs,
+          energyJoules: null,
+          notes,
         };
       },
     };

@@ -45,7 +45,8 @@ export function meanWatts(samples: readonly PowerSample[], durationMs: number): 
   // Trapezoids between samples, and the first/last sample held flat to the span's edges.
   let area = samples[0]!.watts * Math.max(0, samples[0]!.tMs);
   for (let i = 1; i < samples.length; i++) {
-    const a = samples[i - 1]!, b = samples[i]!;
+    const a = samples[i - 1]!,
+      b = samples[i]!;
     area += ((a.watts + b.watts) / 2) * (b.tMs - a.tMs);
   }
   const lastSample = samples[samples.length - 1]!;

@@ -28,18 +28,30 @@ const FP32_LOWEST = -3.4028234663852886e38;
 /** Returns last_hidden_state [batch, seq, hidden]. Call inside tf.tidy. */
 export function bertForward(cfg: BertConfig, w: Weights, step: BertStep): tf.Tensor3D {
   const { batch: b, seq: s } = step;
-  const D = cfg.hidden_size, H = cfg.num_attention_heads, d = D / H, I = cfg.intermediate_size;
+  const D = cfg.hidden_size,
+    H = cfg.num_attention_heads,
+    d = D / H,
+    I = cfg.intermediate_size;
   if (s > cfg.max_position_embeddings) {
     throw new RangeError(`sequence length ${s} exceeds max_position_embeddings ${cfg.max_position_embeddings}`);
   }
   const word = tf.gather(expectShape(w, 'embeddings.word_embeddings.weight', [cfg.vocab_size, D]), tf.tensor1d(step.inputIds, 'int32'));
-  const positions = tf.tensor1d(Int32Array.from({ length: b * s }, (_, t) => t % s), 'int32');
+  const positions = tf.tensor1d(
+    Int32Array.from({ length: b * s }, (_, t) => t % s),
+    'int32',
+  );
   const pos = tf.gather(expectShape(w, 'embeddings.position_embeddings.weight', [cfg.max_position_embeddings, D]), positions);
-  const type = tf.gather(expectShape(w, 'embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, D]), tf.tensor1d(step.tokenTypeIds, 'int32'));
+  const type = tf.gather(
+    expectShape(w, 'embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, D]),
+    tf.tensor1d(step.tokenTypeIds, 'int32'),
+  );
   let h = layerNorm(tf.add(tf.add(word, pos), type) as tf.Tensor2D, w, 'embeddings.LayerNorm', D, cfg.layer_norm_eps);
 
   // Extended mask (1 − mask)·lowest, added to every head's scores: [b, 1, 1, s].
-  const ext = tf.tensor4d(Float32Array.from(step.attentionMask, (m) => (1 - m) * FP32_LOWEST), [b, 1, 1, s]);
+  const ext = tf.tensor4d(
+    Float32Array.from(step.attentionMask, (m) => (1 - m) * FP32_LOWEST),
+    [b, 1, 1, s],
+  );
   for (let i = 0; i < cfg.num_hidden_layers; i++) {
     const p = `encoder.layer.${i}.`;
     const q = splitHeads(dense(h, w, p + 'attention.self.query', D, D), b, s, H, d);
@@ -48,7 +60,13 @@ export function bertForward(cfg: BertConfig, w: Weights, step: BertStep): tf.Ten
     const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(d)), ext);
     const ctx = tf.matMul(tf.softmax(scores, -1), v); // [b, H, s, d]
     const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b * s, D]) as tf.Tensor2D;
-    const attn = layerNorm(tf.add(dense(merged, w, p + 'attention.output.dense', D, D), h) as tf.Tensor2D, w, p + 'attention.output.LayerNorm', D, cfg.layer_norm_eps);
+    const attn = layerNorm(
+      tf.add(dense(merged, w, p + 'attention.output.dense', D, D), h) as tf.Tensor2D,
+      w,
+      p + 'attention.output.LayerNorm',
+      D,
+      cfg.layer_norm_eps,
+    );
     const inter = gelu(dense(attn, w, p + 'intermediate.dense', I, D));
     h = layerNorm(tf.add(dense(inter, w, p + 'output.dense', D, I), attn) as tf.Tensor2D, w, p + 'output.LayerNorm', D, cfg.layer_norm_eps);
   }

@@ -26,7 +26,9 @@ export const TFJS_OPTIONS = {} as const satisfies OptionSchema;
 /** The option schema of a `tfjs:` spec; throws DeviceInputError for an unknown backend or an index. */
 export function tfjsOptionSchema(spec: DeviceSpec): typeof TFJS_OPTIONS {
   if (!(TFJS_BACKENDS as readonly string[]).includes(spec.target)) {
-    throw new DeviceInputError(`unknown TensorFlow.js backend "${spec.target}" in "${spec.id}"; tfjs devices are ${TFJS_BACKENDS.map((b) => 'tfjs:' + b).join(', ')}`);
+    throw new DeviceInputError(
+      `unknown TensorFlow.js backend "${spec.target}" in "${spec.id}"; tfjs devices are ${TFJS_BACKENDS.map((b) => 'tfjs:' + b).join(', ')}`,
+    );
   }
   if (spec.index !== null) throw new DeviceInputError(`"${spec.id}" has a device index; tfjs devices take none`);
   return TFJS_OPTIONS;
@@ -46,7 +48,9 @@ export class TfjsDevice implements Device {
   }
 
   async describe(): Promise<DeviceDescription> {
-    const notes = ['independent reference numerics: runs npuval zoo models (llama, bert, resnet) with its own TensorFlow.js forward pass, fp32 math; not ONNX Runtime'];
+    const notes = [
+      'independent reference numerics: runs npuval zoo models (llama, bert, resnet) with its own TensorFlow.js forward pass, fp32 math; not ONNX Runtime',
+    ];
     const rt = await loadRuntime();
     // Starting the backend (~10 ms) is what tells how many wasm threads it got.
     await rt.runExclusive(this.backend, () => undefined).catch((err: Error) => notes.push(`backend did not start: ${err.message}`));
@@ -58,7 +62,10 @@ export class TfjsDevice implements Device {
       vendor: null,
       model: host.cpuModel,
       runtime: { name: '@tensorflow/tfjs-core', version: facts.coreVersion },
-      backend: { name: this.backend, options: { package: `@tensorflow/tfjs-backend-${this.backend}@${facts.backendVersion}`, ...facts.options } },
+      backend: {
+        name: this.backend,
+        options: { package: `@tensorflow/tfjs-backend-${this.backend}@${facts.backendVersion}`, ...facts.options },
+      },
       driver: null,
       host,
       catalogId: null,

@@ -8,11 +8,21 @@ type Unary = (x: tf.Tensor) => tf.Tensor;
 type Binary = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 const UNARY: Readonly<Record<string, Unary>> = {
-  Identity: (x) => tf.clone(x), Relu: tf.relu, Sigmoid: tf.sigmoid, Tanh: tf.tanh, Neg: tf.neg, Exp: tf.exp,
-  Sqrt: tf.sqrt, Abs: tf.abs,
+  Identity: (x) => tf.clone(x),
+  Relu: tf.relu,
+  Sigmoid: tf.sigmoid,
+  Tanh: tf.tanh,
+  Neg: tf.neg,
+  Exp: tf.exp,
+  Sqrt: tf.sqrt,
+  Abs: tf.abs,
 };
 const BINARY: Readonly<Record<string, Binary>> = {
-  Add: tf.add, Sub: tf.sub, Mul: tf.mul, Div: tf.div, MatMul: tf.matMul as Binary,
+  Add: tf.add,
+  Sub: tf.sub,
+  Mul: tf.mul,
+  Div: tf.div,
+  MatMul: tf.matMul as Binary,
 };
 
 export const ELEMENTWISE_OPS: readonly string[] = [...Object.keys(UNARY), ...Object.keys(BINARY)];

@@ -49,7 +49,10 @@ const FP32_LOWEST = -3.4028234663852886e38;
 /** Runs one step. Call inside tf.tidy (the caller keeps the result tensors). */
 export function llamaForward(cfg: LlamaConfig, w: Weights, step: LlamaStep): LlamaResult {
   const { batch: b, seq: s, past } = step;
-  const D = cfg.hidden_size, H = cfg.num_attention_heads, KV = cfg.num_key_value_heads, d = cfg.head_dim;
+  const D = cfg.hidden_size,
+    H = cfg.num_attention_heads,
+    KV = cfg.num_key_value_heads,
+    d = cfg.head_dim;
   const T = past + s;
   const group = H / KV;
 
@@ -118,11 +121,16 @@ function heads(x: tf.Tensor2D, b: number, s: number, n: number, d: number): tf.T
  * The angle is rounded to fp32 (as a model computing in fp32 does) and cos/sin are then taken
  * in double precision, so the tables are the exact values for fp32 angles.
  */
-export function rotaryTables(cfg: Pick<LlamaConfig, 'head_dim' | 'rope_theta'>, step: Pick<LlamaStep, 'batch' | 'seq' | 'positionIds'>): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
-  const d = cfg.head_dim, half = d / 2;
-  const invFreq = Float32Array.from({ length: half }, (_, j) => 1 / Math.pow(cfg.rope_theta, (2 * j) / d));
+export function rotaryTables(
+  cfg: Pick<LlamaConfig, 'head_dim' | 'rope_theta'>,
+  step: Pick<LlamaStep, 'batch' | 'seq' | 'positionIds'>,
+): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
+  const d = cfg.head_dim,
+    half = d / 2;
+  const invFreq = Float32Array.from({ length: half }, (_, j) => 1 / cfg.rope_theta ** ((2 * j) / d));
   const n = step.batch * step.seq;
-  const cos = new Float32Array(n * d), sin = new Float32Array(n * d);
+  const cos = new Float32Array(n * d),
+    sin = new Float32Array(n * d);
   for (let t = 0; t < n; t++) {
     const pos = Math.fround(step.positionIds[t]!);
     for (let j = 0; j < half; j++) {
@@ -147,8 +155,10 @@ export function attentionMask(step: Pick<LlamaStep, 'batch' | 'seq' | 'past' | '
   const { batch: b, seq: s, past } = step;
   const T = past + s;
   const allowed = new Uint8Array(b * s * T);
-  for (let bi = 0; bi < b; bi++) for (let i = 0; i < s; i++) for (let j = 0; j <= past + i; j++) {
-    allowed[(bi * s + i) * T + j] = step.attentionMask[bi * T + j] === 1 ? 1 : 0;
-  }
+  for (let bi = 0; bi < b; bi++)
+    for (let i = 0; i < s; i++)
+      for (let j = 0; j <= past + i; j++) {
+        allowed[(bi * s + i) * T + j] = step.attentionMask[bi * T + j] === 1 ? 1 : 0;
+      }
   return tf.tensor4d(allowed, [b, 1, s, T], 'bool');
 }

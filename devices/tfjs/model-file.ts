@@ -3,7 +3,14 @@
 // nodes for zoo models: the forward pass is written independently and meets the graph only here.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DTYPE_FROM_ONNX, decodeModel, int64ToNumber, tensorFromProto, type ITensorProto, type OnnxModel } from '../../models/onnx/tensor.js';
+import {
+  DTYPE_FROM_ONNX,
+  decodeModel,
+  int64ToNumber,
+  tensorFromProto,
+  type ITensorProto,
+  type OnnxModel,
+} from '../../models/onnx/tensor.js';
 import { fromBfloat16Bits, halfToFloats } from '../../models/onnx/half.js';
 import { DeviceInputError } from '../errors.js';
 import type { ModelSource, ValueInfo } from '../types.js';
@@ -38,7 +45,9 @@ export function readOnnxFile(source: ModelSource): OnnxFile {
     try {
       bytes = readFileSync(source.path);
     } catch (err) {
-      throw new DeviceInputError(`cannot read model file ${source.path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new DeviceInputError(
+        `cannot read model file ${source.path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   } else {
     bytes = source.bytes;
@@ -67,7 +76,9 @@ function zooMetadata(model: OnnxModel, label: string): ZooMetadata | null {
   }
   const m = parsed as Partial<ZooMetadata> | null;
   if (!m || typeof m !== 'object' || !FAMILIES.includes(m.family as ZooFamily) || typeof m.config !== 'object' || m.config === null) {
-    throw new DeviceInputError(`${label}: metadata "${ZOO_METADATA_KEY}" must be {"name", "family": ${FAMILIES.join('|')}, "config": {...}}`);
+    throw new DeviceInputError(
+      `${label}: metadata "${ZOO_METADATA_KEY}" must be {"name", "family": ${FAMILIES.join('|')}, "config": {...}}`,
+    );
   }
   return { name: String(m.name ?? ''), family: m.family as ZooFamily, config: m.config };
 }
@@ -78,7 +89,11 @@ function valueInfo(v: ProtoValueInfo): ValueInfo {
   const tt = v.type?.tensorType;
   if (!tt) return { name: v.name ?? '', kind: 'other' };
   const type = DTYPE_FROM_ONNX[tt.elemType ?? 0];
-  const shape = tt.shape ? (tt.shape.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue !== null && d.dimValue !== undefined ? int64ToNumber(d.dimValue) : null)) : undefined;
+  const shape = tt.shape
+    ? (tt.shape.dim ?? []).map((d) =>
+        d.dimParam ? d.dimParam : d.dimValue !== null && d.dimValue !== undefined ? int64ToNumber(d.dimValue) : null,
+      )
+    : undefined;
   return { name: v.name ?? '', kind: 'tensor', ...(type ? { type } : {}), ...(shape ? { shape } : {}) };
 }
 
@@ -87,10 +102,15 @@ export function initializerAsFloat32(p: ITensorProto, baseDir: string | undefine
   const t = tensorFromProto(p, baseDir);
   const dims = [...t.dims];
   switch (t.type) {
-    case 'float32': return { dims, data: t.data as Float32Array };
-    case 'float16': return { dims, data: halfToFloats(t.data as Uint16Array) };
-    case 'bfloat16': return { dims, data: Float32Array.from(t.data as Uint16Array, fromBfloat16Bits) };
-    case 'float64': return { dims, data: Float32Array.from(t.data as Float64Array) };
-    default: return null;
+    case 'float32':
+      return { dims, data: t.data as Float32Array };
+    case 'float16':
+      return { dims, data: halfToFloats(t.data as Uint16Array) };
+    case 'bfloat16':
+      return { dims, data: Float32Array.from(t.data as Uint16Array, fromBfloat16Bits) };
+    case 'float64':
+      return { dims, data: Float32Array.from(t.data as Float64Array) };
+    default:
+      return null;
   }
 }

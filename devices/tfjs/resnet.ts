@@ -7,9 +7,26 @@ import { WeightError, type Weights } from './weights.js';
 
 const BN_EPS = 1e-5;
 
-interface Conv { filter: tf.Tensor4D; stride: number; pad: number }
-interface Norm { mean: tf.Tensor1D; variance: tf.Tensor1D; scale: tf.Tensor1D; offset: tf.Tensor1D }
-interface Block { conv1: Conv; bn1: Norm; conv2: Conv; bn2: Norm; conv3: Conv; bn3: Norm; downsample: { conv: Conv; bn: Norm } | null }
+interface Conv {
+  filter: tf.Tensor4D;
+  stride: number;
+  pad: number;
+}
+interface Norm {
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  scale: tf.Tensor1D;
+  offset: tf.Tensor1D;
+}
+interface Block {
+  conv1: Conv;
+  bn1: Norm;
+  conv2: Conv;
+  bn2: Norm;
+  conv3: Conv;
+  bn3: Norm;
+  downsample: { conv: Conv; bn: Norm } | null;
+}
 
 /** Weights rearranged once at load time (filters to HWIO); the forward pass reads only this. */
 export interface ResnetPlan {
@@ -44,10 +61,15 @@ export function planResnet(w: Weights): ResnetPlan {
       const p = `layer${stage}.${j}.`;
       const stride = stage > 1 && j === 0 ? 2 : 1;
       blocks.push({
-        conv1: conv(p + 'conv1.weight', 1, 0), bn1: norm(p + 'bn1'),
-        conv2: conv(p + 'conv2.weight', stride, 1), bn2: norm(p + 'bn2'),
-        conv3: conv(p + 'conv3.weight', 1, 0), bn3: norm(p + 'bn3'),
-        downsample: w.has(p + 'downsample.0.weight') ? { conv: conv(p + 'downsample.0.weight', stride, 0), bn: norm(p + 'downsample.1') } : null,
+        conv1: conv(p + 'conv1.weight', 1, 0),
+        bn1: norm(p + 'bn1'),
+        conv2: conv(p + 'conv2.weight', stride, 1),
+        bn2: norm(p + 'bn2'),
+        conv3: conv(p + 'conv3.weight', 1, 0),
+        bn3: norm(p + 'bn3'),
+        downsample: w.has(p + 'downsample.0.weight')
+          ? { conv: conv(p + 'downsample.0.weight', stride, 0), bn: norm(p + 'downsample.1') }
+          : null,
       });
     }
   }

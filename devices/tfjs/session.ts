@@ -34,7 +34,11 @@ class TfjsSession implements Session {
   readonly outputs: readonly ValueInfo[];
   private closed = false;
 
-  constructor(private readonly backend: TfjsBackendName, file: OnnxFile, private readonly runner: Runner) {
+  constructor(
+    private readonly backend: TfjsBackendName,
+    file: OnnxFile,
+    private readonly runner: Runner,
+  ) {
     this.inputs = file.inputs;
     this.outputs = file.outputs;
   }
@@ -45,7 +49,8 @@ class TfjsSession implements Session {
     if (!fetches) return all;
     const out: Outputs = {};
     for (const name of fetches) {
-      if (!(name in all)) throw new DeviceInputError(`output "${name}" is not produced by this model (outputs: ${Object.keys(all).join(', ')})`);
+      if (!(name in all))
+        throw new DeviceInputError(`output "${name}" is not produced by this model (outputs: ${Object.keys(all).join(', ')})`);
       out[name] = all[name]!;
     }
     return out;
@@ -78,7 +83,8 @@ function loadWeights(file: OnnxFile): Map<string, tf.Tensor> {
 const WASM_WEIGHT_LIMIT = 3.5 * 2 ** 30;
 const FLOATING = new Set([ONNX_DTYPE.float32, ONNX_DTYPE.float16, ONNX_DTYPE.bfloat16, ONNX_DTYPE.float64]);
 function checkWasmHeap(file: OnnxFile): void {
-  let total = 0, largest = 0;
+  let total = 0,
+    largest = 0;
   for (const p of file.model.graph?.initializer ?? []) {
     if (!FLOATING.has(p.dataType ?? 0)) continue;
     const bytes = 4 * (p.dims ?? []).reduce<number>((a, d) => a * int64ToNumber(d), 1);
@@ -144,9 +150,12 @@ function zooRunner(file: OnnxFile, zoo: ZooMetadata): Runner {
   const weights = new MapWeights(loadWeights(file), file.label, (name) => name === 'model.embed_tokens.weight');
   try {
     switch (zoo.family) {
-      case 'llama': return llamaRunner(llamaConfig(cfg), weights, dtype, file);
-      case 'bert': return bertRunner(bertConfig(cfg), weights, file);
-      case 'resnet': return resnetRunner(planResnet(weights), weights, file);
+      case 'llama':
+        return llamaRunner(llamaConfig(cfg), weights, dtype, file);
+      case 'bert':
+        return bertRunner(bertConfig(cfg), weights, file);
+      case 'resnet':
+        return resnetRunner(planResnet(weights), weights, file);
     }
   } catch (err) {
     weights.dispose();
@@ -156,7 +165,10 @@ function zooRunner(file: OnnxFile, zoo: ZooMetadata): Runner {
 
 /** Reads numbers from the metadata config, naming the model and field when one is missing. */
 class ConfigReader {
-  constructor(private readonly zoo: ZooMetadata, private readonly label: string) {}
+  constructor(
+    private readonly zoo: ZooMetadata,
+    private readonly label: string,
+  ) {}
   num(key: string, fallback?: number): number {
     const v = this.zoo.config[key];
     if (typeof v === 'number' && Number.isFinite(v)) return v;
@@ -170,31 +182,46 @@ class ConfigReader {
 }
 
 function llamaConfig(c: ConfigReader): LlamaConfig {
-  const hidden = c.num('hidden_size'), heads = c.num('num_attention_heads');
+  const hidden = c.num('hidden_size'),
+    heads = c.num('num_attention_heads');
   const cfg: LlamaConfig = {
-    vocab_size: c.num('vocab_size'), hidden_size: hidden, intermediate_size: c.num('intermediate_size'),
-    num_hidden_layers: c.num('num_hidden_layers'), num_attention_heads: heads,
-    num_key_value_heads: c.num('num_key_value_heads', heads), head_dim: c.num('head_dim', hidden / heads),
-    rms_norm_eps: c.num('rms_norm_eps'), rope_theta: c.num('rope_theta'), tie_word_embeddings: c.bool('tie_word_embeddings', false),
+    vocab_size: c.num('vocab_size'),
+    hidden_size: hidden,
+    intermediate_size: c.num('intermediate_size'),
+    num_hidden_layers: c.num('num_hidden_layers'),
+    num_attention_heads: heads,
+    num_key_value_heads: c.num('num_key_value_heads', heads),
+    head_dim: c.num('head_dim', hidden / heads),
+    rms_norm_eps: c.num('rms_norm_eps'),
+    rope_theta: c.num('rope_theta'),
+    tie_word_embeddings: c.bool('tie_word_embeddings', false),
   };
   if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0) {
-    throw new DeviceInputError(`llama config: num_attention_heads ${heads} is not a multiple of num_key_value_heads ${cfg.num_key_value_heads}`);
+    throw new DeviceInputError(
+      `llama config: num_attention_heads ${heads} is not a multiple of num_key_value_heads ${cfg.num_key_value_heads}`,
+    );
   }
   return cfg;
 }
 
 function bertConfig(c: ConfigReader): BertConfig {
   return {
-    vocab_size: c.num('vocab_size'), hidden_size: c.num('hidden_size'), num_hidden_layers: c.num('num_hidden_layers'),
-    num_attention_heads: c.num('num_attention_heads'), intermediate_size: c.num('intermediate_size'),
-    max_position_embeddings: c.num('max_position_embeddings'), type_vocab_size: c.num('type_vocab_size'),
+    vocab_size: c.num('vocab_size'),
+    hidden_size: c.num('hidden_size'),
+    num_hidden_layers: c.num('num_hidden_layers'),
+    num_attention_heads: c.num('num_attention_heads'),
+    intermediate_size: c.num('intermediate_size'),
+    max_position_embeddings: c.num('max_position_embeddings'),
+    type_vocab_size: c.num('type_vocab_size'),
     layer_norm_eps: c.num('layer_norm_eps'),
   };
 }
 
 function llamaRunner(cfg: LlamaConfig, w: Weights, dtype: 'float32' | 'float16', file: OnnxFile): Runner {
   const hasPositions = file.inputs.some((i) => i.name === 'position_ids');
-  const L = cfg.num_hidden_layers, KV = cfg.num_key_value_heads, d = cfg.head_dim;
+  const L = cfg.num_hidden_layers,
+    KV = cfg.num_key_value_heads,
+    d = cfg.head_dim;
   return {
     run(feeds) {
       const idsT = feed(feeds, 'input_ids');
@@ -222,12 +249,20 @@ function llamaRunner(cfg: LlamaConfig, w: Weights, dtype: 'float32' | 'float16',
         }
       }
       const ids = ints('input_ids', idsT);
-      for (const id of ids) if (id < 0 || id >= cfg.vocab_size) throw new DeviceInputError(`input "input_ids" holds token ${id}, outside the vocabulary [0, ${cfg.vocab_size})`);
+      for (const id of ids)
+        if (id < 0 || id >= cfg.vocab_size)
+          throw new DeviceInputError(`input "input_ids" holds token ${id}, outside the vocabulary [0, ${cfg.vocab_size})`);
       const results = tf.tidy(() => {
         const pastT = pastArrays.map((a) => tf.tensor4d(a, [b, KV, past, d]));
         const r = llamaForward(cfg, w, {
-          batch: b, seq: s, past, inputIds: ids, attentionMask: ints('attention_mask', maskT), positionIds,
-          pastKeys: pastT.filter((_, j) => j % 2 === 0), pastValues: pastT.filter((_, j) => j % 2 === 1),
+          batch: b,
+          seq: s,
+          past,
+          inputIds: ids,
+          attentionMask: ints('attention_mask', maskT),
+          positionIds,
+          pastKeys: pastT.filter((_, j) => j % 2 === 0),
+          pastValues: pastT.filter((_, j) => j % 2 === 1),
         });
         return [r.logits, ...r.presentKeys, ...r.presentValues];
       });
@@ -261,8 +296,12 @@ function bertRunner(cfg: BertConfig, w: Weights, file: OnnxFile): Runner {
         tokenTypeIds = ints('token_type_ids', tt);
       }
       const ids = ints('input_ids', idsT);
-      for (const id of ids) if (id < 0 || id >= cfg.vocab_size) throw new DeviceInputError(`input "input_ids" holds token ${id}, outside the vocabulary [0, ${cfg.vocab_size})`);
-      const result = tf.tidy(() => bertForward(cfg, w, { batch: b, seq: s, inputIds: ids, attentionMask: ints('attention_mask', maskT), tokenTypeIds }));
+      for (const id of ids)
+        if (id < 0 || id >= cfg.vocab_size)
+          throw new DeviceInputError(`input "input_ids" holds token ${id}, outside the vocabulary [0, ${cfg.vocab_size})`);
+      const result = tf.tidy(() =>
+        bertForward(cfg, w, { batch: b, seq: s, inputIds: ids, attentionMask: ints('attention_mask', maskT), tokenTypeIds }),
+      );
       try {
         return { last_hidden_state: output(result, 'float32') };
       } finally {
@@ -301,7 +340,11 @@ function resnetRunner(plan: ResnetPlan, w: Weights, file: OnnxFile): Runner {
 function elementwiseRunner(file: OnnxFile): Runner {
   const graph = file.model.graph!;
   const nodes = (graph.node ?? []).map((n) => ({
-    opType: n.opType ?? '', inputs: n.input ?? [], outputs: n.output ?? [], domain: n.domain ?? '', attributes: (n.attribute ?? []).length,
+    opType: n.opType ?? '',
+    inputs: n.input ?? [],
+    outputs: n.output ?? [],
+    domain: n.domain ?? '',
+    attributes: (n.attribute ?? []).length,
   }));
   const bad = unsupportedOps(nodes);
   const floatIo = [...file.inputs, ...file.outputs].every((v) => v.kind === 'tensor' && v.type === 'float32');
@@ -311,13 +354,16 @@ function elementwiseRunner(file: OnnxFile): Runner {
       `${file.label} has no "${ZOO_METADATA_KEY}" metadata: tfjs devices run npuval zoo models only ` +
         `(export one with \`npuval models export\`), plus small float32 graphs of ${ELEMENTWISE_OPS.join('/')} nodes without attributes` +
         (bad.length ? `; this graph uses ${bad.join(', ')}` : !floatIo ? '; this graph has non-float32 inputs or outputs' : ''),
-      'unsupported-op', { runtime: 'the npuval tfjs reference' }, { badInput: true },
+      'unsupported-op',
+      { runtime: 'the npuval tfjs reference' },
+      { badInput: true },
     );
   }
   const consts = new Map<string, tf.Tensor>();
   for (const p of graph.initializer ?? []) {
     const t = tensorFromProto(p, file.baseDir);
-    if (t.type !== 'float32') throw new DeviceInputError(`${file.label}: initializer "${p.name}" is ${t.type}; the elementwise path takes float32 only`);
+    if (t.type !== 'float32')
+      throw new DeviceInputError(`${file.label}: initializer "${p.name}" is ${t.type}; the elementwise path takes float32 only`);
     consts.set(p.name ?? '', tf.tensor(t.data as Float32Array, [...t.dims], 'float32'));
   }
   return {
@@ -334,7 +380,6 @@ function elementwiseRunner(file: OnnxFile): Runner {
           const v = values.get(o.name);
           if (!v) throw new DeviceInputError(`${file.label}: graph output "${o.name}" is never produced`);
           return tf.clone(v); // a fresh handle, so disposing the result never frees an initializer or feed
-
         });
       });
       try {

@@ -25,7 +25,11 @@ export class MapWeights implements Weights {
    * @param keepOriginal names whose [out, in] form is still read after `linear()` (e.g. a tied
    *   embedding, gathered and used as the LM head); every other linear weight's stored form is freed.
    */
-  constructor(private readonly tensors: Map<string, tf.Tensor>, private readonly what: string, private readonly keepOriginal: (name: string) => boolean = () => false) {}
+  constructor(
+    private readonly tensors: Map<string, tf.Tensor>,
+    private readonly what: string,
+    private readonly keepOriginal: (name: string) => boolean = () => false,
+  ) {}
 
   get(name: string): tf.Tensor {
     const t = this.tensors.get(name);
@@ -72,7 +76,9 @@ export class WeightError extends Error {
 export function expectShape(w: Pick<Weights, 'get'>, name: string, shape: readonly number[]): tf.Tensor {
   const t = w.get(name);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new WeightError(`initializer "${name}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] from the model's config`);
+    throw new WeightError(
+      `initializer "${name}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] from the model's config`,
+    );
   }
   return t;
 }

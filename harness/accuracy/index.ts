@@ -34,7 +34,12 @@ export interface AccuracyCriteria {
 
 /** npuval's defaults (not a standard's): fp32-on-fp32 agreement a correct kernel set reaches easily. */
 export const DEFAULT_CRITERIA: AccuracyCriteria = {
-  minCosine: 0.999, maxAbsError: null, maxRelError: null, minTop1: 0.99, minTop5: 1, minTokenAgreement: 1,
+  minCosine: 0.999,
+  maxAbsError: null,
+  maxRelError: null,
+  minTop1: 0.99,
+  minTop5: 1,
+  minTokenAgreement: 1,
 };
 
 export interface AccuracyOptions {
@@ -136,17 +141,28 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
   checkCriteria(criteria);
   const { source, vocabSize, device, reference } = opts;
   const dims = { batch_size: 1, sequence_length: 8, ...opts.dims };
-  journal?.append('accuracy.start', { model: opts.model, device: device.id, reference: reference.id, samples, seed, dims, tokens, criteria: { ...criteria } });
+  journal?.append('accuracy.start', {
+    model: opts.model,
+    device: device.id,
+    reference: reference.id,
+    samples,
+    seed,
+    dims,
+    tokens,
+    criteria: { ...criteria },
+  });
 
-  const fail = (id: string, what: string) => (err: unknown): never => {
-    const message = `${id} could not ${what} ${opts.model}: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
-    journal?.append('accuracy.error', { device: id, message });
-    // A bad spec or model keeps its own exit code; a device that fails on a valid model is a failed run (1).
-    if (typeof (err as { exitCode?: unknown })?.exitCode === 'number') throw err;
-    // A file that is not a valid ONNX model is bad input (exit 2), not a device failure.
-    if ('path' in source && what === 'open') inspectFile(source.path);
-    throw new AccuracyRunError(message);
-  };
+  const fail =
+    (id: string, what: string) =>
+    (err: unknown): never => {
+      const message = `${id} could not ${what} ${opts.model}: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
+      journal?.append('accuracy.error', { device: id, message });
+      // A bad spec or model keeps its own exit code; a device that fails on a valid model is a failed run (1).
+      if (typeof (err as { exitCode?: unknown })?.exitCode === 'number') throw err;
+      // A file that is not a valid ONNX model is bad input (exit 2), not a device failure.
+      if ('path' in source && what === 'open') inspectFile(source.path);
+      throw new AccuracyRunError(message);
+    };
   const sd = await device.open(source).catch(fail(device.id, 'open'));
   const sr = await reference.open(source).catch(async (err) => {
     await sd.close();
@@ -157,9 +173,25 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
     const symbolic = new Set(sd.inputs.flatMap((i) => (i.shape ?? []).filter((d): d is string => typeof d === 'string')));
     const unknownDims = Object.keys(opts.dims ?? {}).filter((d) => !symbolic.has(d));
     if (unknownDims.length) {
-      throw new InputError(`--dim ${unknownDims.join(', ')}: ${opts.model} has no input dim of that name; its symbolic input dims are ${symbolic.size ? [...symbolic].join(', ') : 'none'}`);
+      throw new InputError(
+        `--dim ${unknownDims.join(', ')}: ${opts.model} has no input dim of that name; its symbolic input dims are ${symbolic.size ? [...symbolic].join(', ') : 'none'}`,
+      );
     }
-    const perOutput = new Map<string, { type: string; dims: number[]; cos: (number | null)[]; abs: number; rel: number; nonFinite: number; rows: number; top1: number; top5: number; logits: boolean }>();
+    const perOutput = new Map<
+      string,
+      {
+        type: string;
+        dims: number[];
+        cos: (number | null)[];
+        abs: number;
+        rel: number;
+        nonFinite: number;
+        rows: number;
+        top1: number;
+        top5: number;
+        logits: boolean;
+      }
+    >();
     const vocab = vocabSize ?? logitsWidth(sd);
     const prompts: number[][] = [];
     for (let i = 0; i < samples; i++) {
@@ -170,14 +202,28 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
       const or = await sr.run(feeds).catch(fail(reference.id, 'run'));
       const sampleStats: Record<string, unknown> = {};
       for (const info of sd.outputs) {
-        const a = od[info.name], r = or[info.name];
+        const a = od[info.name],
+          r = or[info.name];
         if (!isTensor(a) || !isTensor(r)) continue;
-        const fa = toFloat64(a), fr = toFloat64(r);
-        if (fa.length !== fr.length) throw new InputError(`output "${info.name}" has ${fa.length} elements on ${device.id} but ${fr.length} on ${reference.id}`);
+        const fa = toFloat64(a),
+          fr = toFloat64(r);
+        if (fa.length !== fr.length)
+          throw new InputError(`output "${info.name}" has ${fa.length} elements on ${device.id} but ${fr.length} on ${reference.id}`);
         const s = pairStats(fa, fr);
         const logits = /logits/i.test(info.name) && r.dims.length >= 2;
         const k = logits ? topKAgreement(fa, fr, r.dims[r.dims.length - 1]!) : null;
-        const acc = perOutput.get(info.name) ?? { type: r.type, dims: [...r.dims], cos: [], abs: 0, rel: 0, nonFinite: 0, rows: 0, top1: 0, top5: 0, logits };
+        const acc = perOutput.get(info.name) ?? {
+          type: r.type,
+          dims: [...r.dims],
+          cos: [],
+          abs: 0,
+          rel: 0,
+          nonFinite: 0,
+          rows: 0,
+          top1: 0,
+          top5: 0,
+          logits,
+        };
         acc.cos.push(s.cosine);
         acc.abs = Math.max(acc.abs, s.maxAbsError);
         acc.rel = Math.max(acc.rel, s.maxRelError);
@@ -196,10 +242,14 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
       const finite = a.cos.filter((c): c is number => c !== null);
       const anyNull = finite.length !== a.cos.length;
       return {
-        name, type: a.type, dims: a.dims,
+        name,
+        type: a.type,
+        dims: a.dims,
         minCosine: anyNull || finite.length === 0 ? null : Math.min(...finite),
         meanCosine: finite.length ? finite.reduce((x, y) => x + y, 0) / finite.length : null,
-        maxAbsError: a.abs, maxRelError: a.rel, nonFinite: a.nonFinite,
+        maxAbsError: a.abs,
+        maxRelError: a.rel,
+        nonFinite: a.nonFinite,
         topK: a.logits ? { rows: a.rows, top1: a.top1 / a.rows, top5: a.top5 / a.rows } : null,
       };
     });
@@ -211,7 +261,9 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
       const decoders = decoderPair(sd, sr, opts.model);
       if (typeof decoders === 'string') generationNote = decoders;
       else {
-        generation = await greedyAgreement(decoders[0], decoders[1], prompts, tokens).catch(fail(`${device.id} or ${reference.id}`, 'generate with'));
+        generation = await greedyAgreement(decoders[0], decoders[1], prompts, tokens).catch(
+          fail(`${device.id} or ${reference.id}`, 'generate with'),
+        );
         journal?.append('accuracy.generation', { ...generation });
       }
     }
@@ -220,8 +272,20 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
     const pass = checks.every((c) => c.pass);
     journal?.append('accuracy.end', { checks, pass });
     return {
-      schema: 'npuval.accuracy/1', model: opts.model, dtype: opts.dtype ?? null, device: device.id, reference: reference.id, samples, seed, dims,
-      outputs, generation, generationNote, criteria, checks, pass,
+      schema: 'npuval.accuracy/1',
+      model: opts.model,
+      dtype: opts.dtype ?? null,
+      device: device.id,
+      reference: reference.id,
+      samples,
+      seed,
+      dims,
+      outputs,
+      generation,
+      generationNote,
+      criteria,
+      checks,
+      pass,
     };
   } finally {
     await Promise.all([sd.close(), sr.close()]);
@@ -229,31 +293,51 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
 }
 
 /** Greedy generation of K tokens from each prompt on both devices; where do the choices first differ. */
-async function greedyAgreement(dev: DecoderModel, ref: DecoderModel, prompts: readonly number[][], tokens: number): Promise<GenerationAccuracy> {
+async function greedyAgreement(
+  dev: DecoderModel,
+  ref: DecoderModel,
+  prompts: readonly number[][],
+  tokens: number,
+): Promise<GenerationAccuracy> {
   const out: GenerationAccuracy['samples'][number][] = [];
   for (const prompt of prompts) {
     const [gd, gr] = [await generateStatic(dev, [prompt], tokens), await generateStatic(ref, [prompt], tokens)];
-    const d = gd.tokens[0]!, r = gr.tokens[0]!;
+    const d = gd.tokens[0]!,
+      r = gr.tokens[0]!;
     out.push({ prompt, device: d, reference: r, firstDivergence: firstDivergence(d, r) });
   }
   const agreement = out.reduce((s, x) => s + (x.firstDivergence ?? tokens) / tokens, 0) / out.length;
-  const decode = await teacherForced(dev, ref, out.map((x) => ({ prompt: x.prompt, forced: x.reference })));
+  const decode = await teacherForced(
+    dev,
+    ref,
+    out.map((x) => ({ prompt: x.prompt, forced: x.reference })),
+  );
   return { tokens, samples: out, agreement, exact: out.filter((x) => x.firstDivergence === null).length, decode };
 }
 
 /** Runs prompt + forced tokens one step at a time on both decoders and compares each step's last-position logits. */
-async function teacherForced(dev: DecoderModel, ref: DecoderModel, runs: readonly { prompt: readonly number[]; forced: readonly number[] }[]): Promise<GenerationAccuracy['decode']> {
-  let steps = 0, top1 = 0, maxAbs = 0;
+async function teacherForced(
+  dev: DecoderModel,
+  ref: DecoderModel,
+  runs: readonly { prompt: readonly number[]; forced: readonly number[] }[],
+): Promise<GenerationAccuracy['decode']> {
+  let steps = 0,
+    top1 = 0,
+    maxAbs = 0;
   let minCos: number | null = 1;
   for (const { prompt, forced } of runs) {
     const total = prompt.length + forced.length;
     const mask = new BigInt64Array(total).fill(1n);
     const ids = BigInt64Array.from(prompt, BigInt);
     const pos = BigInt64Array.from(prompt, (_, i) => BigInt(i));
-    let [a, b] = [await dev.forward(ids, pos, mask.subarray(0, prompt.length), 1, dev.emptyCache(1)), await ref.forward(ids, pos, mask.subarray(0, prompt.length), 1, ref.emptyCache(1))];
+    let [a, b] = [
+      await dev.forward(ids, pos, mask.subarray(0, prompt.length), 1, dev.emptyCache(1)),
+      await ref.forward(ids, pos, mask.subarray(0, prompt.length), 1, ref.emptyCache(1)),
+    ];
     // The last forced token is never fed: its logits would choose a token past the K compared.
     for (let step = 0; ; step++) {
-      const la = lastRow(a.logits), lb = lastRow(b.logits);
+      const la = lastRow(a.logits),
+        lb = lastRow(b.logits);
       const st = pairStats(la, lb);
       steps++;
       minCos = minCos === null || st.cosine === null ? null : Math.min(minCos, st.cosine);
@@ -261,8 +345,12 @@ async function teacherForced(dev: DecoderModel, ref: DecoderModel, runs: readonl
       if (topKAgreement(la, lb, lb.length).top1 === 1) top1++;
       if (step + 1 >= forced.length) break;
       const context = prompt.length + step;
-      const id = BigInt64Array.of(BigInt(forced[step]!)), p = BigInt64Array.of(BigInt(context));
-      [a, b] = [await dev.forward(id, p, mask.subarray(0, context + 1), 1, a.present), await ref.forward(id, p, mask.subarray(0, context + 1), 1, b.present)];
+      const id = BigInt64Array.of(BigInt(forced[step]!)),
+        p = BigInt64Array.of(BigInt(context));
+      [a, b] = [
+        await dev.forward(id, p, mask.subarray(0, context + 1), 1, a.present),
+        await ref.forward(id, p, mask.subarray(0, context + 1), 1, b.present),
+      ];
     }
   }
   return { steps, minCosine: minCos, maxAbsError: maxAbs, top1: steps ? top1 / steps : 1 };
@@ -332,7 +420,8 @@ export function parseCriteria(doc: unknown, where: string): Partial<AccuracyCrit
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new InputError(`${where} must hold an object of thresholds`);
   const out: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(doc)) {
-    if (!(k in DEFAULT_CRITERIA)) throw new InputError(`${where} has unknown key "${k}" (expected ${Object.keys(DEFAULT_CRITERIA).join(', ')})`);
+    if (!(k in DEFAULT_CRITERIA))
+      throw new InputError(`${where} has unknown key "${k}" (expected ${Object.keys(DEFAULT_CRITERIA).join(', ')})`);
     if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) throw new InputError(`${where} key "${k}" must be a number or null`);
     out[k] = v as number | null;
   }
@@ -343,7 +432,12 @@ export function parseCriteria(doc: unknown, where: string): Partial<AccuracyCrit
 /** Thresholds outside their metric's range (a cosine above 1, a NaN flag) could never pass or never fail. */
 function checkCriteria(c: AccuracyCriteria): void {
   const ranges: Record<keyof AccuracyCriteria, [number, number]> = {
-    minCosine: [-1, 1], maxAbsError: [0, Infinity], maxRelError: [0, Infinity], minTop1: [0, 1], minTop5: [0, 1], minTokenAgreement: [0, 1],
+    minCosine: [-1, 1],
+    maxAbsError: [0, Infinity],
+    maxRelError: [0, Infinity],
+    minTop1: [0, 1],
+    minTop5: [0, 1],
+    minTokenAgreement: [0, 1],
   };
   for (const [k, [lo, hi]] of Object.entries(ranges) as [keyof AccuracyCriteria, [number, number]][]) {
     const v = c[k];

@@ -27,9 +27,15 @@ export interface PairStats {
 }
 
 export function pairStats(actual: Float64Array, reference: Float64Array): PairStats {
-  let dot = 0, na = 0, nr = 0, maxAbs = 0, maxRel = 0, nonFinite = 0;
+  let dot = 0,
+    na = 0,
+    nr = 0,
+    maxAbs = 0,
+    maxRel = 0,
+    nonFinite = 0;
   for (let i = 0; i < reference.length; i++) {
-    const a = actual[i]!, r = reference[i]!;
+    const a = actual[i]!,
+      r = reference[i]!;
     if (!Number.isFinite(a) || !Number.isFinite(r)) {
       if (!(Object.is(a, r) || (Number.isNaN(a) && Number.isNaN(r)))) nonFinite++;
       continue;
@@ -50,9 +56,14 @@ export function pairStats(actual: Float64Array, reference: Float64Array): PairSt
  * logits): top-1 = the argmaxes are equal; top-5 = the reference's argmax is among the device's five
  * largest. Returns counts of agreeing rows.
  */
-export function topKAgreement(actual: Float64Array, reference: Float64Array, classes: number): { rows: number; top1: number; top5: number } {
+export function topKAgreement(
+  actual: Float64Array,
+  reference: Float64Array,
+  classes: number,
+): { rows: number; top1: number; top5: number } {
   const rows = Math.floor(reference.length / classes);
-  let top1 = 0, top5 = 0;
+  let top1 = 0,
+    top5 = 0;
   for (let row = 0; row < rows; row++) {
     const base = row * classes;
     const refBest = argmax(reference, base, classes);

@@ -241,7 +241,10 @@ export function writeK8sJob(o: K8sOptions): string {
   const manifest = k8sJob(o);
   mkdirSync(o.outDir, { recursive: true });
   const path = join(o.outDir, 'job.yaml');
-  writeFileSync(path, `# Written by npuval cluster --launcher k8s (${o.workers} shards). Apply it: kubectl apply -f job.yaml\n` + YAML.stringify(manifest));
+  writeFileSync(
+    path,
+    `# Written by npuval cluster --launcher k8s (${o.workers} shards). Apply it: kubectl apply -f job.yaml\n` + YAML.stringify(manifest),
+  );
   writeClusterFile(o.outDir, { launcher: 'k8s', shards: o.workers, runArgs: o.runArgs, job: o.name });
   return path;
 }

@@ -16,7 +16,8 @@ interface CompareArgs {
 
 export const compareCommand: Command<CompareArgs> = {
   command: 'compare <baseline> <candidate>',
-  describe: 'Compare two report.json files metric by metric (lower latency, higher throughput are better); exit 1 on a regression over the threshold',
+  describe:
+    'Compare two report.json files metric by metric (lower latency, higher throughput are better); exit 1 on a regression over the threshold',
   builder: (y: Argv) =>
     y
       .positional('baseline', { type: 'string', describe: 'The reference report.json' })
@@ -25,7 +26,8 @@ export const compareCommand: Command<CompareArgs> = {
       .example('npuval compare gpu/report.json npu/report.json --max-regression 10', ''),
   handler: async (args) => {
     const threshold = args['max-regression'];
-    if (!Number.isFinite(threshold) || threshold < 0) throw new InputError(`--max-regression ${threshold} is not a non-negative number of percent`);
+    if (!Number.isFinite(threshold) || threshold < 0)
+      throw new InputError(`--max-regression ${threshold} is not a non-negative number of percent`);
     const { report: base } = readRunReport(args.baseline);
     const { report: cand } = readRunReport(args.candidate);
     const c = compareReports(base, cand, threshold);
@@ -34,8 +36,13 @@ export const compareCommand: Command<CompareArgs> = {
       const rows = c.deltas
         .filter((d) => d.direction !== 'neutral')
         .map((d) => [
-          d.unit === d.baselineUnit ? d.unit : `${d.unit} (vs ${d.baselineUnit})`, d.metric, formatValue(d.metric, d.baseline), formatValue(d.metric, d.candidate),
-          d.deltaPct === null ? '—' : `${d.deltaPct >= 0 ? '+' : ''}${d.deltaPct.toFixed(1)} %`, `${d.direction} is better`, d.regressed ? 'REGRESSION' : '',
+          d.unit === d.baselineUnit ? d.unit : `${d.unit} (vs ${d.baselineUnit})`,
+          d.metric,
+          formatValue(d.metric, d.baseline),
+          formatValue(d.metric, d.candidate),
+          d.deltaPct === null ? '—' : `${d.deltaPct >= 0 ? '+' : ''}${d.deltaPct.toFixed(1)} %`,
+          `${d.direction} is better`,
+          d.regressed ? 'REGRESSION' : '',
         ]);
       const lines = [table(['unit', 'metric', 'baseline', 'candidate', 'change', 'direction', ''], rows)];
       if (c.onlyInBaseline.length) lines.push(`only in the baseline: ${c.onlyInBaseline.join(', ')}`);

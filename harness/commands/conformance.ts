@@ -24,17 +24,40 @@ export const conformanceCommand: Command<ConformanceArgs> = {
   builder: (y: Argv) =>
     y
       .option('device', { type: 'string', demandOption: true, describe: 'Device under test (e.g. ort:cpu, ort:webgpu)' })
-      .option('onnx-tests', { type: 'string', array: true, describe: 'Folders holding test cases (model.onnx + test_data_set_N/), searched recursively; default /usr/share/libonnx-testdata/data (apt-get install libonnx-testdata)' })
-      .option('filter', { type: 'string', describe: 'Regular expression on case ids (e.g. "node/test_(add|mul)"); others are recorded as skipped' })
+      .option('onnx-tests', {
+        type: 'string',
+        array: true,
+        describe:
+          'Folders holding test cases (model.onnx + test_data_set_N/), searched recursively; default /usr/share/libonnx-testdata/data (apt-get install libonnx-testdata)',
+      })
+      .option('filter', {
+        type: 'string',
+        describe: 'Regular expression on case ids (e.g. "node/test_(add|mul)"); others are recorded as skipped',
+      })
       .options(workloadOptions('conformance'))
-      .option('matrix', { type: 'boolean', default: false, describe: 'Print every op of the coverage matrix, not only those with a non-pass' }),
+      .option('matrix', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print every op of the coverage matrix, not only those with a non-pass',
+      }),
   handler: async (args) => {
     const tty = !args.json && process.stderr.isTTY;
-    const suite = oneUnitSuite('conformance', 'conformance', args, [{
-      devices: [args.device], ...(args.filter ? { filter: args.filter } : {}), ...(args['onnx-tests'] ? { onnxTests: args['onnx-tests'] } : {}),
-    }], 1);
+    const suite = oneUnitSuite(
+      'conformance',
+      'conformance',
+      args,
+      [
+        {
+          devices: [args.device],
+          ...(args.filter ? { filter: args.filter } : {}),
+          ...(args['onnx-tests'] ? { onnxTests: args['onnx-tests'] } : {}),
+        },
+      ],
+      1,
+    );
     const e = await executeSuite(args, {
-      suiteObject: suite, outDir: outPath(args),
+      suiteObject: suite,
+      outDir: outPath(args),
       onProgress: tty ? (line, last) => process.stderr.write(`\r${line}${last ? '\n' : ''}`) : undefined,
     });
     raiseUnitError(e.units);
@@ -42,9 +65,15 @@ export const conformanceCommand: Command<ConformanceArgs> = {
     const result = file ? (JSON.parse(readFileSync(join(e.result.outDir, file.path), 'utf8')) as ConformanceResult) : undefined;
     // A filter that selects nothing would otherwise "pass" with zero cases run.
     if (args.filter && result && result.runs.every((r) => r.cases.every((c) => c.status === 'skipped' && c.cause === 'filtered'))) {
-      throw new InputError(`--filter "${args.filter}" matches none of the ${result.runs[0]?.cases.length ?? 0} case ids (e.g. node/test_abs)`);
+      throw new InputError(
+        `--filter "${args.filter}" matches none of the ${result.runs[0]?.cases.length ?? 0} case ids (e.g. node/test_abs)`,
+      );
     }
-    emitUnits(args, e, result ? { ...result } : {}, () => (result ? renderConformance(result, { full: args.matrix }) : e.units.map((u) => `${u.id}: ${u.status}${u.error ? ` — ${u.error.message}` : ''}`).join('\n')));
+    emitUnits(args, e, result ? { ...result } : {}, () =>
+      result
+        ? renderConformance(result, { full: args.matrix })
+        : e.units.map((u) => `${u.id}: ${u.status}${u.error ? ` — ${u.error.message}` : ''}`).join('\n'),
+    );
     return e.code;
   },
 };

@@ -16,15 +16,18 @@ export const devicesCommand: Command<DevicesArgs> = {
   command: 'devices',
   describe: 'List devices found here: available only if a real session ran on it; versions, driver, and why the others are not',
   builder: (y: Argv) =>
-    y.option('device', {
-      type: 'string',
-      array: true,
-      describe: 'Probe only these device specs (e.g. ort:cpu, ort:webgpu, ort:cuda:0, ort:cpu?intraOpThreads=1)',
-    }).option('catalog', {
-      type: 'boolean',
-      default: false,
-      describe: 'Print the hardware catalog instead of probing: published dense peaks per precision, memory, bandwidth, TDP, with sources (--json: every figure with its source URL)',
-    }),
+    y
+      .option('device', {
+        type: 'string',
+        array: true,
+        describe: 'Probe only these device specs (e.g. ort:cpu, ort:webgpu, ort:cuda:0, ort:cpu?intraOpThreads=1)',
+      })
+      .option('catalog', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'Print the hardware catalog instead of probing: published dense peaks per precision, memory, bandwidth, TDP, with sources (--json: every figure with its source URL)',
+      }),
   handler: async (args) => {
     if (args.catalog) {
       const catalog = loadCatalog();
@@ -52,12 +55,21 @@ function render(results: readonly Availability[]): string {
   ]);
   const reasons = results.filter((r) => !r.available).map((r) => `  ${r.id}: ${r.reason}`);
   const peaks = catalogPeaksFor(results);
-  const catalogLines = Object.entries(peaks).map(([device, p]) =>
-    `  ${device} → ${p.name} (${p.catalogId}): ` +
-    p.peaks.map((f) => `${f.precision} ${f.value ?? '—'}${f.value === null ? '' : ' ' + f.unit}${f.source ? ` [${f.sourceKind}: ${f.source}]` : ''}`).join('; '));
-  return table(['device', 'available', 'runtime', 'driver'], rows) +
+  const catalogLines = Object.entries(peaks).map(
+    ([device, p]) =>
+      `  ${device} → ${p.name} (${p.catalogId}): ` +
+      p.peaks
+        .map(
+          (f) =>
+            `${f.precision} ${f.value ?? '—'}${f.value === null ? '' : ' ' + f.unit}${f.source ? ` [${f.sourceKind}: ${f.source}]` : ''}`,
+        )
+        .join('; '),
+  );
+  return (
+    table(['device', 'available', 'runtime', 'driver'], rows) +
     (reasons.length ? '\n\nUnavailable:\n' + reasons.join('\n') : '') +
-    (catalogLines.length ? '\n\nCatalog peaks (published dense figures, not measured here):\n' + catalogLines.join('\n') : '');
+    (catalogLines.length ? '\n\nCatalog peaks (published dense figures, not measured here):\n' + catalogLines.join('\n') : '')
+  );
 }
 
 /** Catalog figures for devices that map to a catalog entry, keyed by device id; labelled "catalog". */
@@ -67,7 +79,12 @@ function catalogPeaksFor(results: readonly Availability[]) {
     const id = r.description?.catalogId;
     if (!id) continue;
     const entry = catalogEntry(id);
-    out[r.id] = { catalogId: id, name: `${entry.vendor} ${entry.name}`, origin: 'catalog', peaks: (['bf16', 'fp16', 'fp8', 'int8'] as const).map((p) => peakTflops(entry, p)) };
+    out[r.id] = {
+      catalogId: id,
+      name: `${entry.vendor} ${entry.name}`,
+      origin: 'catalog',
+      peaks: (['bf16', 'fp16', 'fp8', 'int8'] as const).map((p) => peakTflops(entry, p)),
+    };
   }
   return out;
 }
@@ -78,8 +95,18 @@ function num(f: Figure): string | null {
 
 function renderCatalog(entries: readonly CatalogEntry[]): string {
   const header = ['id', 'kind', ...PRECISIONS, 'mem GB', 'TB/s', 'TDP W', 'sources'];
-  const rows = entries.map((e) => [e.id, e.kind, ...PRECISIONS.map((p) => num(e.peak.dense[p])), num(e.memoryGB), num(e.memoryBandwidthTBs), num(e.tdpW), e.sourceKind]);
-  return 'Hardware catalog: published DENSE peaks (TFLOPS for float, TOPS for int), catalog facts with a source URL each, not measurements. — = not published.\n\n' +
+  const rows = entries.map((e) => [
+    e.id,
+    e.kind,
+    ...PRECISIONS.map((p) => num(e.peak.dense[p])),
+    num(e.memoryGB),
+    num(e.memoryBandwidthTBs),
+    num(e.tdpW),
+    e.sourceKind,
+  ]);
+  return (
+    'Hardware catalog: published DENSE peaks (TFLOPS for float, TOPS for int), catalog facts with a source URL each, not measurements. — = not published.\n\n' +
     table(header, rows) +
-    '\n\nSources per figure: npuval devices --catalog --json (or devices/catalog.json).';
+    '\n\nSources per figure: npuval devices --catalog --json (or devices/catalog.json).'
+  );
 }

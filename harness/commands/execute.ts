@@ -31,7 +31,13 @@ export function workloadOptions(kind: string): Record<string, Options> {
 }
 
 /** A suite of units of one kind from a command's flags: the settings come from the flags the kind declares. */
-export function oneUnitSuite(command: string, kind: string, args: Readonly<Record<string, unknown>>, units: readonly Omit<SuiteUnit, 'kind'>[], seed: number): Suite {
+export function oneUnitSuite(
+  command: string,
+  kind: string,
+  args: Readonly<Record<string, unknown>>,
+  units: readonly Omit<SuiteUnit, 'kind'>[],
+  seed: number,
+): Suite {
   checkFlags(workloadOf(kind).settings, args);
   const settings = settingsFromArgs(workloadOf(kind).settings, args);
   return {
@@ -43,7 +49,10 @@ export function oneUnitSuite(command: string, kind: string, args: Readonly<Recor
 }
 
 /** Runs the suite with SIGINT handling and writes the reports. */
-export async function executeSuite(args: CommonArgs, options: Omit<RunOptions, 'signal' | 'log' | 'argv'> & { log?: (line: string) => void }): Promise<Executed> {
+export async function executeSuite(
+  args: CommonArgs,
+  options: Omit<RunOptions, 'signal' | 'log' | 'argv'> & { log?: (line: string) => void },
+): Promise<Executed> {
   const controller = new AbortController();
   let signals = 0;
   const onSigint = () => {
@@ -56,9 +65,11 @@ export async function executeSuite(args: CommonArgs, options: Omit<RunOptions, '
     }
   };
   process.on('SIGINT', onSigint);
-  const log = options.log ?? ((line: string) => {
-    if (line && !args.json) process.stderr.write(`npuval: ${line}\n`);
-  });
+  const log =
+    options.log ??
+    ((line: string) => {
+      if (line && !args.json) process.stderr.write(`npuval: ${line}\n`);
+    });
   try {
     const result = await runSuite({ ...options, argv: process.argv.slice(2), log, signal: controller.signal });
     const written = await writeReports(result.outDir, result.state, result.inputs);
@@ -89,7 +100,8 @@ export function raiseUnitError(units: readonly UnitRecord[]): void {
   for (const u of units) {
     if (u.error?.exitCode === 2) throw new InputError(u.error.message);
     // A unit is skipped when its device (or a resource it needs) is unavailable here.
-    if (u.status === 'skipped') throw Object.assign(new Error((u.notes[0] ?? 'not run here').replace(/^not run here: /, '')), { exitCode: EXIT.environment });
+    if (u.status === 'skipped')
+      throw Object.assign(new Error((u.notes[0] ?? 'not run here').replace(/^not run here: /, '')), { exitCode: EXIT.environment });
   }
 }
 
@@ -97,5 +109,10 @@ export function raiseUnitError(units: readonly UnitRecord[]): void {
 export function emitUnits(args: CommonArgs, e: Executed, extra: Record<string, unknown>, text: () => string): void {
   const s = e.written.report.summary;
   emit(args, { outDir: e.result.outDir, files: e.written.files, summary: s, ...extra }, () =>
-    [text(), '', `${s.units}/${s.planned} units: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skipped} skipped; reports in ${e.result.outDir}`].join('\n'));
+    [
+      text(),
+      '',
+      `${s.units}/${s.planned} units: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skipped} skipped; reports in ${e.result.outDir}`,
+    ].join('\n'),
+  );
 }

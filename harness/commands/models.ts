@@ -26,20 +26,44 @@ export const modelsCommand: Command<ModelsArgs> = {
   describe: 'The model zoo and user models: list presets, export a preset as ONNX, inspect an ONNX file, write seeded inputs for it',
   builder: (y: Argv) =>
     y
-      .positional('action', { choices: ['list', 'export', 'inspect', 'inputs'] as const, describe: 'list: presets with shapes and sources; export NAME --out FILE.onnx; inspect FILE.onnx; inputs FILE.onnx --dim NAME=N --out DIR (seeded input_N.pb files)' })
+      .positional('action', {
+        choices: ['list', 'export', 'inspect', 'inputs'] as const,
+        describe:
+          'list: presets with shapes and sources; export NAME --out FILE.onnx; inspect FILE.onnx; inputs FILE.onnx --dim NAME=N --out DIR (seeded input_N.pb files)',
+      })
       .positional('target', { type: 'string', describe: 'export: the preset name; inspect, inputs: the ONNX file' })
-      .option('dtype', { choices: ['float32', 'float16'] as const, default: 'float32' as const, describe: 'export: weight and activation type (float16: llama presets only)' })
+      .option('dtype', {
+        choices: ['float32', 'float16'] as const,
+        default: 'float32' as const,
+        describe: 'export: weight and activation type (float16: llama presets only)',
+      })
       // --seed seeds values drawn for a run (default 1), as in every command; weights have their own
       // seed, the zoo's by default, so an exported preset hashes as it does in every report.
       .option('seed', { type: 'number', describe: 'inputs: seed of the input values (default 1)' })
-      .option('weight-seed', { type: 'number', default: DEFAULT_SEED, describe: 'export: seed of the dummy weights (default the zoo\'s, which every report\'s models use)' })
-      .option('variant', { choices: ['standard', 'ort-contrib'] as const, default: 'standard' as const, describe: 'export (llama): standard ONNX ops, or attention as ONNX Runtime\'s com.microsoft.GroupQueryAttention (ORT only; right padding only)' })
-      .option('dim', { type: 'string', array: true, describe: 'inputs: bind a symbolic dim, e.g. --dim batch_size=4 --dim sequence_length=128' })
-      .option('vocab', { type: 'number', describe: 'inputs: token ids are drawn from [0, vocab) (default: the zoo metadata\'s vocab_size)' })
+      .option('weight-seed', {
+        type: 'number',
+        default: DEFAULT_SEED,
+        describe: "export: seed of the dummy weights (default the zoo's, which every report's models use)",
+      })
+      .option('variant', {
+        choices: ['standard', 'ort-contrib'] as const,
+        default: 'standard' as const,
+        describe:
+          "export (llama): standard ONNX ops, or attention as ONNX Runtime's com.microsoft.GroupQueryAttention (ORT only; right padding only)",
+      })
+      .option('dim', {
+        type: 'string',
+        array: true,
+        describe: 'inputs: bind a symbolic dim, e.g. --dim batch_size=4 --dim sequence_length=128',
+      })
+      .option('vocab', { type: 'number', describe: "inputs: token ids are drawn from [0, vocab) (default: the zoo metadata's vocab_size)" })
       .example('npuval models list --json', 'every preset with params, layers, hidden, heads, KV heads, vocab, context and source')
       .example('npuval models export llama-3.2-1b --out llama.onnx --dtype float16', 'streams the model to disk (external data above 2 GB)')
       .example('npuval models inspect model.onnx', 'opsets, I/O, parameter count, decoder-with-past convention')
-      .example('npuval models inputs model.onnx --dim batch_size=4 --out inputs/', 'seeded input_0.pb … (TensorProto, the ONNX test-data layout)'),
+      .example(
+        'npuval models inputs model.onnx --dim batch_size=4 --out inputs/',
+        'seeded input_0.pb … (TensorProto, the ONNX test-data layout)',
+      ),
   handler: async (args) => {
     switch (args.action) {
       case 'list': {
@@ -53,14 +77,21 @@ export const modelsCommand: Command<ModelsArgs> = {
         const entry = getZooEntry(args.target);
         if (!args.out) throw new InputError('models export needs --out FILE.onnx.');
         // --seed seeded the weights here once; refuse it rather than ignore it.
-        if (args.seed !== undefined) throw new InputError('models export: the weights\' seed is --weight-seed (--seed seeds the values of models inputs)');
+        if (args.seed !== undefined)
+          throw new InputError("models export: the weights' seed is --weight-seed (--seed seeds the values of models inputs)");
         const weightSeed = args['weight-seed'];
         const path = args.out.endsWith('.onnx') ? args.out : `${args.out.replace(/\/+$/, '')}/${entry.name}.onnx`;
         const written = await exportZooModel(entry.name, path, { dtype: args.dtype, seed: weightSeed, variant: args.variant });
         const result = { name: entry.name, dtype: args.dtype, weightSeed, variant: args.variant, params: entry.params, ...written };
-        emit(args, result, () =>
-          `${entry.name} (${args.dtype}, weight seed ${weightSeed}, ${args.variant}, ${entry.params.toLocaleString('en-US')} params) → ${written.path} (${written.bytes} bytes, sha256 ${written.sha256})` +
-          (written.externalData ? `\nexternal data → ${written.externalData.path} (${written.externalData.bytes} bytes, sha256 ${written.externalData.sha256})` : ''));
+        emit(
+          args,
+          result,
+          () =>
+            `${entry.name} (${args.dtype}, weight seed ${weightSeed}, ${args.variant}, ${entry.params.toLocaleString('en-US')} params) → ${written.path} (${written.bytes} bytes, sha256 ${written.sha256})` +
+            (written.externalData
+              ? `\nexternal data → ${written.externalData.path} (${written.externalData.bytes} bytes, sha256 ${written.externalData.sha256})`
+              : ''),
+        );
         return 0;
       }
       case 'inspect': {
@@ -79,7 +110,9 @@ export const modelsCommand: Command<ModelsArgs> = {
         const symbolic = new Set(info.inputs.flatMap((i) => (i.shape ?? []).filter((d): d is string => typeof d === 'string')));
         const unknown = Object.keys(dims).filter((d) => !symbolic.has(d));
         if (unknown.length) {
-          throw new InputError(`--dim ${unknown.join(', ')}: ${args.target} has no input dim of that name; its symbolic input dims are ${symbolic.size ? [...symbolic].join(', ') : 'none'}.`);
+          throw new InputError(
+            `--dim ${unknown.join(', ')}: ${args.target} has no input dim of that name; its symbolic input dims are ${symbolic.size ? [...symbolic].join(', ') : 'none'}.`,
+          );
         }
         const seed = args.seed ?? 1;
         const tensors = seededInputs(inputValueInfos(info), { seed, dims, vocabSize: vocab });
@@ -91,7 +124,11 @@ export const modelsCommand: Command<ModelsArgs> = {
           return { name: input.name, dtype: t.type, dims: [...t.dims], file };
         });
         emit(args, { model: args.target, seed, vocab: vocab ?? null, inputs: files }, () =>
-          table(['input', 'dtype', 'dims', 'file'], files.map((f) => [f.name, f.dtype, `[${f.dims.join(', ')}]`, f.file])));
+          table(
+            ['input', 'dtype', 'dims', 'file'],
+            files.map((f) => [f.name, f.dtype, `[${f.dims.join(', ')}]`, f.file]),
+          ),
+        );
         return 0;
       }
     }
@@ -130,18 +167,42 @@ function summary(e: ZooEntry) {
 }
 
 function human(n: number): string {
-  for (const [unit, v] of [['B', 1e9], ['M', 1e6], ['K', 1e3]] as const) if (n >= v) return `${(n / v).toFixed(n >= 10 * v ? 1 : 2)}${unit}`;
+  for (const [unit, v] of [
+    ['B', 1e9],
+    ['M', 1e6],
+    ['K', 1e3],
+  ] as const)
+    if (n >= v) return `${(n / v).toFixed(n >= 10 * v ? 1 : 2)}${unit}`;
   return String(n);
 }
 
 function renderList(entries: readonly ZooEntry[]): string {
-  const rows = entries.map(summary).map((s) => [s.name, s.family, human(s.params), s.layers, s.hidden, s.heads, s.kvHeads, s.vocab, s.context, s.ciSized ? 'yes' : '', s.source.url]);
-  return table(['name', 'family', 'params', 'layers', 'hidden', 'heads', 'kv heads', 'vocab', 'context', 'CI', 'source'], rows) +
-    '\n\nWeights are seeded dummy values (shapes and cost are real; the text is not). Notes per preset: --json.';
+  const rows = entries
+    .map(summary)
+    .map((s) => [
+      s.name,
+      s.family,
+      human(s.params),
+      s.layers,
+      s.hidden,
+      s.heads,
+      s.kvHeads,
+      s.vocab,
+      s.context,
+      s.ciSized ? 'yes' : '',
+      s.source.url,
+    ]);
+  return (
+    table(['name', 'family', 'params', 'layers', 'hidden', 'heads', 'kv heads', 'vocab', 'context', 'CI', 'source'], rows) +
+    '\n\nWeights are seeded dummy values (shapes and cost are real; the text is not). Notes per preset: --json.'
+  );
 }
 
 function io(list: readonly IoInfo[]): string {
-  return table(['name', 'kind', 'dtype', 'shape'], list.map((i) => [i.name, i.kind, i.dtype, i.shape ? `[${i.shape.map((d) => d ?? '?').join(', ')}]` : '?']));
+  return table(
+    ['name', 'kind', 'dtype', 'shape'],
+    list.map((i) => [i.name, i.kind, i.dtype, i.shape ? `[${i.shape.map((d) => d ?? '?').join(', ')}]` : '?']),
+  );
 }
 
 function renderInspection(m: ModelInspection): string {
@@ -150,7 +211,10 @@ function renderInspection(m: ModelInspection): string {
     `${m.file}: ${m.bytes} bytes, IR ${m.irVersion}${m.producer ? `, producer ${m.producer}` : ''}`,
     `opsets: ${m.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`,
     `parameters: ${m.params.toLocaleString('en-US')} in ${m.initializers} initializers (every initializer element, shape constants included)${m.externalInitializers ? ` (${m.externalInitializers} in external data)` : ''}`,
-    `nodes: ${m.nodes} (${Object.entries(m.ops).slice(0, 12).map(([k, v]) => `${k} ${v}`).join(', ')}${Object.keys(m.ops).length > 12 ? ', …' : ''})`,
+    `nodes: ${m.nodes} (${Object.entries(m.ops)
+      .slice(0, 12)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}${Object.keys(m.ops).length > 12 ? ', …' : ''})`,
     `decoder-with-past convention: ${m.decoderWithPast.follows ? `yes (${m.decoderWithPast.layers} layers)` : `no — ${m.decoderWithPast.reasons.slice(0, 4).join('; ')}${m.decoderWithPast.reasons.length > 4 ? '; …' : ''}`}`,
   ];
   if (zoo) lines.push(`npuval zoo model: ${zoo}`);

@@ -52,12 +52,25 @@ export const reportCommand: Command<ReportArgs> = {
   describe: 'Validate (any npuval document), re-render, sign or verify a report; keygen makes an ed25519 signing key pair',
   builder: (y: Argv) =>
     y
-      .positional('action', { choices: ACTIONS, describe: 'validate | render | sign | verify | keygen | schema (print a JSON Schema: run-report, commercialization-report, suite, criteria)' })
+      .positional('action', {
+        choices: ACTIONS,
+        describe:
+          'validate | render | sign | verify | keygen | schema (print a JSON Schema: run-report, commercialization-report, suite, criteria)',
+      })
       .positional('file', { type: 'string', describe: 'The report.json (or, for validate, a suite/criteria/commercialization file)' })
-      .option('schema', { choices: SCHEMA_NAMES, describe: 'validate: the schema to use when the file has no $schema (run-report, commercialization-report, suite, criteria)' })
-      .option('key', { type: 'string', describe: 'sign: the ed25519 private key (PEM, PKCS#8) — make one with `npuval report keygen --out DIR`' })
+      .option('schema', {
+        choices: SCHEMA_NAMES,
+        describe: 'validate: the schema to use when the file has no $schema (run-report, commercialization-report, suite, criteria)',
+      })
+      .option('key', {
+        type: 'string',
+        describe: 'sign: the ed25519 private key (PEM, PKCS#8) — make one with `npuval report keygen --out DIR`',
+      })
       .option('sig', { type: 'string', describe: 'sign/verify: the detached signature file (default FILE.sig)' })
-      .option('public-key', { type: 'string', describe: 'verify: require the signature to be made with this public key (PEM); without it only integrity is checked' })
+      .option('public-key', {
+        type: 'string',
+        describe: 'verify: require the signature to be made with this public key (PEM); without it only integrity is checked',
+      })
       .example('npuval report validate out/report.json', 'schema check; problems as `path: message`, one per line')
       .example('npuval report render out/report.json --out html/', 're-render report.md/html, junit.xml, results.csv')
       .example('npuval report sign out/report.json --key keys/npuval-signing.key', 'writes out/report.json.sig')
@@ -79,7 +92,8 @@ export const reportCommand: Command<ReportArgs> = {
     }
     if (args.action === 'schema') {
       const name = (args.file ?? 'run-report') as SchemaName;
-      if (!SCHEMA_NAMES.includes(name as SchemaName)) throw new InputError(`report schema ${name}: no such schema; one of ${SCHEMA_NAMES.join(', ')}`);
+      if (!SCHEMA_NAMES.includes(name as SchemaName))
+        throw new InputError(`report schema ${name}: no such schema; one of ${SCHEMA_NAMES.join(', ')}`);
       process.stdout.write(JSON.stringify(schemaOf(name as SchemaName).schema, null, 2) + '\n');
       return EXIT.ok;
     }
@@ -92,13 +106,21 @@ export const reportCommand: Command<ReportArgs> = {
         if (!name) throw new InputError(`${file} names no npuval schema in "$schema"; pass --schema (${SCHEMA_NAMES.join(', ')})`);
         const errors = validate(name, doc);
         // A schema-valid run report is also checked for consistency and for changed artifacts.
-        const consistency = errors.length === 0 && name === 'run-report' ? checkConsistency(doc as RunReport, dirname(resolve(file))) : null;
+        const consistency =
+          errors.length === 0 && name === 'run-report' ? checkConsistency(doc as RunReport, dirname(resolve(file))) : null;
         const problems = [...errors, ...(consistency?.problems ?? [])];
         const notes = [...(consistency?.unchecked ?? [])];
         // The schema checks each kind's declared settings; cross-field rules, device specs and model files need planning.
-        if (errors.length === 0 && name === 'suite') notes.push(`the schema (with each unit kind's settings) is checked; cross-setting rules, device specs and model files are checked by \`npuval run --suite ${file} --list\``);
+        if (errors.length === 0 && name === 'suite')
+          notes.push(
+            `the schema (with each unit kind's settings) is checked; cross-setting rules, device specs and model files are checked by \`npuval run --suite ${file} --list\``,
+          );
         emit(args, { file, schema: schemaOf(name).id, valid: problems.length === 0, errors: problems, notes }, () =>
-          [problems.length ? `${file} is not a valid ${name}:\n${problems.join('\n')}` : `${file}: valid ${name} (${schemaOf(name).id})`, ...notes.map((n) => `note: ${n}`)].join('\n'));
+          [
+            problems.length ? `${file} is not a valid ${name}:\n${problems.join('\n')}` : `${file}: valid ${name} (${schemaOf(name).id})`,
+            ...notes.map((n) => `note: ${n}`),
+          ].join('\n'),
+        );
         return problems.length ? EXIT.input : EXIT.ok;
       }
       case 'render': {
@@ -123,7 +145,11 @@ export const reportCommand: Command<ReportArgs> = {
         const sig = signDocument(bytes, readFileSync(args.key, 'utf8'), file);
         const sigPath = args.sig ?? `${file}.sig`;
         writeFileSync(sigPath, JSON.stringify(sig, null, 2) + '\n');
-        emit(args, { file, signature: sigPath, canonicalSha256: sig.canonicalSha256, fileSha256: sig.fileSha256 }, () => `signed ${file} → ${sigPath}`);
+        emit(
+          args,
+          { file, signature: sigPath, canonicalSha256: sig.canonicalSha256, fileSha256: sig.fileSha256 },
+          () => `signed ${file} → ${sigPath}`,
+        );
         return EXIT.ok;
       }
       case 'verify': {
@@ -141,7 +167,8 @@ export const reportCommand: Command<ReportArgs> = {
         emit(args, { file, signature: sigPath, ok: result.ok, problems: result.problems, trustedKey: trusted !== undefined }, () =>
           result.ok
             ? `${file}: signature OK${trusted ? ' (made with the trusted public key)' : ' (integrity only: pass --public-key to check who signed)'}`
-            : `${file}: signature verification FAILED\n${result.problems.join('\n')}`);
+            : `${file}: signature verification FAILED\n${result.problems.join('\n')}`,
+        );
         return result.ok ? EXIT.ok : EXIT.failed;
       }
     }

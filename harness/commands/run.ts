@@ -23,16 +23,37 @@ export { EXIT_INTERRUPTED };
 
 export const runCommand: Command<RunArgs> = {
   command: 'run',
-  describe: 'Run a validation suite end to end: journal.jsonl, report.json (schema-checked), report.md, report.html, junit.xml, results.csv',
+  describe:
+    'Run a validation suite end to end: journal.jsonl, report.json (schema-checked), report.md, report.html, junit.xml, results.csv',
   builder: (y: Argv) =>
     y
-      .option('suite', { type: 'string', describe: `Built-in suite (${Object.keys(BUILTIN_SUITES).join(', ')}) or a suite file (JSON or YAML); default: default` })
-      .option('device', { type: 'string', array: true, describe: 'Run every unit on these device specs instead of the suite\'s (e.g. ort:cpu ort:webgpu)' })
+      .option('suite', {
+        type: 'string',
+        describe: `Built-in suite (${Object.keys(BUILTIN_SUITES).join(', ')}) or a suite file (JSON or YAML); default: default`,
+      })
+      .option('device', {
+        type: 'string',
+        array: true,
+        describe: "Run every unit on these device specs instead of the suite's (e.g. ort:cpu ort:webgpu)",
+      })
       .option('baseline', { type: 'string', describe: 'A baseline report.json (e.g. a GPU run) to compare against, per workload' })
-      .option('criteria', { type: 'string', describe: 'Acceptance-criteria file (JSON or YAML); with product info gives the commercialization report' })
-      .option('product', { type: 'string', describe: 'Product description file (JSON or YAML, MLPerf system-description fields); overrides the suite\'s product' })
-      .option('list', { type: 'boolean', default: false, describe: 'Print the units the suite expands to here (devices probed) and exit; nothing runs' })
-      .option('resume', { type: 'string', describe: 'Continue the interrupted run in this out dir: finished units are kept, the unit in flight runs again' })
+      .option('criteria', {
+        type: 'string',
+        describe: 'Acceptance-criteria file (JSON or YAML); with product info gives the commercialization report',
+      })
+      .option('product', {
+        type: 'string',
+        describe: "Product description file (JSON or YAML, MLPerf system-description fields); overrides the suite's product",
+      })
+      .option('list', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print the units the suite expands to here (devices probed) and exit; nothing runs',
+      })
+      .option('resume', {
+        type: 'string',
+        describe: 'Continue the interrupted run in this out dir: finished units are kept, the unit in flight runs again',
+      })
       .example('npuval run', 'the default suite on every device available here')
       .example('npuval run --suite smoke --out out/smoke', 'a seconds-long check of the harness')
       .example('npuval run --resume out/smoke', 'continue an interrupted run')
@@ -43,30 +64,52 @@ export const runCommand: Command<RunArgs> = {
       emit(args, listed, () =>
         [
           `suite ${listed.suite}: ${listed.units.length} units${listed.available ? ` (devices available here: ${listed.available.join(', ')})` : ''}`,
-          table(['unit', 'kind', 'device', 'model'], listed.units.map((u) => [u.id, u.kind, u.device, u.model])),
-        ].join('\n'));
+          table(
+            ['unit', 'kind', 'device', 'model'],
+            listed.units.map((u) => [u.id, u.kind, u.device, u.model]),
+          ),
+        ].join('\n'),
+      );
       return EXIT.ok;
     }
     if (args.resume && args.out && resolve(args.out) !== resolve(args.resume)) {
       throw new InputError('--resume DIR continues the run in DIR and writes there; leave out --out');
     }
     const e = await executeSuite(args, {
-      suite: args.suite, devices: args.device, baseline: args.baseline, criteria: args.criteria, product: args.product,
-      resume: args.resume, outDir: args.resume ?? outPath(args),
-      log: (line) => { if (line) process.stderr.write(`npuval: ${line}\n`); },
+      suite: args.suite,
+      devices: args.device,
+      baseline: args.baseline,
+      criteria: args.criteria,
+      product: args.product,
+      resume: args.resume,
+      outDir: args.resume ?? outPath(args),
+      log: (line) => {
+        if (line) process.stderr.write(`npuval: ${line}\n`);
+      },
     });
     const { result, written } = e;
     const s = written.report.summary;
     if (e.code === EXIT_INTERRUPTED) {
-      if (args.json) emit(args, { outDir: result.outDir, interrupted: true, resume: `npuval run --resume ${result.outDir}`, summary: s }, () => '');
+      if (args.json)
+        emit(args, { outDir: result.outDir, interrupted: true, resume: `npuval run --resume ${result.outDir}`, summary: s }, () => '');
       return EXIT_INTERRUPTED;
     }
-    emit(args, { outDir: result.outDir, files: written.files, complete: written.report.complete, summary: s, commercialization: written.commercialization?.overall ?? null }, () =>
-      [
-        `${s.units}/${s.planned} units: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skipped} skipped; ${s.valid} VALID, ${s.invalid} INVALID`,
-        ...(written.commercialization ? [`commercialization verdict: ${written.commercialization.overall}`] : []),
-        `reports in ${result.outDir}: ${written.files.map((f) => f.slice(result.outDir.length + 1)).join(', ')}`,
-      ].join('\n'));
+    emit(
+      args,
+      {
+        outDir: result.outDir,
+        files: written.files,
+        complete: written.report.complete,
+        summary: s,
+        commercialization: written.commercialization?.overall ?? null,
+      },
+      () =>
+        [
+          `${s.units}/${s.planned} units: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skipped} skipped; ${s.valid} VALID, ${s.invalid} INVALID`,
+          ...(written.commercialization ? [`commercialization verdict: ${written.commercialization.overall}`] : []),
+          `reports in ${result.outDir}: ${written.files.map((f) => f.slice(result.outDir.length + 1)).join(', ')}`,
+        ].join('\n'),
+    );
     return e.code;
   },
 };

@@ -38,9 +38,18 @@ export async function runCase(tc: TestCase, ctx: CaseContext): Promise<CaseResul
   }
   if (info && bytes) outcome = await runLoaded(tc, info, bytes, ctx);
   return {
-    id: tc.id, suite: tc.suite, status: outcome!.status, cause: outcome!.cause, reason: outcome!.reason,
-    ops: info?.nodeOps ?? [], nodeOps: info?.nodeOps ?? [], opset: info?.opset ?? null, irVersion: info?.irVersion ?? null,
-    dataSets: tc.dataSets.length, mismatch: outcome!.mismatch ?? null, ms: round(performance.now() - t0),
+    id: tc.id,
+    suite: tc.suite,
+    status: outcome!.status,
+    cause: outcome!.cause,
+    reason: outcome!.reason,
+    ops: info?.nodeOps ?? [],
+    nodeOps: info?.nodeOps ?? [],
+    opset: info?.opset ?? null,
+    irVersion: info?.irVersion ?? null,
+    dataSets: tc.dataSets.length,
+    mismatch: outcome!.mismatch ?? null,
+    ms: round(performance.now() - t0),
   };
 }
 
@@ -64,10 +73,14 @@ async function runLoaded(tc: TestCase, info: ModelInfo, bytes: Uint8Array, ctx: 
         const plan = feedPlan(info, set.inputs.length);
         if (typeof plan === 'string') return { status: 'skipped', cause: 'incomplete-data', reason: `${set.name}: ${plan}` };
         if (set.outputs.length !== info.outputs.length) {
-          return { status: 'skipped', cause: 'incomplete-data', reason: `${set.name} has ${set.outputs.length} output files but the graph declares ${info.outputs.length} outputs` };
+          return {
+            status: 'skipped',
+            cause: 'incomplete-data',
+            reason: `${set.name} has ${set.outputs.length} output files but the graph declares ${info.outputs.length} outputs`,
+          };
         }
         feeds = {};
-        plan.forEach((input, k) => (feeds[input.name] = readValueFile(set.inputs[k]!, fileKind(input))));
+        for (const [k, input] of plan.entries()) feeds[input.name] = readValueFile(set.inputs[k]!, fileKind(input));
         expected = info.outputs.map((o, k) => readValueFile(set.outputs[k]!, fileKind(o)));
       } catch (err) {
         const reason = `${set.name}: ${oneLine(messageOf(err))}`;
@@ -77,14 +90,18 @@ async function runLoaded(tc: TestCase, info: ModelInfo, bytes: Uint8Array, ctx: 
       }
       let actual: Record<string, Value>;
       try {
-        actual = await session.run(feeds, info.outputs.map((o) => o.name));
+        actual = await session.run(
+          feeds,
+          info.outputs.map((o) => o.name),
+        );
       } catch (err) {
         return { ...classifyError(err, 'run', info.opset) };
       }
       for (let k = 0; k < info.outputs.length; k++) {
         const name = info.outputs[k]!.name;
         const m = compareValue(name, set.name, actual[name], expected[k]!, tolFor);
-        if (m) return { status: 'fail', cause: m.what === 'values' ? 'tolerance' : m.what, reason: `${set.name}: ${m.message}`, mismatch: m };
+        if (m)
+          return { status: 'fail', cause: m.what === 'values' ? 'tolerance' : m.what, reason: `${set.name}: ${m.message}`, mismatch: m };
       }
     }
     return { status: 'pass', cause: null, reason: null };
@@ -121,10 +138,14 @@ export function bindingLimit(info: ModelInfo): string | null {
   const feeds = info.inputs.filter((i) => !i.initializer && i.kind !== 'tensor');
   const outs = info.outputs.filter((o) => o.kind !== 'tensor');
   if (feeds.length || outs.length) {
-    const what = [...feeds.map((i) => `input "${i.name}" is a ${i.kind}`), ...outs.map((o) => `output "${o.name}" is a ${o.kind}`)].join(', ');
+    const what = [...feeds.map((i) => `input "${i.name}" is a ${i.kind}`), ...outs.map((o) => `output "${o.name}" is a ${o.kind}`)].join(
+      ', ',
+    );
     return `onnxruntime-node (the JavaScript binding, not the runtime) feeds and returns tensors only: ${what}`;
   }
-  const noType = [...info.inputs.filter((i) => !i.initializer), ...info.outputs].find((v) => v.elemType !== null && NO_JS_TENSOR_TYPE.has(v.elemType));
+  const noType = [...info.inputs.filter((i) => !i.initializer), ...info.outputs].find(
+    (v) => v.elemType !== null && NO_JS_TENSOR_TYPE.has(v.elemType),
+  );
   if (noType) {
     return `onnxruntime-node (the JavaScript binding, not the runtime) has no tensor type for ${ONNX_DTYPE_NAME[noType.elemType!] ?? noType.elemType} ("${noType.name}")`;
   }

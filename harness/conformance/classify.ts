@@ -28,16 +28,25 @@ const UNSUPPORTED: Readonly<Record<Exclude<DeviceFailure, 'runtime'>, Cause>> = 
  */
 export function classifyError(err: unknown, phase: 'load' | 'run', modelOpset: number | null = null): Classified {
   const reason = oneLine(err instanceof Error ? err.message : String(err));
-  if (!(err instanceof DeviceRunError) || err.failure === 'runtime') return { status: 'error', cause: phase === 'load' ? 'load' : 'runtime', reason };
+  if (!(err instanceof DeviceRunError) || err.failure === 'runtime')
+    return { status: 'error', cause: phase === 'load' ? 'load' : 'runtime', reason };
   const first = err.detail.firstOpset;
   if (err.failure === 'unsupported-op' && first !== undefined && modelOpset !== null && modelOpset < first) {
-    return { status: 'unsupported', cause: 'opset', reason: `${reason} (model opset ${modelOpset}; ${err.detail.runtime ?? 'the runtime'} implements opset ${first} and later)` };
+    return {
+      status: 'unsupported',
+      cause: 'opset',
+      reason: `${reason} (model opset ${modelOpset}; ${err.detail.runtime ?? 'the runtime'} implements opset ${first} and later)`,
+    };
   }
   return { status: 'unsupported', cause: UNSUPPORTED[err.failure], reason };
 }
 
 /** First non-empty line, capped at 400 chars. */
 export function oneLine(message: string): string {
-  const line = message.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? message;
+  const line =
+    message
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? message;
   return line.length > 400 ? line.slice(0, 397) + '...' : line;
 }

@@ -27,17 +27,39 @@ export interface TensorStats {
  * `tolFor` gives the tolerance for a float dtype.
  */
 export function compareValue(
-  output: string, dataSet: string, actual: Value | undefined, expected: Value, tolFor: (dtype: DType) => Tolerance,
+  output: string,
+  dataSet: string,
+  actual: Value | undefined,
+  expected: Value,
+  tolFor: (dtype: DType) => Tolerance,
 ): Mismatch | null {
-  const base = { output, dataSet, maxAbsError: null, maxRelError: null, mismatches: 1, elements: 1, firstIndex: null, actual: null, expected: null, tolerance: null };
+  const base = {
+    output,
+    dataSet,
+    maxAbsError: null,
+    maxRelError: null,
+    mismatches: 1,
+    elements: 1,
+    firstIndex: null,
+    actual: null,
+    expected: null,
+    tolerance: null,
+  };
   if (actual === undefined) return { ...base, what: 'missing-output', message: `output "${output}" was not returned` };
-  const ka = kindOf(actual), ke = kindOf(expected);
+  const ka = kindOf(actual),
+    ke = kindOf(expected);
   if (ka !== ke) return { ...base, what: 'kind', message: `${output} is ${ka}, expected ${ke}`, actual: ka, expected: ke };
   if (expected === null) return null;
   if (Array.isArray(expected)) {
     const seq = actual as Value[];
     if (seq.length !== expected.length) {
-      return { ...base, what: 'shape', message: `${output} is a sequence of ${seq.length}, expected ${expected.length}`, actual: String(seq.length), expected: String(expected.length) };
+      return {
+        ...base,
+        what: 'shape',
+        message: `${output} is a sequence of ${seq.length}, expected ${expected.length}`,
+        actual: String(seq.length),
+        expected: String(expected.length),
+      };
     }
     for (let i = 0; i < expected.length; i++) {
       const m = compareValue(`${output}[${i}]`, dataSet, seq[i], expected[i]!, tolFor);
@@ -45,23 +67,41 @@ export function compareValue(
     }
     return null;
   }
-  const a = actual as Tensor, e = expected;
-  if (a.type !== e.type) return { ...base, what: 'dtype', message: `${output} is ${a.type}, expected ${e.type}`, actual: a.type, expected: e.type };
+  const a = actual as Tensor,
+    e = expected;
+  if (a.type !== e.type)
+    return { ...base, what: 'dtype', message: `${output} is ${a.type}, expected ${e.type}`, actual: a.type, expected: e.type };
   if (!sameDims(a.dims, e.dims)) {
-    return { ...base, what: 'shape', message: `${output} has shape [${a.dims.join(',')}], expected [${e.dims.join(',')}]`, actual: `[${a.dims.join(',')}]`, expected: `[${e.dims.join(',')}]` };
+    return {
+      ...base,
+      what: 'shape',
+      message: `${output} has shape [${a.dims.join(',')}], expected [${e.dims.join(',')}]`,
+      actual: `[${a.dims.join(',')}]`,
+      expected: `[${e.dims.join(',')}]`,
+    };
   }
   const tolerance = FLOAT_DTYPES.has(e.type) ? tolFor(e.type) : null;
   const stats = compareTensors(a, e, tolerance);
   if (stats.mismatches === 0) return null;
   const idx = unravel(stats.first, e.dims);
   return {
-    output, dataSet, what: 'values',
-    message: `${output}: ${stats.mismatches} of ${stats.elements} elements differ` +
-      (tolerance ? ` beyond rtol ${tolerance.rtol}, atol ${tolerance.atol} (max abs error ${fmt(stats.maxAbsError)}, max rel error ${fmt(stats.maxRelError)})` : ' (exact comparison)') +
+    output,
+    dataSet,
+    what: 'values',
+    message:
+      `${output}: ${stats.mismatches} of ${stats.elements} elements differ` +
+      (tolerance
+        ? ` beyond rtol ${tolerance.rtol}, atol ${tolerance.atol} (max abs error ${fmt(stats.maxAbsError)}, max rel error ${fmt(stats.maxRelError)})`
+        : ' (exact comparison)') +
       `; first at [${idx.join(',')}]: ${elementText(a, stats.first)} vs expected ${elementText(e, stats.first)}`,
-    maxAbsError: stats.maxAbsError, maxRelError: stats.maxRelError,
-    mismatches: stats.mismatches, elements: stats.elements, firstIndex: idx,
-    actual: elementText(a, stats.first), expected: elementText(e, stats.first), tolerance,
+    maxAbsError: stats.maxAbsError,
+    maxRelError: stats.maxRelError,
+    mismatches: stats.mismatches,
+    elements: stats.elements,
+    firstIndex: idx,
+    actual: elementText(a, stats.first),
+    expected: elementText(e, stats.first),
+    tolerance,
   };
 }
 
@@ -71,12 +111,15 @@ export function compareValue(
  */
 export function compareTensors(actual: Tensor, expected: Tensor, tolerance: Tolerance | null): TensorStats {
   const n = expected.data.length;
-  let mismatches = 0, first = -1;
-  let maxAbs: number | null = null, maxRel: number | null = null;
+  let mismatches = 0,
+    first = -1;
+  let maxAbs: number | null = null,
+    maxRel: number | null = null;
   if (actual.data.length !== n) return { elements: n, mismatches: n, maxAbsError: null, maxRelError: null, first: 0 };
   const numeric = tolerance !== null || (typeof expected.data[0] !== 'string' && typeof expected.data[0] !== 'bigint');
   if (tolerance === null) {
-    const ad = actual.data as ArrayLike<unknown>, ed = expected.data as ArrayLike<unknown>;
+    const ad = actual.data as ArrayLike<unknown>,
+      ed = expected.data as ArrayLike<unknown>;
     for (let i = 0; i < n; i++) {
       if (ad[i] !== ed[i] && !(numeric && Number.isNaN(ad[i]) && Number.isNaN(ed[i]))) {
         mismatches++;
@@ -90,10 +133,12 @@ export function compareTensors(actual: Tensor, expected: Tensor, tolerance: Tole
     return { elements: n, mismatches, maxAbsError: numeric ? maxAbs : null, maxRelError: null, first };
   }
   const read = reader(expected.type);
-  const ad = actual.data as ArrayLike<number>, ed = expected.data as ArrayLike<number>;
+  const ad = actual.data as ArrayLike<number>,
+    ed = expected.data as ArrayLike<number>;
   const { rtol, atol } = tolerance;
   for (let i = 0; i < n; i++) {
-    const a = read(ad[i]!), e = read(ed[i]!);
+    const a = read(ad[i]!),
+      e = read(ed[i]!);
     let ok: boolean;
     if (Number.isNaN(a) || Number.isNaN(e)) ok = Number.isNaN(a) && Number.isNaN(e);
     else if (!Number.isFinite(a) || !Number.isFinite(e)) ok = a === e;

@@ -90,8 +90,14 @@ export async function runConformance(opts: ConformanceOptions, journal: Journal 
   const diff = runs.length === 2 ? diffRuns(runs[0]!, runs[1]!) : null;
   if (diff) journal?.append('conformance.diff', { ...diff });
   return {
-    schema: 'npuval.conformance/1', roots, filter: opts.filter ?? null, isolate: !!opts.isolate, timeoutS,
-    tolerances: { profiles, overrides }, runs, diff,
+    schema: 'npuval.conformance/1',
+    roots,
+    filter: opts.filter ?? null,
+    isolate: !!opts.isolate,
+    timeoutS,
+    tolerances: { profiles, overrides },
+    runs,
+    diff,
   };
 }
 
@@ -105,20 +111,36 @@ export function defaultRoots(installed = DEBIAN_ONNX_TESTDATA): string[] {
 }
 
 async function runDevice(
-  device: Device, desc: DeviceDescription, cases: readonly TestCase[], filter: RegExp | null,
-  opts: ConformanceOptions & { timeoutS: number }, profiles: readonly ToleranceProfile[], overrides: readonly ToleranceOverride[],
-  roots: readonly string[], journal: Journal | null,
+  device: Device,
+  desc: DeviceDescription,
+  cases: readonly TestCase[],
+  filter: RegExp | null,
+  opts: ConformanceOptions & { timeoutS: number },
+  profiles: readonly ToleranceProfile[],
+  overrides: readonly ToleranceOverride[],
+  roots: readonly string[],
+  journal: Journal | null,
 ): Promise<DeviceRun> {
   const deviceClass = deviceClassOf(desc.kind, desc.backend.name);
   // One intra-op thread is faster for these tiny graphs (session setup dominates) unless the spec says otherwise.
-  const sessionOptions: Record<string, string> = device.kind === 'ort' && !('intraOpThreads' in desc.backend.options) ? { intraOpThreads: '1' } : {};
+  const sessionOptions: Record<string, string> =
+    device.kind === 'ort' && !('intraOpThreads' in desc.backend.options) ? { intraOpThreads: '1' } : {};
   const openOptions: OpenOptions = Object.keys(sessionOptions).length ? { options: sessionOptions } : {};
   const resolver = new ToleranceResolver(deviceClass, profiles, overrides);
   const selected = cases.filter((c) => !filter || filter.test(c.id));
   journal?.append('conformance.start', {
-    device: device.id, runtime: `${desc.runtime.name} ${desc.runtime.version}`, driver: desc.driver?.detail ?? null, deviceClass, roots, filter: opts.filter ?? null,
-    isolate: !!opts.isolate, timeoutS: opts.timeoutS, sessionOptions, tolerances: { profiles, overrides },
-    cases: cases.length, selected: selected.length,
+    device: device.id,
+    runtime: `${desc.runtime.name} ${desc.runtime.version}`,
+    driver: desc.driver?.detail ?? null,
+    deviceClass,
+    roots,
+    filter: opts.filter ?? null,
+    isolate: !!opts.isolate,
+    timeoutS: opts.timeoutS,
+    sessionOptions,
+    tolerances: { profiles, overrides },
+    cases: cases.length,
+    selected: selected.length,
   });
 
   const t0 = performance.now();
@@ -158,8 +180,15 @@ async function runDevice(
   const counts = countStatuses(ordered);
   journal?.append('conformance.end', { device: device.id, counts, wallMs });
   return {
-    device: device.id, deviceClass, runtime: `${desc.runtime.name} ${desc.runtime.version}`, driver: desc.driver?.detail ?? null, sessionOptions,
-    counts, cases: ordered, matrix: opMatrix(ordered), wallMs,
+    device: device.id,
+    deviceClass,
+    runtime: `${desc.runtime.name} ${desc.runtime.version}`,
+    driver: desc.driver?.detail ?? null,
+    sessionOptions,
+    counts,
+    cases: ordered,
+    matrix: opMatrix(ordered),
+    wallMs,
   };
 }
 
@@ -171,7 +200,10 @@ async function runDevice(
 class CaseBatcher {
   private pending: { type: string; payload: Record<string, unknown> }[] = [];
   private timer: NodeJS.Timeout | null = null;
-  constructor(private readonly journal: Journal | null, private readonly device: string) {}
+  constructor(
+    private readonly journal: Journal | null,
+    private readonly device: string,
+  ) {}
 
   add(r: CaseResult): void {
     if (!this.journal) return;
@@ -191,8 +223,18 @@ const FLUSH_MS = 100;
 
 function filteredResult(c: TestCase, filter: string): CaseResult {
   return {
-    id: c.id, suite: c.suite, status: 'skipped', cause: 'filtered', reason: `does not match --filter ${filter}`,
-    ops: [], nodeOps: [], opset: null, irVersion: null, dataSets: c.dataSets.length, mismatch: null, ms: 0,
+    id: c.id,
+    suite: c.suite,
+    status: 'skipped',
+    cause: 'filtered',
+    reason: `does not match --filter ${filter}`,
+    ops: [],
+    nodeOps: [],
+    opset: null,
+    irVersion: null,
+    dataSets: c.dataSets.length,
+    mismatch: null,
+    ms: 0,
   };
 }
 
@@ -200,11 +242,24 @@ function filteredResult(c: TestCase, filter: string): CaseResult {
 function withTimeout(p: Promise<CaseResult>, c: TestCase, timeoutS: number): Promise<CaseResult> {
   let timer: NodeJS.Timeout;
   const late = new Promise<CaseResult>((resolve) => {
-    timer = setTimeout(() => resolve({
-      id: c.id, suite: c.suite, status: 'error', cause: 'timeout',
-      reason: `the case ran past the ${timeoutS} s per-case timeout (in-process: abandoned, not stopped; use --isolate to kill it)`,
-      ops: [], nodeOps: [], opset: null, irVersion: null, dataSets: c.dataSets.length, mismatch: null, ms: timeoutS * 1000,
-    }), timeoutS * 1000);
+    timer = setTimeout(
+      () =>
+        resolve({
+          id: c.id,
+          suite: c.suite,
+          status: 'error',
+          cause: 'timeout',
+          reason: `the case ran past the ${timeoutS} s per-case timeout (in-process: abandoned, not stopped; use --isolate to kill it)`,
+          ops: [],
+          nodeOps: [],
+          opset: null,
+          irVersion: null,
+          dataSets: c.dataSets.length,
+          mismatch: null,
+          ms: timeoutS * 1000,
+        }),
+      timeoutS * 1000,
+    );
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -3,7 +3,15 @@
 // a function-expanded test (`…_expanded`, whose graph is the function body) the op of its
 // unexpanded sibling, else the op whose name starts the test name; for every other case (simple/,
 // pytorch-*/, models) every op type in its graph.
-import { CASE_STATUSES, type CaseResult, type CaseStatus, type DeviceDiff, type DeviceRun, type OpRow, type StatusCounts } from './types.js';
+import {
+  CASE_STATUSES,
+  type CaseResult,
+  type CaseStatus,
+  type DeviceDiff,
+  type DeviceRun,
+  type OpRow,
+  type StatusCounts,
+} from './types.js';
 
 /** Returns the results with `ops` set by the rule above (cases are matched by id within the run). */
 export function assignOps(results: readonly CaseResult[]): CaseResult[] {
@@ -64,9 +72,7 @@ export function opMatrix(results: readonly CaseResult[]): OpRow[] {
       rows.set(op, c);
     }
   }
-  return [...rows.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([op, counts]) => ({ op, counts, verdict: verdictOf(counts) }));
+  return [...rows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([op, counts]) => ({ op, counts, verdict: verdictOf(counts) }));
 }
 
 /** pass when every case passed; otherwise the most severe status present (error > fail > unsupported > skipped). */
@@ -81,9 +87,7 @@ export function diffRuns(a: DeviceRun, b: DeviceRun): DeviceDiff {
   const va = new Map(a.matrix.map((r) => [r.op, r.verdict]));
   const vb = new Map(b.matrix.map((r) => [r.op, r.verdict]));
   const allOps = [...new Set([...va.keys(), ...vb.keys()])].sort();
-  const ops = allOps
-    .map((op) => ({ op, a: va.get(op) ?? 'skipped', b: vb.get(op) ?? 'skipped' }))
-    .filter((d) => d.a !== d.b);
+  const ops = allOps.map((op) => ({ op, a: va.get(op) ?? 'skipped', b: vb.get(op) ?? 'skipped' })).filter((d) => d.a !== d.b);
   const byId = new Map(b.cases.map((r) => [r.id, r]));
   const cases = a.cases.flatMap((ra) => {
     const rb = byId.get(ra.id);
@@ -91,9 +95,11 @@ export function diffRuns(a: DeviceRun, b: DeviceRun): DeviceDiff {
     return [{ id: ra.id, a: ra.status, b: rb.status, reasonA: ra.reason, reasonB: rb.reason }];
   });
   return {
-    a: a.device, b: b.device,
+    a: a.device,
+    b: b.device,
     opsOnlyA: ops.filter((d) => d.a === 'pass').map((d) => d.op),
     opsOnlyB: ops.filter((d) => d.b === 'pass').map((d) => d.op),
-    ops, cases,
+    ops,
+    cases,
   };
 }

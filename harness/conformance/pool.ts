@@ -120,10 +120,21 @@ export class WorkerPool {
       slot.settled = true;
       const how = signal ? `signal ${signal}` : `exit code ${code}`;
       const tail = oneLine(lastLine(slot.stderr));
-      task.resolve(errorResult(task.testCase, 'crashed', `the child process died (${how}) while running this case${tail ? `; stderr: ${tail}` : ''}`, performance.now() - slot.startedAt));
+      task.resolve(
+        errorResult(
+          task.testCase,
+          'crashed',
+          `the child process died (${how}) while running this case${tail ? `; stderr: ${tail}` : ''}`,
+          performance.now() - slot.startedAt,
+        ),
+      );
     } else if (!slot.ready) {
       if (++this.startFailures >= MAX_START_FAILURES) {
-        this.fail(new EnvironmentError(`conformance child processes exit before starting (${signal ?? `exit code ${code}`}): ${oneLine(lastLine(slot.stderr)) || 'no message'}`));
+        this.fail(
+          new EnvironmentError(
+            `conformance child processes exit before starting (${signal ?? `exit code ${code}`}): ${oneLine(lastLine(slot.stderr)) || 'no message'}`,
+          ),
+        );
         return;
       }
     }
@@ -140,7 +151,14 @@ export class WorkerPool {
       slot.timer = setTimeout(() => {
         if (slot.settled) return;
         slot.settled = true;
-        task.resolve(errorResult(task.testCase, 'timeout', `the case ran past the ${this.opts.timeoutMs / 1000} s per-case timeout; its child process was killed`, performance.now() - slot.startedAt));
+        task.resolve(
+          errorResult(
+            task.testCase,
+            'timeout',
+            `the case ran past the ${this.opts.timeoutMs / 1000} s per-case timeout; its child process was killed`,
+            performance.now() - slot.startedAt,
+          ),
+        );
         // Killing triggers 'exit', which replaces the child.
         slot.child.kill('SIGKILL');
       }, this.opts.timeoutMs);
@@ -152,10 +170,11 @@ export class WorkerPool {
     if (this.fatal) return;
     this.fatal = err;
     for (const t of this.queue.splice(0)) t.resolve(errorResult(t.testCase, 'crashed', err.message, 0));
-    for (const s of this.slots) if (s.task && !s.settled) {
-      s.settled = true;
-      s.task.resolve(errorResult(s.task.testCase, 'crashed', err.message, 0));
-    }
+    for (const s of this.slots)
+      if (s.task && !s.settled) {
+        s.settled = true;
+        s.task.resolve(errorResult(s.task.testCase, 'crashed', err.message, 0));
+      }
   }
 
   /** The fatal error that stopped the pool, if any (the runner rethrows it). */
@@ -166,7 +185,9 @@ export class WorkerPool {
 
 /** An error result for a case the child could not finish; ops come from the parent's own read of the model. */
 export function errorResult(tc: TestCase, cause: 'crashed' | 'timeout', reason: string, ms: number): CaseResult {
-  let ops: readonly string[] = [], opset: number | null = null, ir: number | null = null;
+  let ops: readonly string[] = [],
+    opset: number | null = null,
+    ir: number | null = null;
   try {
     const info = readModelInfo(readFileSync(join(tc.dir, 'model.onnx')));
     ops = info.nodeOps;
@@ -175,12 +196,31 @@ export function errorResult(tc: TestCase, cause: 'crashed' | 'timeout', reason: 
   } catch {
     // The model itself may be what is broken; the case keeps its reason either way.
   }
-  return { id: tc.id, suite: tc.suite, status: 'error', cause, reason, ops, nodeOps: ops, opset, irVersion: ir, dataSets: tc.dataSets.length, mismatch: null, ms: Math.round(ms * 1000) / 1000 };
+  return {
+    id: tc.id,
+    suite: tc.suite,
+    status: 'error',
+    cause,
+    reason,
+    ops,
+    nodeOps: ops,
+    opset,
+    irVersion: ir,
+    dataSets: tc.dataSets.length,
+    mismatch: null,
+    ms: Math.round(ms * 1000) / 1000,
+  };
 }
 
 /** The last non-empty line of a child's stderr (where a native abort says why). */
 function lastLine(text: string): string {
-  return text.trim().split('\n').filter((l) => l.trim()).pop() ?? '';
+  return (
+    text
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim())
+      .pop() ?? ''
+  );
 }
 
 function endChild(child: ChildProcess): Promise<void> {

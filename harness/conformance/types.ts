@@ -15,10 +15,24 @@ export const CASE_STATUSES: readonly CaseStatus[] = ['pass', 'fail', 'unsupporte
  * skipped: 'filtered' | 'incomplete-data'.
  */
 export type Cause =
-  | 'tolerance' | 'shape' | 'dtype' | 'kind' | 'missing-output'
-  | 'op' | 'type' | 'opset' | 'ir-version' | 'feature' | 'binding'
-  | 'crashed' | 'timeout' | 'runtime' | 'load' | 'data'
-  | 'filtered' | 'incomplete-data';
+  | 'tolerance'
+  | 'shape'
+  | 'dtype'
+  | 'kind'
+  | 'missing-output'
+  | 'op'
+  | 'type'
+  | 'opset'
+  | 'ir-version'
+  | 'feature'
+  | 'binding'
+  | 'crashed'
+  | 'timeout'
+  | 'runtime'
+  | 'load'
+  | 'data'
+  | 'filtered'
+  | 'incomplete-data';
 
 /** One test folder in ONNX backend-test layout: model.onnx plus test_data_set_N/{input,output}_K.pb. */
 export interface TestCase {
@@ -134,7 +148,13 @@ export interface DeviceDiff {
   /** Every op whose verdict differs, with both verdicts. */
   readonly ops: readonly { readonly op: string; readonly a: CaseStatus; readonly b: CaseStatus }[];
   /** Every case whose status differs. */
-  readonly cases: readonly { readonly id: string; readonly a: CaseStatus; readonly b: CaseStatus; readonly reasonA: string | null; readonly reasonB: string | null }[];
+  readonly cases: readonly {
+    readonly id: string;
+    readonly a: CaseStatus;
+    readonly b: CaseStatus;
+    readonly reasonA: string | null;
+    readonly reasonB: string | null;
+  }[];
 }
 
 /** One device's run over the suite. */

@@ -9,8 +9,14 @@ import type { CaseResult, DeviceClass, TestCase, ToleranceOverride, TolerancePro
 
 /** Parent → child. */
 export type ToWorker =
-  | { readonly type: 'init'; readonly spec: string; readonly openOptions: OpenOptions; readonly deviceClass: DeviceClass;
-      readonly profiles: readonly ToleranceProfile[]; readonly overrides: readonly ToleranceOverride[] }
+  | {
+      readonly type: 'init';
+      readonly spec: string;
+      readonly openOptions: OpenOptions;
+      readonly deviceClass: DeviceClass;
+      readonly profiles: readonly ToleranceProfile[];
+      readonly overrides: readonly ToleranceOverride[];
+    }
   | { readonly type: 'case'; readonly seq: number; readonly testCase: TestCase };
 
 /** Child → parent. */
@@ -35,7 +41,9 @@ export function startWorker(beforeCase?: (tc: TestCase) => void | Promise<void>)
         try {
           const device = createDevice(msg.spec);
           ctx = {
-            device, deviceKind: device.kind as DeviceKind, openOptions: msg.openOptions,
+            device,
+            deviceKind: device.kind as DeviceKind,
+            openOptions: msg.openOptions,
             tolerances: new ToleranceResolver(msg.deviceClass, msg.profiles, msg.overrides),
           };
           send({ type: 'ready' });

@@ -14,7 +14,10 @@ export const COMMANDS = commands.map((c) => String(Array.isArray(c.command) ? c.
 export function referencePages(root: string): Record<string, string> {
   const help = (command: string) => {
     // A fixed width and no TTY, so the text is the same on every machine.
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'npuval.js'), command, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '100' } });
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'npuval.js'), command, '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, COLUMNS: '100' },
+    });
     if (r.status !== 0) throw new Error(`npuval ${command} --help failed: ${r.stderr}`);
     return { command, help: r.stdout };
   };

@@ -11,18 +11,28 @@ export function settingsReference(): string {
   const parts = [
     `${HEADER}# Unit settings\n`,
     'Each unit kind (a `Workload` in harness/workloads/) declares its settings once; the suite schema, the',
-    'CLI options of its command and this page come from that declaration. A suite unit\'s `settings` object',
+    "CLI options of its command and this page come from that declaration. A suite unit's `settings` object",
     'may hold only these keys; every value is checked while planning, before anything runs (exit 2).\n',
   ];
   for (const w of allWorkloads()) {
-    const fields = Object.entries(w.fields).map(([f, need]) => `\`${f}\` (${need})`).join(', ');
-    parts.push(`## \`${w.kind}\`\n`, `${w.summary}.\n`, `Unit fields besides \`settings\`: ${fields || 'none'}.\n`, settingsTable(w.settings), '');
+    const fields = Object.entries(w.fields)
+      .map(([f, need]) => `\`${f}\` (${need})`)
+      .join(', ');
+    parts.push(
+      `## \`${w.kind}\`\n`,
+      `${w.summary}.\n`,
+      `Unit fields besides \`settings\`: ${fields || 'none'}.\n`,
+      settingsTable(w.settings),
+      '',
+    );
   }
   return parts.join('\n');
 }
 
 export function metricsReference(): string {
-  const rows = METRICS.map((m) => `| \`${m.name}\` | ${m.label} | ${m.unit} | ${m.direction} | ${m.kinds.join(', ')} | ${m.formula.replace(/\|/g, '\\|')} |`);
+  const rows = METRICS.map(
+    (m) => `| \`${m.name}\` | ${m.label} | ${m.unit} | ${m.direction} | ${m.kinds.join(', ')} | ${m.formula.replace(/\|/g, '\\|')} |`,
+  );
   return [
     `${HEADER}# Metrics\n`,
     'Every metric npuval reports, defined once in reports/metrics.ts (name, unit, which direction is better,',

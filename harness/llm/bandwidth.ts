@@ -25,7 +25,14 @@ function summarise(method: string, bytesMoved: number, bufferBytes: number, time
   const sorted = [...times].sort((a, b) => a - b);
   const best = sorted[0]!;
   const median = sorted[Math.floor(sorted.length / 2)]!;
-  return { method, bytesPerS: bytesMoved / (best / 1000), medianBytesPerS: bytesMoved / (median / 1000), bufferBytes, repeats: times.length, bestMs: best };
+  return {
+    method,
+    bytesPerS: bytesMoved / (best / 1000),
+    medianBytesPerS: bytesMoved / (median / 1000),
+    bufferBytes,
+    repeats: times.length,
+    bestMs: best,
+  };
 }
 
 /** Host memcpy bandwidth: Float32Array.set of `bytes` into another buffer; counts 2 × bytes per copy. */
@@ -48,7 +55,13 @@ export function measureDeviceCopy(device: Device, bytes = 128 << 20, repeats = 7
   const n = bytes >>> 2;
   const g = new GraphBuilder('add_slice');
   g.output(g.slice(g.add(g.input('X', 'float32', [n]), g.scalar(1)), [0], [1], [0]), 'Y', 'float32', [1]);
-  return timeKernel(device, g, n, { expected: 2, formula: 'Y = Slice(Add(X, 1))', counted: 'read + write', bytesMoved: 2 * n * 4 }, repeats);
+  return timeKernel(
+    device,
+    g,
+    n,
+    { expected: 2, formula: 'Y = Slice(Add(X, 1))', counted: 'read + write', bytesMoved: 2 * n * 4 },
+    repeats,
+  );
 }
 
 /** The EP's reduction: Y = ReduceSum(X) over float32[n]; counts the bytes of X read per run. */
@@ -61,7 +74,11 @@ export function measureDeviceRead(device: Device, bytes = 128 << 20, repeats = 7
 
 /** Runs a one-input graph over X = ones(n) on the device: one checked warm-up run, then `repeats` timed runs. */
 async function timeKernel(
-  device: Device, g: GraphBuilder, n: number, k: { expected: number; formula: string; counted: string; bytesMoved: number }, repeats: number,
+  device: Device,
+  g: GraphBuilder,
+  n: number,
+  k: { expected: number; formula: string; counted: string; bytesMoved: number },
+  repeats: number,
 ): Promise<BandwidthMeasurement> {
   const session = await device.open({ bytes: encodePlan(g.plan(), 0) });
   try {
@@ -75,7 +92,12 @@ async function timeKernel(
       await session.run({ X: x });
       times.push(performance.now() - t);
     }
-    return summarise(`${device.id} kernel ${k.formula} over float32[${n}]; bytes = ${k.counted}; includes one run's dispatch`, k.bytesMoved, n * 4, times);
+    return summarise(
+      `${device.id} kernel ${k.formula} over float32[${n}]; bytes = ${k.counted}; includes one run's dispatch`,
+      k.bytesMoved,
+      n * 4,
+      times,
+    );
   } finally {
     await session.close();
   }

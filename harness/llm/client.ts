@@ -50,7 +50,12 @@ export async function observeRequest(session: GenerationSession, o: ObserveOptio
   const sentMs = performance.now() - o.originMs;
   let endMs = sentMs;
   try {
-    for await (const e of session.generate({ prompt: o.prompt, maxTokens: o.maxTokens, fixedLength: o.fixedLength, signal: controller.signal })) {
+    for await (const e of session.generate({
+      prompt: o.prompt,
+      maxTokens: o.maxTokens,
+      fixedLength: o.fixedLength,
+      signal: controller.signal,
+    })) {
       endMs = e.time - o.originMs;
       if (e.usage) usage = e.usage;
       if (e.text.length === 0) continue;
@@ -71,7 +76,17 @@ export async function observeRequest(session: GenerationSession, o: ObserveOptio
   const ok = error === null;
   const outputTokens = usage ? usage.completionTokens : clientTokens;
   return {
-    index: o.index, scheduledMs, sentMs, contentMs, endMs, ok, error, promptTokens: o.promptTokens, usage, clientTokens,
-    requestedTokens: o.maxTokens, lengthHonoured: o.fixedLength && ok ? outputTokens === o.maxTokens : null,
+    index: o.index,
+    scheduledMs,
+    sentMs,
+    contentMs,
+    endMs,
+    ok,
+    error,
+    promptTokens: o.promptTokens,
+    usage,
+    clientTokens,
+    requestedTokens: o.maxTokens,
+    lengthHonoured: o.fixedLength && ok ? outputTokens === o.maxTokens : null,
   };
 }

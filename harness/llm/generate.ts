@@ -12,7 +12,11 @@ export interface StaticGeneration {
 }
 
 /** Generates `genLen` tokens for each prompt; all prompts must have the same length. */
-export async function generateStatic(model: DecoderModel, prompts: readonly (readonly number[])[], genLen: number): Promise<StaticGeneration> {
+export async function generateStatic(
+  model: DecoderModel,
+  prompts: readonly (readonly number[])[],
+  genLen: number,
+): Promise<StaticGeneration> {
   const batch = prompts.length;
   const promptLen = prompts[0]!.length;
   if (prompts.some((p) => p.length !== promptLen)) throw new RangeError('a static batch needs prompts of one length');
@@ -22,10 +26,12 @@ export async function generateStatic(model: DecoderModel, prompts: readonly (rea
   const maskAll = new BigInt64Array(batch * (promptLen + genLen)).fill(1n);
   const ids = new BigInt64Array(batch * promptLen);
   const positions = new BigInt64Array(batch * promptLen);
-  prompts.forEach((p, b) => p.forEach((t, s) => {
-    ids[b * promptLen + s] = BigInt(t);
-    positions[b * promptLen + s] = BigInt(s);
-  }));
+  for (const [b, p] of prompts.entries()) {
+    for (const [s, t] of p.entries()) {
+      ids[b * promptLen + s] = BigInt(t);
+      positions[b * promptLen + s] = BigInt(s);
+    }
+  }
   const stepIds = new BigInt64Array(batch);
   const stepPos = new BigInt64Array(batch);
   const chosen = new Int32Array(batch);

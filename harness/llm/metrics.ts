@@ -57,9 +57,15 @@ export function requestMetrics(observed: RequestObservation): RequestMetrics {
   const tpotMs = ttftMs !== null && e2eMs !== null && outputTokens >= 2 ? (e2eMs - ttftMs) / (outputTokens - 1) : null;
   const iclMs = o.contentMs.slice(1).map((t, i) => t - o.contentMs[i]!);
   return {
-    ...o, startMs, outputTokens, tokenSource: o.usage ? 'usage' : 'client',
+    ...o,
+    startMs,
+    outputTokens,
+    tokenSource: o.usage ? 'usage' : 'client',
     usageMismatch: o.usage ? o.usage.completionTokens !== o.clientTokens : null,
-    ttftMs, e2eMs, tpotMs, iclMs,
+    ttftMs,
+    e2eMs,
+    tpotMs,
+    iclMs,
   };
 }
 
@@ -99,9 +105,7 @@ export function summarizeRun(results: readonly RequestMetrics[], slo: Slo | null
   const ok = results.filter((r) => r.ok);
   const errors: Record<string, number> = {};
   for (const r of results) if (!r.ok) errors[r.error ?? 'unknown error'] = (errors[r.error ?? 'unknown error'] ?? 0) + 1;
-  const durationMs = results.length
-    ? Math.max(...results.map((r) => r.endMs)) - Math.min(...results.map((r) => r.startMs))
-    : null;
+  const durationMs = results.length ? Math.max(...results.map((r) => r.endMs)) - Math.min(...results.map((r) => r.startMs)) : null;
   const durationS = durationMs === null || durationMs <= 0 ? null : durationMs / 1000;
   const outputTokens = ok.reduce((s, r) => s + r.outputTokens, 0);
   const nums = (f: (r: RequestMetrics) => number | null) => ok.map(f).filter((v): v is number => v !== null);
@@ -116,11 +120,26 @@ export function summarizeRun(results: readonly RequestMetrics[], slo: Slo | null
     requestsPerS: durationS ? ok.length / durationS : null,
     usageMismatches: results.filter((r) => r.usageMismatch === true).length,
     usageReported: results.filter((r) => r.usage !== null).length,
-    ttft: summarize(nums((r) => r.ttftMs), 'ms'),
-    tpot: summarize(nums((r) => r.tpotMs), 'ms'),
-    icl: summarize(ok.flatMap((r) => r.iclMs), 'ms'),
-    e2e: summarize(nums((r) => r.e2eMs), 'ms'),
-    outputTokensPerRequest: summarize(ok.map((r) => r.outputTokens), 'tokens'),
+    ttft: summarize(
+      nums((r) => r.ttftMs),
+      'ms',
+    ),
+    tpot: summarize(
+      nums((r) => r.tpotMs),
+      'ms',
+    ),
+    icl: summarize(
+      ok.flatMap((r) => r.iclMs),
+      'ms',
+    ),
+    e2e: summarize(
+      nums((r) => r.e2eMs),
+      'ms',
+    ),
+    outputTokensPerRequest: summarize(
+      ok.map((r) => r.outputTokens),
+      'tokens',
+    ),
     slo: slo ? sloVerdict(results, slo, durationS) : null,
   };
 }
@@ -134,11 +153,12 @@ function sloVerdict(results: readonly RequestMetrics[], slo: Slo, durationS: num
     // Failed requests (and missing values, where the metric applies) count as over the bound.
     const values = results
       .filter((r) => !(r.ok && skipNull && value(r) === null))
-      .map((r) => (r.ok ? value(r) ?? Infinity : Infinity))
+      .map((r) => (r.ok ? (value(r) ?? Infinity) : Infinity))
       .sort((a, b) => a - b);
     if (values.length === 0) return;
     const at = percentile(values, p);
-    if (at > bound) reasons.push(`p${slo.percentile} ${name} ${Number.isFinite(at) ? at.toFixed(1) + ' ms' : '(failed requests)'} > ${bound} ms`);
+    if (at > bound)
+      reasons.push(`p${slo.percentile} ${name} ${Number.isFinite(at) ? at.toFixed(1) + ' ms' : '(failed requests)'} > ${bound} ms`);
   };
   check('TTFT', slo.ttftMs, (r) => r.ttftMs, false);
   check('TPOT', slo.tpotMs, (r) => r.tpotMs, true);

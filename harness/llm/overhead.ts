@@ -82,30 +82,51 @@ export async function measureHttpOverhead(device: Device, o: OverheadOptions, no
   const ttft = await measureTtftOverhead(device, o, requests, warmup, notes);
   if (!ttft) return null;
   const streamedTpotMs = tpot.streamed.length ? median(tpot.streamed) : null;
-  const unstreamedTpotMs = tpot.long.length && tpot.short.length && o.genLen >= 2 ? Math.max(0, (median(tpot.long) - median(tpot.short)) / (o.genLen - 1)) : null;
-  const paced = ttft.method === 'probe' && unstreamedTpotMs !== null ? await pacedProbes(device, o, o.tpotRequests ?? 8, unstreamedTpotMs, notes) : [];
+  const unstreamedTpotMs =
+    tpot.long.length && tpot.short.length && o.genLen >= 2 ? Math.max(0, (median(tpot.long) - median(tpot.short)) / (o.genLen - 1)) : null;
+  const paced =
+    ttft.method === 'probe' && unstreamedTpotMs !== null ? await pacedProbes(device, o, o.tpotRequests ?? 8, unstreamedTpotMs, notes) : [];
   const pacedProbeTpotMs = paced.length ? median(paced) : null;
-  const tpotMethod = pacedProbeTpotMs !== null ? 'paced-probe' : streamedTpotMs !== null && unstreamedTpotMs !== null ? 'streamed-vs-unstreamed' : null;
-  const tpotMs = tpotMethod === 'paced-probe' ? pacedProbeTpotMs! - unstreamedTpotMs! : tpotMethod ? streamedTpotMs! - unstreamedTpotMs! : null;
+  const tpotMethod =
+    pacedProbeTpotMs !== null ? 'paced-probe' : streamedTpotMs !== null && unstreamedTpotMs !== null ? 'streamed-vs-unstreamed' : null;
+  const tpotMs =
+    tpotMethod === 'paced-probe' ? pacedProbeTpotMs! - unstreamedTpotMs! : tpotMethod ? streamedTpotMs! - unstreamedTpotMs! : null;
   const slope = `unstreamed per-token time ${unstreamedTpotMs?.toFixed(3)} ms (E2E slope over 1 and ${o.genLen} tokens, ${tpot.long.length} requests each)`;
   return {
-    ttftMethod: ttft.method, tpotMethod, ttftMs: summarize(ttft.values, 'ms')!,
-    tpotMs, streamedTpotMs, pacedProbeTpotMs, unstreamedTpotMs,
-    samples: { ttftMs: ttft.values, streamedTpotMs: tpot.streamed, pacedProbeTpotMs: paced, unstreamedShortMs: tpot.short, unstreamedLongMs: tpot.long },
+    ttftMethod: ttft.method,
+    tpotMethod,
+    ttftMs: summarize(ttft.values, 'ms')!,
+    tpotMs,
+    streamedTpotMs,
+    pacedProbeTpotMs,
+    unstreamedTpotMs,
+    samples: {
+      ttftMs: ttft.values,
+      streamedTpotMs: tpot.streamed,
+      pacedProbeTpotMs: paced,
+      unstreamedShortMs: tpot.short,
+      unstreamedLongMs: tpot.long,
+    },
     genLen: o.genLen,
-    description: (ttft.method === 'probe'
-      ? `TTFT: ${ttft.values.length} streamed no-generation requests (${HTTP_PROBE_MODEL}) through the same route, SSE client and metrics`
-      : `TTFT: ${ttft.values.length} keep-alive GET /models round trips (a lower bound: no body, no streaming)`)
-      + (tpotMethod === 'paced-probe'
+    description:
+      (ttft.method === 'probe'
+        ? `TTFT: ${ttft.values.length} streamed no-generation requests (${HTTP_PROBE_MODEL}) through the same route, SSE client and metrics`
+        : `TTFT: ${ttft.values.length} keep-alive GET /models round trips (a lower bound: no body, no streaming)`) +
+      (tpotMethod === 'paced-probe'
         ? `; TPOT: ${paced.length} probes of ${o.genLen} tokens paced at the ${slope}, their TPOT − the pace`
-        : tpotMethod ? `; TPOT: ${tpot.streamed.length} streamed requests of ${o.genLen} tokens − the ${slope}` : '')
-      + '; one request at a time',
+        : tpotMethod
+          ? `; TPOT: ${tpot.streamed.length} streamed requests of ${o.genLen} tokens − the ${slope}`
+          : '') +
+      '; one request at a time',
   };
 }
 
 /** A session on the device asking for the probe model instead of its own; `paceMs` sets npuval serve's per-token hold. */
 export function openProbe(device: Device, paceMs?: number): Promise<GenerationSession> {
-  return openGeneration(device, { model: HTTP_PROBE_MODEL, ...(paceMs === undefined ? {} : { extraBody: { npuval_probe_step_ms: paceMs } }) });
+  return openGeneration(device, {
+    model: HTTP_PROBE_MODEL,
+    ...(paceMs === undefined ? {} : { extraBody: { npuval_probe_step_ms: paceMs } }),
+  });
 }
 
 /** The device's own generation session; only devices that generate with their own model have one. */
@@ -129,7 +150,13 @@ async function pacedProbes(device: Device, o: OverheadOptions, count: number, pa
   return out;
 }
 
-async function measureTtftOverhead(device: Device, o: OverheadOptions, requests: number, warmup: number, notes: string[]): Promise<{ method: 'probe' | 'round-trip'; values: number[] } | null> {
+async function measureTtftOverhead(
+  device: Device,
+  o: OverheadOptions,
+  requests: number,
+  warmup: number,
+  notes: string[],
+): Promise<{ method: 'probe' | 'round-trip'; values: number[] } | null> {
   let session: GenerationSession | null = null;
   let refused: string | null;
   try {
@@ -161,7 +188,8 @@ async function probeRefusal(session: GenerationSession, o: OverheadOptions): Pro
   const expected = Array.from({ length: o.genLen }, (_, i) => ids[i % ids.length]!);
   let text = '';
   try {
-    for await (const e of session.generate({ prompt, maxTokens: o.genLen, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) })) text += e.text;
+    for await (const e of session.generate({ prompt, maxTokens: o.genLen, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) }))
+      text += e.text;
   } catch (err) {
     const message = (err as Error).message.slice(0, 160);
     // Servers answer an unknown model with 404 (vLLM, OpenAI); anything else refused this request, not the probe.
@@ -175,7 +203,12 @@ async function probeRefusal(session: GenerationSession, o: OverheadOptions): Pro
 }
 
 /** Streamed requests and the same requests unstreamed (1 and G tokens), interleaved so drift hits all three alike. */
-async function measureTpotOverhead(device: Device, o: OverheadOptions, count: number, notes: string[]): Promise<{ streamed: number[]; short: number[]; long: number[] }> {
+async function measureTpotOverhead(
+  device: Device,
+  o: OverheadOptions,
+  count: number,
+  notes: string[],
+): Promise<{ streamed: number[]; short: number[]; long: number[] }> {
   const out = { streamed: [] as number[], short: [] as number[], long: [] as number[] };
   if (o.genLen < 2) {
     notes.push('HTTP TPOT overhead not measured: it needs --gen-len ≥ 2');
@@ -190,7 +223,8 @@ async function measureTpotOverhead(device: Device, o: OverheadOptions, count: nu
       const t = performance.now();
       const r = await complete({ prompt, maxTokens, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) });
       const ms = performance.now() - t;
-      if (r.usage && r.usage.completionTokens !== maxTokens) throw new Error(`an unstreamed request for ${maxTokens} tokens returned ${r.usage.completionTokens}`);
+      if (r.usage && r.usage.completionTokens !== maxTokens)
+        throw new Error(`an unstreamed request for ${maxTokens} tokens returned ${r.usage.completionTokens}`);
       return ms;
     };
     // Index 0 warms each kind up and is not recorded.
@@ -214,8 +248,16 @@ async function measureTpotOverhead(device: Device, o: OverheadOptions, count: nu
 function observe(session: GenerationSession, o: OverheadOptions, i: number, maxTokens: number) {
   const { prompt, tokens } = o.prompt(i);
   return observeRequest(session, {
-    index: i, originMs: 0, scheduledMs: null, prompt, promptTokens: tokens, maxTokens, fixedLength: true,
-    timeoutMs: o.timeoutMs, counter: o.counter, runSignal: o.signal,
+    index: i,
+    originMs: 0,
+    scheduledMs: null,
+    prompt,
+    promptTokens: tokens,
+    maxTokens,
+    fixedLength: true,
+    timeoutMs: o.timeoutMs,
+    counter: o.counter,
+    runSignal: o.signal,
   }).then(requestMetrics);
 }
 
@@ -223,7 +265,13 @@ function observe(session: GenerationSession, o: OverheadOptions, i: number, maxT
  * Round trips that generate nothing (session.ping: an endpoint's keep-alive GET /models) on `session`,
  * else on a session of the device's own model; the first `warmup` open the connection.
  */
-async function roundTrips(device: Device, session: GenerationSession | null, count: number, warmup: number, notes: string[]): Promise<number[] | null> {
+async function roundTrips(
+  device: Device,
+  session: GenerationSession | null,
+  count: number,
+  warmup: number,
+  notes: string[],
+): Promise<number[] | null> {
   const times: number[] = [];
   try {
     session ??= await openGeneration(device);

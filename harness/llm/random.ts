@@ -12,7 +12,7 @@ function normal(u: () => number): number {
 /** Gamma(shape, scale) by Marsaglia–Tsang; shape < 1 via the Gamma(shape+1)·U^(1/shape) boost. */
 export function gamma(u: () => number, shape: number, scale: number): number {
   if (!(shape > 0) || !(scale > 0)) throw new RangeError(`gamma needs shape > 0 and scale > 0 (got ${shape}, ${scale})`);
-  if (shape < 1) return gamma(u, shape + 1, scale) * Math.pow(1 - u(), 1 / shape);
+  if (shape < 1) return gamma(u, shape + 1, scale) * (1 - u()) ** (1 / shape);
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {

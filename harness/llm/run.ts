@@ -66,9 +66,29 @@ export interface LlmSettings {
 }
 
 export const DEFAULT_LLM_SETTINGS: Omit<LlmSettings, 'device'> = {
-  model: null, dtype: 'float32', batch: 1, sweepBatch: null, promptLen: 32, genLen: 32, sweepPromptLen: null, sweepGenLen: null,
-  requests: 8, warmup: 1, concurrency: null, rate: null, burstiness: 1, sweepConcurrency: null, slaSearch: null, slaMax: 64,
-  slo: null, seed: 0, timeoutMs: 120_000, counter: 'chunks', promptFile: null, bandwidth: true, httpOverhead: true,
+  model: null,
+  dtype: 'float32',
+  batch: 1,
+  sweepBatch: null,
+  promptLen: 32,
+  genLen: 32,
+  sweepPromptLen: null,
+  sweepGenLen: null,
+  requests: 8,
+  warmup: 1,
+  concurrency: null,
+  rate: null,
+  burstiness: 1,
+  sweepConcurrency: null,
+  slaSearch: null,
+  slaMax: 64,
+  slo: null,
+  seed: 0,
+  timeoutMs: 120_000,
+  counter: 'chunks',
+  promptFile: null,
+  bandwidth: true,
+  httpOverhead: true,
 };
 
 export interface PrefillDecodeSplit {
@@ -118,7 +138,12 @@ export interface LlmReport {
   readonly kind: 'llm';
   readonly settings: LlmSettings;
   readonly device: DeviceDescription;
-  readonly model: { readonly name: string; readonly source: 'zoo' | 'file' | 'endpoint'; readonly params: number | null; readonly dtype: string | null };
+  readonly model: {
+    readonly name: string;
+    readonly source: 'zoo' | 'file' | 'endpoint';
+    readonly params: number | null;
+    readonly dtype: string | null;
+  };
   readonly bandwidth: {
     readonly measurements: readonly BandwidthMeasurement[];
     /** The largest measured: the roofline is not flattered by a slow kernel. */
@@ -164,7 +189,10 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
   const log = options.log ?? (() => {});
   const device = options.device ?? createDevice(settings.device);
   const description = await device.describe();
-  journal?.append('llm.start', { settings: settings as unknown as Record<string, unknown>, device: description as unknown as Record<string, unknown> });
+  journal?.append('llm.start', {
+    settings: settings as unknown as Record<string, unknown>,
+    device: description as unknown as Record<string, unknown>,
+  });
   const target = await openTarget(device, description, settings, options.modelSource);
   const notes: string[] = [];
   try {
@@ -174,20 +202,30 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
       bandwidth = await measureBandwidth(device, log);
       journal?.append('llm.bandwidth', bandwidth as unknown as Record<string, unknown>);
     }
-    if (target.mode === 'endpoint' && settings.sweepBatch) throw new InputError('--sweep-batch applies to in-process devices; an endpoint batches on its own');
+    if (target.mode === 'endpoint' && settings.sweepBatch)
+      throw new InputError('--sweep-batch applies to in-process devices; an endpoint batches on its own');
     const prompts = settings.promptFile ? readPromptFile(settings.promptFile) : null;
     if (target.mode === 'endpoint' && !settings.httpOverhead) notes.push('HTTP overhead not measured: turned off (--no-http-overhead)');
     if (target.mode === 'endpoint' && settings.httpOverhead) {
       const P = settings.promptLen;
-      httpOverhead = await measureHttpOverhead(device, {
-        prompt: (i) => {
-          const p = promptFor({ settings, target, prompts }, i, P);
-          return { ...p, ids: typeof p.prompt === 'string' ? textToIds(p.prompt, target.vocab) : p.prompt };
+      httpOverhead = await measureHttpOverhead(
+        device,
+        {
+          prompt: (i) => {
+            const p = promptFor({ settings, target, prompts }, i, P);
+            return { ...p, ids: typeof p.prompt === 'string' ? textToIds(p.prompt, target.vocab) : p.prompt };
+          },
+          vocab: target.vocab,
+          genLen: settings.genLen,
+          counter: settings.counter,
+          timeoutMs: settings.timeoutMs,
+          signal: options.signal,
+          // As many samples as a point has, so the comparison of the two is not limited by the overhead's noise.
+          requests: Math.max(20, settings.requests),
+          tpotRequests: Math.max(8, Math.ceil(settings.requests / 2)),
         },
-        vocab: target.vocab, genLen: settings.genLen, counter: settings.counter, timeoutMs: settings.timeoutMs, signal: options.signal,
-        // As many samples as a point has, so the comparison of the two is not limited by the overhead's noise.
-        requests: Math.max(20, settings.requests), tpotRequests: Math.max(8, Math.ceil(settings.requests / 2)),
-      }, notes);
+        notes,
+      );
       if (httpOverhead) {
         journal?.append('llm.http-overhead', httpOverhead as unknown as Record<string, unknown>);
         log(overheadLine(httpOverhead));
@@ -199,8 +237,15 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
       journal?.append('llm.point', p as unknown as Record<string, unknown>);
       log(pointLine(p));
     };
-    const grid = (settings.sweepPromptLen ?? [settings.promptLen]).flatMap((P) => (settings.sweepGenLen ?? [settings.genLen]).map((G) => [P, G] as const));
-    const underLoad = target.mode === 'endpoint' || settings.concurrency !== null || settings.rate !== null || settings.sweepConcurrency !== null || settings.slaSearch !== null;
+    const grid = (settings.sweepPromptLen ?? [settings.promptLen]).flatMap((P) =>
+      (settings.sweepGenLen ?? [settings.genLen]).map((G) => [P, G] as const),
+    );
+    const underLoad =
+      target.mode === 'endpoint' ||
+      settings.concurrency !== null ||
+      settings.rate !== null ||
+      settings.sweepConcurrency !== null ||
+      settings.slaSearch !== null;
     let sla: SlaSearch | null = null;
     for (const B of settings.sweepBatch ?? [settings.batch]) {
       const s: LlmSettings = { ...settings, batch: B };
@@ -224,9 +269,21 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
       if (s.slaSearch) sla = await slaSearch(ctx, record);
     }
     if (target.mode === 'endpoint' && settings.counter === 'chunks') {
-      notes.push('client token count = non-empty content chunks (one token per chunk, as vLLM and npuval serve stream); a server that packs several tokens per chunk shows up as usage mismatches');
+      notes.push(
+        'client token count = non-empty content chunks (one token per chunk, as vLLM and npuval serve stream); a server that packs several tokens per chunk shows up as usage mismatches',
+      );
     }
-    const report: LlmReport = { kind: 'llm', settings, device: description, model: target.model, bandwidth, httpOverhead, points, sla, notes };
+    const report: LlmReport = {
+      kind: 'llm',
+      settings,
+      device: description,
+      model: target.model,
+      bandwidth,
+      httpOverhead,
+      points,
+      sla,
+      notes,
+    };
     journal?.append('llm.end', { points: points.length, sla: sla as unknown as Record<string, unknown> | null });
     return report;
   } finally {
@@ -250,7 +307,8 @@ function validate(s: LlmSettings): void {
   if (s.concurrency !== null) positive('concurrency', s.concurrency);
   if (!Number.isInteger(s.warmup) || s.warmup < 0) throw new InputError(`--warmup ${s.warmup} is not a non-negative integer`);
   if (s.rate !== null && !(s.rate > 0)) throw new InputError(`--rate ${s.rate} is not a positive number of requests/s (or inf)`);
-  if (!(s.timeoutMs > 0) || !Number.isFinite(s.timeoutMs)) throw new InputError(`--timeout ${s.timeoutMs / 1000} is not a positive number of seconds`);
+  if (!(s.timeoutMs > 0) || !Number.isFinite(s.timeoutMs))
+    throw new InputError(`--timeout ${s.timeoutMs / 1000} is not a positive number of seconds`);
   if (!(s.burstiness > 0)) throw new InputError(`--burstiness ${s.burstiness} must be > 0 (1 = Poisson)`);
   if (s.slaSearch && !s.slo) throw new InputError('--sla-search needs --slo (the objectives to meet)');
   if (s.slaSearch === 'rate' && s.rate === null) throw new InputError('--sla-search rate needs --rate as the starting rate');
@@ -264,9 +322,18 @@ async function openTarget(device: Device, description: DeviceDescription, s: Llm
     const zoo = zooEntry(name) ?? (s.model ? zooEntry(s.model) : null);
     // Prompt ids must be in the server's vocabulary: a zoo name tells it; else stay below 256.
     const vocab = zoo ? Number(zoo.config.vocab_size) : 256;
-    return { generation, mode: 'endpoint', decoder: null, vocab, cost: null, model: { name, source: 'endpoint', params: zoo?.params ?? null, dtype: null }, close: () => generation.close() };
+    return {
+      generation,
+      mode: 'endpoint',
+      decoder: null,
+      vocab,
+      cost: null,
+      model: { name, source: 'endpoint', params: zoo?.params ?? null, dtype: null },
+      close: () => generation.close(),
+    };
   }
-  if (device.capabilities.generation !== 'onnx-decoder') throw new InputError(`${device.id} cannot generate tokens: it neither serves its own model nor runs an ONNX decoder`);
+  if (device.capabilities.generation !== 'onnx-decoder')
+    throw new InputError(`${device.id} cannot generate tokens: it neither serves its own model nor runs an ONNX decoder`);
   if (!s.model) throw new InputError(`--model is required for ${s.device}: a zoo preset (npuval models list) or an ONNX file`);
   const zoo = zooEntry(s.model);
   if (zoo?.family === 'llama') {
@@ -275,7 +342,9 @@ async function openTarget(device: Device, description: DeviceDescription, s: Llm
     const context = Number(zoo.config.max_position_embeddings);
     const longest = Math.max(...(s.sweepPromptLen ?? [s.promptLen])) + Math.max(...(s.sweepGenLen ?? [s.genLen]));
     if (Number.isFinite(context) && longest > context) {
-      throw new InputError(`prompt + generated tokens (${longest}) exceed ${s.model}'s context of ${context} tokens (max_position_embeddings); lower --prompt-len/--gen-len`);
+      throw new InputError(
+        `prompt + generated tokens (${longest}) exceed ${s.model}'s context of ${context} tokens (max_position_embeddings); lower --prompt-len/--gen-len`,
+      );
     }
   }
   // Weights use the zoo's default seed, as every other unit does, so one model name is one SHA-256; --seed drives prompts and arrivals.
@@ -283,7 +352,11 @@ async function openTarget(device: Device, description: DeviceDescription, s: Llm
   const { decoder } = opened;
   const cost = zoo ? modelCost({ ...zoo, config: { ...zoo.config, dtype: s.dtype } }) : null;
   return {
-    generation: null, mode: 'inprocess', decoder, vocab: opened.vocab, cost,
+    generation: null,
+    mode: 'inprocess',
+    decoder,
+    vocab: opened.vocab,
+    cost,
     model: { name: s.model, source: zoo ? 'zoo' : 'file', params: zoo?.params ?? null, dtype: decoder.geometry.dtype },
     close: () => opened.close(),
   };
@@ -292,7 +365,10 @@ async function openTarget(device: Device, description: DeviceDescription, s: Llm
 async function measureBandwidth(device: Device, log: (s: string) => void): Promise<NonNullable<LlmReport['bandwidth']>> {
   const measurements: BandwidthMeasurement[] = [measureHostCopy()];
   const notes: string[] = [];
-  for (const [what, measure] of [['copy', measureDeviceCopy], ['read', measureDeviceRead]] as const) {
+  for (const [what, measure] of [
+    ['copy', measureDeviceCopy],
+    ['read', measureDeviceRead],
+  ] as const) {
     try {
       measurements.push(await measure(device));
     } catch (err) {
@@ -318,7 +394,11 @@ interface PointContext {
   readonly notes: string[];
 }
 
-function promptFor(ctx: Pick<PointContext, 'settings' | 'target' | 'prompts'>, index: number, P: number): { prompt: string | number[]; tokens: number | null } {
+function promptFor(
+  ctx: Pick<PointContext, 'settings' | 'target' | 'prompts'>,
+  index: number,
+  P: number,
+): { prompt: string | number[]; tokens: number | null } {
   if (ctx.prompts) {
     const p = ctx.prompts[index % ctx.prompts.length]!;
     return { prompt: p, tokens: typeof p === 'string' ? null : p.length };
@@ -355,8 +435,16 @@ async function staticPoint(ctx: PointContext, P: number, G: number): Promise<Llm
     }
     for (let b = 0; b < B && k * B + b < s.requests; b++) {
       const m = requestMetrics({
-        index: k * B + b, scheduledMs: null, sentMs: g.startMs - origin, contentMs: g.tokenMs.map((t) => t - origin),
-        endMs: g.tokenMs[G - 1]! - origin, ok: true, error: null, promptTokens: P, usage: null, clientTokens: G,
+        index: k * B + b,
+        scheduledMs: null,
+        sentMs: g.startMs - origin,
+        contentMs: g.tokenMs.map((t) => t - origin),
+        endMs: g.tokenMs[G - 1]! - origin,
+        ok: true,
+        error: null,
+        promptTokens: P,
+        usage: null,
+        clientTokens: G,
       });
       results.push(m);
     }
@@ -378,7 +466,20 @@ async function staticPoint(ctx: PointContext, P: number, G: number): Promise<Llm
     rooflineRatio: decodeBytesPerS !== null && bw ? decodeBytesPerS / bw : null,
     rooflineTokensPerS: bw && meanStepBytes ? (bw / meanStepBytes) * B : null,
   };
-  return { label: `static b${B} p${P} g${G}`, mode: 'static', batch: B, promptLen: P, genLen: G, concurrency: null, rate: null, burstiness: null, summary, split, engine: null, sampleTokens };
+  return {
+    label: `static b${B} p${P} g${G}`,
+    mode: 'static',
+    batch: B,
+    promptLen: P,
+    genLen: G,
+    concurrency: null,
+    rate: null,
+    burstiness: null,
+    summary,
+    split,
+    engine: null,
+    sampleTokens,
+  };
 }
 
 async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: number | null, rate: number | null): Promise<LlmPoint> {
@@ -387,8 +488,16 @@ async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: n
   const observe = (index: number, scheduled: number | null, origin: number) => {
     const { prompt, tokens } = promptFor(ctx, index, P);
     return observeRequest(ctx.session!, {
-      index, originMs: origin, scheduledMs: scheduled, prompt, promptTokens: tokens, maxTokens: G, fixedLength: true,
-      timeoutMs: s.timeoutMs, counter: s.counter, runSignal: ctx.signal,
+      index,
+      originMs: origin,
+      scheduledMs: scheduled,
+      prompt,
+      promptTokens: tokens,
+      maxTokens: G,
+      fixedLength: true,
+      timeoutMs: s.timeoutMs,
+      counter: s.counter,
+      runSignal: ctx.signal,
     });
   };
   if (s.warmup > 0) {
@@ -409,9 +518,18 @@ async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: n
   const done = results.filter(Boolean);
   for (const m of done) ctx.journal?.append('llm.request', { point: label, ...m });
   return {
-    label, mode: target.mode === 'endpoint' ? 'endpoint' : 'engine', batch: target.mode === 'endpoint' ? null : s.batch, promptLen: P, genLen: G,
-    concurrency, rate, burstiness: rate !== null ? s.burstiness : null, summary: summarizeRun(done, s.slo), split: null,
-    engine: before && ctx.engine ? engineDelta(before, ctx.engine.snapshot()) : null, sampleTokens: null,
+    label,
+    mode: target.mode === 'endpoint' ? 'endpoint' : 'engine',
+    batch: target.mode === 'endpoint' ? null : s.batch,
+    promptLen: P,
+    genLen: G,
+    concurrency,
+    rate,
+    burstiness: rate !== null ? s.burstiness : null,
+    summary: summarizeRun(done, s.slo),
+    split: null,
+    engine: before && ctx.engine ? engineDelta(before, ctx.engine.snapshot()) : null,
+    sampleTokens: null,
   };
 }
 
@@ -423,8 +541,13 @@ function engineDelta(a: EngineStats, b: EngineStats): EngineStats {
   }
   const sizes = Object.keys(stepsByBatch).map(Number);
   return {
-    maxBatch: b.maxBatch, maxBatchSeen: sizes.length ? Math.max(...sizes) : 0, decodeSteps: b.decodeSteps - a.decodeSteps,
-    prefills: b.prefills - a.prefills, tokens: b.tokens - a.tokens, stepsByBatch, repacks: b.repacks - a.repacks,
+    maxBatch: b.maxBatch,
+    maxBatchSeen: sizes.length ? Math.max(...sizes) : 0,
+    decodeSteps: b.decodeSteps - a.decodeSteps,
+    prefills: b.prefills - a.prefills,
+    tokens: b.tokens - a.tokens,
+    stepsByBatch,
+    repacks: b.repacks - a.repacks,
   };
 }
 
@@ -434,9 +557,10 @@ async function slaSearch(ctx: PointContext, record: (p: LlmPoint) => void): Prom
   const variable = s.slaSearch!;
   const tried: { value: number; met: boolean; reasons: readonly string[] }[] = [];
   const attempt = async (value: number): Promise<boolean> => {
-    const p = variable === 'concurrency'
-      ? await loadPoint(ctx, s.promptLen, s.genLen, value, null)
-      : await loadPoint(ctx, s.promptLen, s.genLen, s.concurrency, value);
+    const p =
+      variable === 'concurrency'
+        ? await loadPoint(ctx, s.promptLen, s.genLen, value, null)
+        : await loadPoint(ctx, s.promptLen, s.genLen, s.concurrency, value);
     record(p);
     const v = p.summary.slo!;
     tried.push({ value, met: v.met, reasons: v.reasons });
@@ -453,7 +577,8 @@ async function slaSearch(ctx: PointContext, record: (p: LlmPoint) => void): Prom
   }
   if (good !== null && bad !== null) {
     // Bisect: integers for concurrency, three halvings for a rate.
-    let lo = good, hi = bad;
+    let lo = good,
+      hi = bad;
     for (let i = 0; variable === 'concurrency' ? hi - lo > 1 : i < 3; i++) {
       const mid = variable === 'concurrency' ? Math.floor((lo + hi) / 2) : (lo + hi) / 2;
       if (await attempt(mid)) lo = mid;
@@ -461,7 +586,10 @@ async function slaSearch(ctx: PointContext, record: (p: LlmPoint) => void): Prom
     }
     good = lo;
   }
-  if (good !== null && bad === null) ctx.notes.push(`SLA search stopped at --sla-max ${s.slaMax}: the SLO still held there, so the largest ${variable} meeting it may be higher`);
+  if (good !== null && bad === null)
+    ctx.notes.push(
+      `SLA search stopped at --sla-max ${s.slaMax}: the SLO still held there, so the largest ${variable} meeting it may be higher`,
+    );
   return { variable, slo: s.slo!, best: good, tried };
 }
 
@@ -482,7 +610,8 @@ function readPromptFile(path: string): (string | number[])[] {
       throw new InputError(`--prompt-file ${path} line ${i + 1} is not JSON`);
     }
     const p = (v as { prompt?: unknown } | null)?.prompt;
-    if (typeof p === 'string' || (Array.isArray(p) && p.length > 0 && p.every((t) => Number.isInteger(t) && t >= 0))) out.push(p as string | number[]);
+    if (typeof p === 'string' || (Array.isArray(p) && p.length > 0 && p.every((t) => Number.isInteger(t) && t >= 0)))
+      out.push(p as string | number[]);
     else throw new InputError(`--prompt-file ${path} line ${i + 1} has no "prompt" (a string or a list of token ids)`);
   });
   if (out.length === 0) throw new InputError(`--prompt-file ${path} holds no prompts`);
@@ -494,8 +623,12 @@ const f = (v: number | null | undefined, digits = 1) => (v === null || v === und
 /** The measured HTTP overhead in one line (progress, CLI output and unit notes). */
 export function overheadLine(o: HttpOverhead): string {
   const what = o.ttftMethod === 'probe' ? 'no-generation probe' : 'GET /models round trip, a lower bound';
-  const from = o.tpotMethod === 'paced-probe' ? `probe paced at ${f(o.unstreamedTpotMs, 3)} ms: ${f(o.pacedProbeTpotMs, 3)}` : `streamed ${f(o.streamedTpotMs, 3)} − unstreamed ${f(o.unstreamedTpotMs, 3)}`;
-  const tpot = o.tpotMs === null ? 'TPOT not measured' : `TPOT ${o.tpotMs < 0 ? '−' : '+'}${f(Math.abs(o.tpotMs), 3)} ms (${from} ms per token)`;
+  const from =
+    o.tpotMethod === 'paced-probe'
+      ? `probe paced at ${f(o.unstreamedTpotMs, 3)} ms: ${f(o.pacedProbeTpotMs, 3)}`
+      : `streamed ${f(o.streamedTpotMs, 3)} − unstreamed ${f(o.unstreamedTpotMs, 3)}`;
+  const tpot =
+    o.tpotMs === null ? 'TPOT not measured' : `TPOT ${o.tpotMs < 0 ? '−' : '+'}${f(Math.abs(o.tpotMs), 3)} ms (${from} ms per token)`;
   return `HTTP overhead, one request at a time: TTFT p50 ${f(o.ttftMs.p50, 2)} ms, p99 ${f(o.ttftMs.p99, 2)} ms (${what}); ${tpot}`;
 }
 
@@ -504,7 +637,8 @@ export function pointLine(p: LlmPoint): string {
   const s = p.summary;
   let line = `${p.label}: ${s.succeeded}/${s.requests} ok, ${f(s.outputTokensPerS)} tok/s, TTFT p50 ${f(s.ttft?.p50)} ms, TPOT p50 ${f(s.tpot?.p50, 2)} ms`;
   if (s.slo) line += `, goodput ${f(s.slo.goodputRps, 2)} req/s (SLO ${s.slo.met ? 'met' : 'missed'})`;
-  if (p.split) line += `, prefill ${f(p.split.prefillTflops, 4)} TFLOP/s, decode ${f(p.split.decodeTokensPerS)} tok/s = ${f(p.split.rooflineRatio, 2)} of roofline`;
+  if (p.split)
+    line += `, prefill ${f(p.split.prefillTflops, 4)} TFLOP/s, decode ${f(p.split.decodeTokensPerS)} tok/s = ${f(p.split.rooflineRatio, 2)} of roofline`;
   if (p.engine) line += `, max batch ${p.engine.maxBatchSeen}`;
   return line;
 }

@@ -21,8 +21,18 @@ export interface Slo {
  */
 const MLPERF_CONF = 'mlcommons/inference loadgen/mlperf.conf @001712e9';
 export const SLO_PRESETS: Readonly<Record<string, Slo>> = {
-  'mlperf:llama3.1-8b': { ttftMs: 2000, tpotMs: 100, percentile: 99, source: `mlperf:llama3.1-8b (${MLPERF_CONF}: llama3_1-8b.Server ttft_latency 2000, tpot_latency 100, p99)` },
-  'mlperf:llama3.1-8b-interactive': { ttftMs: 500, tpotMs: 30, percentile: 99, source: `mlperf:llama3.1-8b-interactive (${MLPERF_CONF}: llama3_1-8b-interactive.Server ttft_latency 500, tpot_latency 30, p99)` },
+  'mlperf:llama3.1-8b': {
+    ttftMs: 2000,
+    tpotMs: 100,
+    percentile: 99,
+    source: `mlperf:llama3.1-8b (${MLPERF_CONF}: llama3_1-8b.Server ttft_latency 2000, tpot_latency 100, p99)`,
+  },
+  'mlperf:llama3.1-8b-interactive': {
+    ttftMs: 500,
+    tpotMs: 30,
+    percentile: 99,
+    source: `mlperf:llama3.1-8b-interactive (${MLPERF_CONF}: llama3_1-8b-interactive.Server ttft_latency 500, tpot_latency 30, p99)`,
+  },
 };
 
 /**
@@ -36,7 +46,10 @@ export function parseSlo(text: string, where = '--slo'): Slo {
   if (preset) return preset;
   const out: { ttftMs?: number; tpotMs?: number; e2eMs?: number; percentile: number } = { percentile: 99 };
   const seen = new Set<string>();
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^(ttft|tpot|e2e|p)=(\d+(?:\.\d+)?)$/.exec(part);
     if (!m) {
       throw new InputError(
@@ -48,7 +61,9 @@ export function parseSlo(text: string, where = '--slo'): Slo {
     seen.add(m[1]);
     if (m[1] === 'p') {
       if (!(value > 0 && value <= 100)) {
-        throw new InputError(`${where} "${text}": percentile p=${m[2]} is neither a fraction in (0, 1] nor a percent in (1, 100] (p=99 and p=0.99 both mean the 99th)`);
+        throw new InputError(
+          `${where} "${text}": percentile p=${m[2]} is neither a fraction in (0, 1] nor a percent in (1, 100] (p=99 and p=0.99 both mean the 99th)`,
+        );
       }
       // Rounded so that 0.999 gives 99.9, not 99.89999999999999.
       out.percentile = value > 1 ? value : Number((value * 100).toPrecision(12));
@@ -57,7 +72,9 @@ export function parseSlo(text: string, where = '--slo'): Slo {
     else out.e2eMs = value;
   }
   if (out.ttftMs === undefined && out.tpotMs === undefined && out.e2eMs === undefined) {
-    throw new InputError(`${where} "${text}" sets no bound; give ttft=, tpot= or e2e= in ms, or a preset (${Object.keys(SLO_PRESETS).join(', ')})`);
+    throw new InputError(
+      `${where} "${text}" sets no bound; give ttft=, tpot= or e2e= in ms, or a preset (${Object.keys(SLO_PRESETS).join(', ')})`,
+    );
   }
   return { ...out, source: 'user' };
 }

@@ -12,8 +12,24 @@ import type { DeviceEntry, EnvironmentInfo } from '../../reports/types.js';
 
 /** Variables known to change numerics or speed; any name matching is recorded with its value. */
 const RESULT_VARIABLES = [
-  /^VK_/, /^OMP_/, /^ORT_/, /^ONNXRUNTIME_/, /^MKL_/, /^OPENBLAS_/, /^CUDA_/, /^NVIDIA_/, /^HIP_/, /^ROCR_/,
-  /^RBLN_/, /^FURIOSA_/, /^NPUVAL_/, /^UV_THREADPOOL_SIZE$/, /^NODE_OPTIONS$/, /^LANG$/, /^LC_ALL$/, /^LD_LIBRARY_PATH$/,
+  /^VK_/,
+  /^OMP_/,
+  /^ORT_/,
+  /^ONNXRUNTIME_/,
+  /^MKL_/,
+  /^OPENBLAS_/,
+  /^CUDA_/,
+  /^NVIDIA_/,
+  /^HIP_/,
+  /^ROCR_/,
+  /^RBLN_/,
+  /^FURIOSA_/,
+  /^NPUVAL_/,
+  /^UV_THREADPOOL_SIZE$/,
+  /^NODE_OPTIONS$/,
+  /^LANG$/,
+  /^LC_ALL$/,
+  /^LD_LIBRARY_PATH$/,
 ];
 /** Never recorded, whatever the prefix: reports are shared. */
 const SECRET = /(TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH)/i;
@@ -48,11 +64,22 @@ export function toolInfo(): { name: 'npuval'; version: string; gitCommit: string
 /** Keeps exactly the fields of DeviceDescription the report schema lists (adapters may add more). */
 export function normalizeDescription(d: DeviceDescription): DeviceDescription {
   return {
-    id: d.id, kind: d.kind, vendor: d.vendor ?? null, model: d.model ?? null,
+    id: d.id,
+    kind: d.kind,
+    vendor: d.vendor ?? null,
+    model: d.model ?? null,
     runtime: { name: d.runtime.name, version: d.runtime.version },
     backend: { name: d.backend.name, options: Object.fromEntries(Object.entries(d.backend.options).map(([k, v]) => [k, String(v)])) },
     driver: d.driver ? { name: d.driver.name, detail: d.driver.detail } : null,
-    host: { hostname: d.host.hostname, os: d.host.os, arch: d.host.arch, cpuModel: d.host.cpuModel, cores: d.host.cores, memoryBytes: d.host.memoryBytes, node: d.host.node },
+    host: {
+      hostname: d.host.hostname,
+      os: d.host.os,
+      arch: d.host.arch,
+      cpuModel: d.host.cpuModel,
+      cores: d.host.cores,
+      memoryBytes: d.host.memoryBytes,
+      node: d.host.node,
+    },
     catalogId: d.catalogId ?? null,
     notes: [...d.notes],
   };
@@ -80,7 +107,9 @@ export function environmentInfo(devices: readonly DeviceEntry[]): EnvironmentInf
     executionProviders: devices
       .filter((d) => d.description)
       .map((d) => ({ device: d.spec, backend: d.description!.backend.name, options: { ...d.description!.backend.options } })),
-    drivers: devices.filter((d) => d.description?.driver).map((d) => ({ device: d.spec, name: d.description!.driver!.name, detail: d.description!.driver!.detail })),
+    drivers: devices
+      .filter((d) => d.description?.driver)
+      .map((d) => ({ device: d.spec, name: d.description!.driver!.name, detail: d.description!.driver!.detail })),
     variables: resultVariables(),
   };
 }

@@ -25,11 +25,20 @@ export class ModelStore {
     const resolved = resolveModel(r.name, { dtype: r.dtype, seed: this.weightSeed });
     const { source, zoo } = resolved;
     // A file's digest covers `<file>.data` too when it is there (the zoo's external data name).
-    const digest = 'bytes' in source
-      ? { sha256: sha256Hex(source.bytes), bytes: source.bytes.length }
-      : sha256Files([source.path, ...(existsSync(`${source.path}.data`) ? [`${source.path}.data`] : [])]);
+    const digest =
+      'bytes' in source
+        ? { sha256: sha256Hex(source.bytes), bytes: source.bytes.length }
+        : sha256Files([source.path, ...(existsSync(`${source.path}.data`) ? [`${source.path}.data`] : [])]);
     const entry: ModelEntry = zoo
-      ? { name: r.name, source: 'zoo', family: zoo.family, params: zoo.params, flopsPerSample: modelCost(zoo).flopsPerSample, dtype: resolved.dtype, ...digest }
+      ? {
+          name: r.name,
+          source: 'zoo',
+          family: zoo.family,
+          params: zoo.params,
+          flopsPerSample: modelCost(zoo).flopsPerSample,
+          dtype: resolved.dtype,
+          ...digest,
+        }
       : { name: r.name, source: 'file', family: null, params: null, flopsPerSample: null, dtype: null, ...digest };
     const loaded = { model: { ...resolved, sha256: digest.sha256 }, entry };
     this.loaded.set(keyOf(r), loaded);

@@ -92,7 +92,9 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   let inputs: RunInputs;
   if (resuming) {
     if (options.suite || options.devices?.length || options.baseline || options.criteria || options.product) {
-      throw new InputError('--resume continues the run exactly as journaled; leave out --suite, --device, --baseline, --criteria and --product');
+      throw new InputError(
+        '--resume continues the run exactly as journaled; leave out --suite, --device, --baseline, --criteria and --product',
+      );
     }
     if (!existsSync(journalPath)) throw new InputError(`--resume ${options.resume}: there is no ${JOURNAL_FILE} in that directory`);
     const contents = readJournal(journalPath);
@@ -102,7 +104,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       options.log(`dropped a half-written last line (${contents.torn.bytes} bytes) from ${JOURNAL_FILE}`);
     }
     const first = contents.records.find((r) => r.type === 'run-start') as { plan?: RunPlan; inputs?: RunInputs } | undefined;
-    if (!first?.plan || !first.inputs) throw new InputError(`--resume ${options.resume}: ${JOURNAL_FILE} has no run-start record, so there is nothing to resume`);
+    if (!first?.plan || !first.inputs)
+      throw new InputError(`--resume ${options.resume}: ${JOURNAL_FILE} has no run-start record, so there is nothing to resume`);
     plan = first.plan;
     inputs = first.inputs;
   } else {
@@ -111,7 +114,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     }
     ({ plan, inputs } = await makePlan(options, store));
   }
-  if (options.signal.aborted) throw new InterruptedBeforeStart('interrupted (SIGINT) while planning, before any unit ran; nothing to resume');
+  if (options.signal.aborted)
+    throw new InterruptedBeforeStart('interrupted (SIGINT) while planning, before any unit ran; nothing to resume');
 
   const journal = new Journal(journalPath);
   try {
@@ -134,7 +138,10 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       let error: UnitRecord['error'] = null;
       try {
         const limitS = unit.spec.timeoutS ?? inputs.suite.unitTimeoutS ?? null;
-        outcome = await untilAborted(withTimeout(runUnit(resolveUnit(unit, plan.seeds.base ?? 1), plan, available, devices, models, journal, outDir, options), limitS), options.signal);
+        outcome = await untilAborted(
+          withTimeout(runUnit(resolveUnit(unit, plan.seeds.base ?? 1), plan, available, devices, models, journal, outDir, options), limitS),
+          options.signal,
+        );
       } catch (err) {
         if (err instanceof Interrupted) return interrupted(journal, outDir, inputs, unit.id, options);
         const code = (err as { exitCode?: unknown }).exitCode;
@@ -145,15 +152,21 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
         } else {
           error = { message, exitCode: typeof code === 'number' ? code : null };
           outcome = {
-            status: 'error', validity: { valid: null, checks: [], reasons: [] }, metrics: {}, notes: [],
-            result: null, settings: { ...(unit.spec.settings ?? {}) },
+            status: 'error',
+            validity: { valid: null, checks: [], reasons: [] },
+            metrics: {},
+            notes: [],
+            result: null,
+            settings: { ...(unit.spec.settings ?? {}) },
           };
         }
       }
       const finishedAt = new Date();
       const record = toRecord(unit, outcome, error, startedAt, finishedAt, attempt);
       write(journal, { type: 'unit-end', unit: record });
-      options.log(`[${index}/${total}] ${unit.title}: ${record.status}${record.validity.valid === false ? ' (INVALID)' : ''}${error ? ` — ${error.message}` : ''} (${(record.durationMs / 1000).toFixed(1)} s)`);
+      options.log(
+        `[${index}/${total}] ${unit.title}: ${record.status}${record.validity.valid === false ? ' (INVALID)' : ''}${error ? ` — ${error.message}` : ''} (${(record.durationMs / 1000).toFixed(1)} s)`,
+      );
     }
     const after = journalState(readJournal(journalPath).records);
     let targets: ReturnType<typeof evaluateFleet>;
@@ -189,7 +202,10 @@ function withTimeout<T>(promise: Promise<T>, limitS: number | null): Promise<T> 
   if (limitS === null) return promise;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the unit did not finish within its ${limitS} s limit (timeoutS); its work was abandoned, not stopped`)), limitS * 1000);
+    timer = setTimeout(
+      () => reject(new Error(`the unit did not finish within its ${limitS} s limit (timeoutS); its work was abandoned, not stopped`)),
+      limitS * 1000,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -201,15 +217,27 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     const onAbort = () => reject(new Interrupted('interrupted'));
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolvePromise(v); },
-      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolvePromise(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
     );
   });
 }
 
 async function runUnit(
-  unit: ResolvedUnit, plan: RunPlan, available: ReadonlyMap<string, DeviceEntry>, devices: Map<string, Device>,
-  models: ModelStore, journal: Journal, outDir: string, options: RunOptions,
+  unit: ResolvedUnit,
+  plan: RunPlan,
+  available: ReadonlyMap<string, DeviceEntry>,
+  devices: Map<string, Device>,
+  models: ModelStore,
+  journal: Journal,
+  outDir: string,
+  options: RunOptions,
 ): Promise<UnitOutcome> {
   const needs = unit.w.needs(unit.params);
   for (const spec of [unit.device, ...needs.devices]) {
@@ -227,10 +255,18 @@ async function runUnit(
   };
   const device = unit.device ? deviceFor(unit.device) : null;
   if (device && !device.capabilities.tensors && !unit.w.runsOnServedModels) {
-    return skipped(unit, `${unit.device} is a serving endpoint: it runs its own model and generates text, so only ${allWorkloads().filter((w) => w.runsOnServedModels).map((w) => w.kind).join(', ')} units run on it`);
+    return skipped(
+      unit,
+      `${unit.device} is a serving endpoint: it runs its own model and generates text, so only ${allWorkloads()
+        .filter((w) => w.runsOnServedModels)
+        .map((w) => w.kind)
+        .join(', ')} units run on it`,
+    );
   }
   // A serving endpoint runs its own model: nothing of ours is built for it.
-  const loaded = new Map<string, LoadedModel>(device && !device.capabilities.tensors ? [] : needs.models.map((m) => [m.name, models.load(m).model]));
+  const loaded = new Map<string, LoadedModel>(
+    device && !device.capabilities.tensors ? [] : needs.models.map((m) => [m.name, models.load(m).model]),
+  );
   const others = new Map(needs.devices.map((spec) => [spec, deviceFor(spec)]));
   const ctx: WorkloadContext = {
     unitId: unit.id,
@@ -256,11 +292,25 @@ async function runUnit(
 }
 
 function skipped(unit: PlannedUnitSpec, why: string): UnitOutcome {
-  return { status: 'skipped', validity: { valid: null, checks: [], reasons: [] }, metrics: {}, notes: [why], result: null, settings: { ...(unit.spec.settings ?? {}) } };
+  return {
+    status: 'skipped',
+    validity: { valid: null, checks: [], reasons: [] },
+    metrics: {},
+    notes: [why],
+    result: null,
+    settings: { ...(unit.spec.settings ?? {}) },
+  };
 }
 
 /** Makes the outcome JSON-safe and schema-shaped: unknown metric names and non-finite numbers are reported, not kept. */
-function toRecord(unit: PlannedUnitSpec, o: UnitOutcome, error: UnitRecord['error'], startedAt: Date, finishedAt: Date, attempt: number): UnitRecord {
+function toRecord(
+  unit: PlannedUnitSpec,
+  o: UnitOutcome,
+  error: UnitRecord['error'],
+  startedAt: Date,
+  finishedAt: Date,
+  attempt: number,
+): UnitRecord {
   const notes = [...o.notes];
   const metrics: Record<string, number | null> = {};
   for (const [name, value] of Object.entries(o.metrics)) {
@@ -273,11 +323,20 @@ function toRecord(unit: PlannedUnitSpec, o: UnitOutcome, error: UnitRecord['erro
   const w = workloadOf(unit.kind);
   const headline = typeof w.headline === 'function' ? w.headline(o) : w.headline;
   return {
-    id: unit.id, workload: unit.workload, kind: unit.kind, title: unit.title, device: unit.device, model: unit.model,
+    id: unit.id,
+    workload: unit.workload,
+    kind: unit.kind,
+    title: unit.title,
+    device: unit.device,
+    model: unit.model,
     headline: headline.filter((n) => n in metrics),
     settings: jsonSafe(o.settings) as Record<string, unknown>,
     status: o.status,
-    validity: { valid: o.validity.valid, checks: o.validity.checks.map((c) => ({ name: c.name, passed: c.passed, detail: c.detail })), reasons: [...o.validity.reasons] },
+    validity: {
+      valid: o.validity.valid,
+      checks: o.validity.checks.map((c) => ({ name: c.name, passed: c.passed, detail: c.detail })),
+      reasons: [...o.validity.reasons],
+    },
     metrics,
     notes,
     startedAt: startedAt.toISOString(),
@@ -292,26 +351,36 @@ function toRecord(unit: PlannedUnitSpec, o: UnitOutcome, error: UnitRecord['erro
 
 /** Round-trips through JSON (NaN/Infinity → null, typed arrays → plain arrays, bigint → number). */
 function jsonSafe(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v === 'bigint') return Number(v);
-    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
-    return v;
-  }) ?? 'null');
+  return JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v === 'bigint') return Number(v);
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+      return v;
+    }) ?? 'null',
+  );
 }
 
 function oneLine(message: string): string {
-  const line = message.split('\n').map((l) => l.trim()).find(Boolean) ?? message;
+  const line =
+    message
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? message;
   return line.length > 500 ? line.slice(0, 497) + '...' : line;
 }
 
 /** The units a suite expands to here (devices probed, nothing run, no journal): `npuval run --list`. */
-export async function listUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log' | 'suiteObject'>): Promise<{ suite: string; available: string[] | null; units: PlannedUnitSpec[] }> {
+export async function listUnits(
+  options: Pick<RunOptions, 'suite' | 'devices' | 'log' | 'suiteObject'>,
+): Promise<{ suite: string; available: string[] | null; units: PlannedUnitSpec[] }> {
   const { loaded, availableSpecs, usesAvailable, unitSpecs } = await resolveUnits(options);
   return { suite: loaded.suite.name, available: usesAvailable ? availableSpecs : null, units: unitSpecs };
 }
 
 async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log' | 'suiteObject'>) {
-  const loaded = options.suiteObject ? { suite: options.suiteObject, source: 'builtin' as const, path: null, sha256: sha256Hex(JSON.stringify(options.suiteObject)) } : loadSuite(options.suite ?? 'default');
+  const loaded = options.suiteObject
+    ? { suite: options.suiteObject, source: 'builtin' as const, path: null, sha256: sha256Hex(JSON.stringify(options.suiteObject)) }
+    : loadSuite(options.suite ?? 'default');
   const suite = loaded.suite;
   const override = options.devices?.length ? options.devices : null;
   const usesAvailable = !override && (suite.devices === 'available' || suite.units.some((u) => u.devices === 'available'));
@@ -353,7 +422,8 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
   const tensors = (spec: string | null) => spec === null || createDevice(spec).capabilities.tensors;
   for (const u of resolved) if (tensors(u.device)) for (const m of u.w.needs(u.params).models) models.load(m);
 
-  const baselinePath = options.baseline ?? (suite.baseline && loaded.path ? resolve(loaded.path, '..', suite.baseline) : suite.baseline) ?? null;
+  const baselinePath =
+    options.baseline ?? (suite.baseline && loaded.path ? resolve(loaded.path, '..', suite.baseline) : suite.baseline) ?? null;
   let baseline: RunPlan['baseline'] = null;
   if (baselinePath) {
     if (!existsSync(baselinePath)) throw new InputError(`baseline report ${baselinePath} does not exist`);
@@ -365,17 +435,21 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
     baseline = { path: resolve(baselinePath), sha256: sha256Hex(readFileSync(baselinePath)) };
   }
   let criteria: RunInputs['criteria'] = null;
-  const criteriaPath = options.criteria ?? (typeof suite.criteria === 'string' ? (loaded.path ? resolve(loaded.path, '..', suite.criteria) : suite.criteria) : null);
+  const criteriaPath =
+    options.criteria ??
+    (typeof suite.criteria === 'string' ? (loaded.path ? resolve(loaded.path, '..', suite.criteria) : suite.criteria) : null);
   if (criteriaPath) {
     const c = loadCriteria(criteriaPath);
     criteria = { source: resolve(criteriaPath), sha256: c.sha256, criteria: c.criteria };
   } else if (Array.isArray(suite.criteria)) {
     criteria = { source: `suite ${suite.name}`, sha256: sha256Hex(JSON.stringify(suite.criteria)), criteria: suite.criteria };
   }
-  const product = options.product ? loadProduct(options.product) : suite.product ?? null;
+  const product = options.product ? loadProduct(options.product) : (suite.product ?? null);
   const suiteDevices = [...new Set(all.resolved.map((u) => u.device).filter((d): d is string => d !== null))];
   if (product && !suiteDevices.includes(product.device)) {
-    throw new InputError(`${options.product ?? `suite ${suite.name}: product`}: device "${product.device}" is not a device of this run (${suiteDevices.join(', ')}); set it to the spec of the product in the run`);
+    throw new InputError(
+      `${options.product ?? `suite ${suite.name}: product`}: device "${product.device}" is not a device of this run (${suiteDevices.join(', ')}); set it to the spec of the product in the run`,
+    );
   }
   for (const [i, f] of (suite.fleet ?? []).entries()) {
     try {
@@ -385,7 +459,10 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
     }
   }
 
-  if (usesAvailable) notes.push(`devices probed here: ${candidates.map((a) => `${a.id} ${a.available ? 'available' : `unavailable (${a.reason})`}`).join('; ')}`);
+  if (usesAvailable)
+    notes.push(
+      `devices probed here: ${candidates.map((a) => `${a.id} ${a.available ? 'available' : `unavailable (${a.reason})`}`).join('; ')}`,
+    );
   const plan: RunPlan = {
     tool: toolInfo(),
     command: { argv: ['npuval', ...options.argv], cwd: process.cwd() },
@@ -400,7 +477,14 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
   };
   return {
     plan,
-    inputs: { suite, baselinePath: baseline?.path ?? null, criteria, product, productPath: options.product ? resolve(options.product) : null, unitSpecs },
+    inputs: {
+      suite,
+      baselinePath: baseline?.path ?? null,
+      criteria,
+      product,
+      productPath: options.product ? resolve(options.product) : null,
+      unitSpecs,
+    },
   };
 }
 

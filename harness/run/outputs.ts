@@ -65,7 +65,9 @@ export async function writeReports(outDir: string, state: JournalState, inputs: 
   const problems = validate('run-report', report);
   if (problems.length) {
     writeFileSync(join(outDir, 'report.invalid.json'), JSON.stringify(report, null, 2) + '\n');
-    throw new Error(`the assembled report does not match its schema (a bug in npuval; kept as report.invalid.json):\n${problems.join('\n')}`);
+    throw new Error(
+      `the assembled report does not match its schema (a bug in npuval; kept as report.invalid.json):\n${problems.join('\n')}`,
+    );
   }
   const reportText = JSON.stringify(report, null, 2) + '\n';
   writeFileSync(join(outDir, 'report.json'), reportText);
@@ -87,23 +89,38 @@ export async function writeReports(outDir: string, state: JournalState, inputs: 
       }
     }
     commercialization = buildCommercialization({
-      report, reportPath: 'report.json', reportSha256: sha256Hex(reportText), product: inputs.product,
-      criteria: inputs.criteria.criteria, criteriaSource: inputs.criteria.source, criteriaSha256: inputs.criteria.sha256,
-      baseline, baselinePath: baseline ? inputs.baselinePath : null, baselineSha256: baseline ? report.baseline?.sha256 ?? null : null,
-      catalogPeakTflops: peaks, now,
+      report,
+      reportPath: 'report.json',
+      reportSha256: sha256Hex(reportText),
+      product: inputs.product,
+      criteria: inputs.criteria.criteria,
+      criteriaSource: inputs.criteria.source,
+      criteriaSha256: inputs.criteria.sha256,
+      baseline,
+      baselinePath: baseline ? inputs.baselinePath : null,
+      baselineSha256: baseline ? (report.baseline?.sha256 ?? null) : null,
+      catalogPeakTflops: peaks,
+      now,
     });
     const cErrors = validate('commercialization-report', commercialization);
     if (cErrors.length) throw new Error(`the commercialization report does not match its schema (a bug in npuval):\n${cErrors.join('\n')}`);
     writeFileSync(join(outDir, 'commercialization.json'), JSON.stringify(commercialization, null, 2) + '\n');
     writeFileSync(join(outDir, 'commercialization.md'), renderCommercializationMarkdown(commercialization));
   } else if (inputs.product || inputs.criteria) {
-    notes.push(`no commercialization report: it needs both product info and criteria (${inputs.product ? 'criteria' : 'product info'} missing)`);
+    notes.push(
+      `no commercialization report: it needs both product info and criteria (${inputs.product ? 'criteria' : 'product info'} missing)`,
+    );
   }
 
-  writeFileSync(join(outDir, 'report.md'), renderMarkdown(report, comparison, { baseline }) + (commercialization ? '\n' + renderCommercializationMarkdown(commercialization) : ''));
+  writeFileSync(
+    join(outDir, 'report.md'),
+    renderMarkdown(report, comparison, { baseline }) + (commercialization ? '\n' + renderCommercializationMarkdown(commercialization) : ''),
+  );
   writeFileSync(join(outDir, 'report.html'), await renderHtml(report, { comparison, commercialization, baseline }));
   writeFileSync(join(outDir, 'junit.xml'), renderJunit(report));
   writeFileSync(join(outDir, 'results.csv'), renderCsv(report));
-  const files = [...OUTPUT_FILES, ...(commercialization ? ['commercialization.json', 'commercialization.md'] : [])].map((f) => join(outDir, basename(f)));
+  const files = [...OUTPUT_FILES, ...(commercialization ? ['commercialization.json', 'commercialization.md'] : [])].map((f) =>
+    join(outDir, basename(f)),
+  );
   return { report, files, comparison, commercialization, notes };
 }

@@ -55,7 +55,8 @@ function withResolvedPaths(u: SuiteUnit, resolvePath: (p: string) => string): Su
 export function resolveUnit(u: PlannedUnitSpec, seed: number): ResolvedUnit {
   const w = workloadOf(u.kind);
   for (const [field, need] of Object.entries(w.fields)) {
-    if (need === 'required' && u.spec[field as keyof SuiteUnit] === undefined) throw new InputError(`unit ${u.id}: a ${u.kind} unit needs "${field}"`);
+    if (need === 'required' && u.spec[field as keyof SuiteUnit] === undefined)
+      throw new InputError(`unit ${u.id}: a ${u.kind} unit needs "${field}"`);
   }
   if (w.needsDevice && !u.device) throw new InputError(`unit ${u.id}: a ${u.kind} unit needs a device`);
   const settings = resolveDeclared(w.settings, u.spec.settings ?? {}, u.id);
@@ -68,7 +69,12 @@ export function resolveUnit(u: PlannedUnitSpec, seed: number): ResolvedUnit {
  * @param resolvePath resolves a path written in the suite (suite files: from the file's folder).
  *   Unit ids keep the path as written, so they do not depend on where the suite lives.
  */
-export function planUnits(suite: Suite, available: readonly string[], deviceOverride: readonly string[] | null, resolvePath: (p: string) => string = (p) => p): PlannedUnitSpec[] {
+export function planUnits(
+  suite: Suite,
+  available: readonly string[],
+  deviceOverride: readonly string[] | null,
+  resolvePath: (p: string) => string = (p) => p,
+): PlannedUnitSpec[] {
   const units: PlannedUnitSpec[] = [];
   const seen = new Set<string>();
   for (const u of suite.units) {

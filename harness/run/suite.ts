@@ -82,7 +82,9 @@ export function loadSuite(nameOrPath: string): LoadedSuite {
   }
   const path = resolve(nameOrPath);
   if (!existsSync(path)) {
-    throw new InputError(`suite "${nameOrPath}" is neither a built-in suite (${Object.keys(BUILTIN_SUITES).join(', ')}) nor an existing file`);
+    throw new InputError(
+      `suite "${nameOrPath}" is neither a built-in suite (${Object.keys(BUILTIN_SUITES).join(', ')}) nor an existing file`,
+    );
   }
   const bytes = readFileSync(path);
   const suite = parseDocument(bytes.toString('utf8'), path, 'suite', 'suite file') as Suite;
@@ -113,7 +115,9 @@ export function loadProduct(path: string): ProductInfo {
   // Checked through the suite schema so product and suite share one definition.
   const wrapped = parseDocument(
     JSON.stringify({ name: 'product-check', units: [{ kind: 'micro' }], product: parseLoose(text, path) }),
-    path + '.json', 'suite', 'product file',
+    path + '.json',
+    'suite',
+    'product file',
   ) as Suite;
   return wrapped.product!;
 }

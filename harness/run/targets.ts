@@ -10,12 +10,22 @@ import type { Suite } from './suite.js';
 export function targetsSection(evaluation: TargetEvaluation, measurements: readonly unknown[]): Record<string, unknown> {
   const progress = [
     { label: 'catalog peak', pf: evaluation.totals.peakPf, targetPf: evaluation.target.pf },
-    ...(evaluation.totals.effectivePf !== null ? [{ label: 'measured effective', pf: evaluation.totals.effectivePf, targetPf: evaluation.target.pf }] : []),
+    ...(evaluation.totals.effectivePf !== null
+      ? [{ label: 'measured effective', pf: evaluation.totals.effectivePf, targetPf: evaluation.target.pf }]
+      : []),
   ];
-  return { ...(JSON.parse(JSON.stringify(evaluation)) as Record<string, unknown>), measurements: JSON.parse(JSON.stringify(measurements)) as unknown[], progress };
+  return {
+    ...(JSON.parse(JSON.stringify(evaluation)) as Record<string, unknown>),
+    measurements: JSON.parse(JSON.stringify(measurements)) as unknown[],
+    progress,
+  };
 }
 
-export function evaluateFleet(suite: Suite, plan: RunPlan, units: readonly UnitRecord[]): { targets: Record<string, unknown> | null; notes: string[] } {
+export function evaluateFleet(
+  suite: Suite,
+  plan: RunPlan,
+  units: readonly UnitRecord[],
+): { targets: Record<string, unknown> | null; notes: string[] } {
   if (!suite.fleet?.length) return { targets: null, notes: ['targets: not evaluated (the suite gives no fleet inventory)'] };
   const { items, measurements } = measuredRates({ devices: plan.devices, units }, suite.fleet, null, 'this run');
   const notes = measurements.filter((m) => m.tflops === null).map((m) => `targets: ${m.catalogId} effective PF ${m.note}`);

@@ -43,7 +43,10 @@ export interface ProgressCounters {
 }
 
 export async function driveScenario(
-  session: Session, workload: Workload, settings: ScenarioSettings, progress?: ProgressCounters,
+  session: Session,
+  workload: Workload,
+  settings: ScenarioSettings,
+  progress?: ProgressCounters,
   /** Called after warm-up, just before the timed run starts (power sampling starts here). */
   beforeRun?: () => void,
 ): Promise<RawRun> {
@@ -56,7 +59,9 @@ export async function driveScenario(
   const t0 = performance.now();
   counters.startMs = t0;
   const common = { session, workload, settings, batching, pick, pickOne, t0, counters };
-  let run: Omit<RawRun, 'startedAt' | 'batching' | 'warmupQueries' | 'expectedSamplesPerSecond' | 'samplesInQuery'> & { samplesInQuery?: number };
+  let run: Omit<RawRun, 'startedAt' | 'batching' | 'warmupQueries' | 'expectedSamplesPerSecond' | 'samplesInQuery'> & {
+    samplesInQuery?: number;
+  };
   switch (settings.scenario) {
     case 'single-stream':
     case 'multi-stream':
@@ -73,7 +78,7 @@ export async function driveScenario(
     startedAt,
     batching,
     warmupQueries: warm.queries,
-    expectedSamplesPerSecond: settings.scenario === 'offline' ? settings.expectedSamplesPerSecond ?? warm.samplesPerSecond : null,
+    expectedSamplesPerSecond: settings.scenario === 'offline' ? (settings.expectedSamplesPerSecond ?? warm.samplesPerSecond) : null,
     samplesInQuery: run.samplesInQuery ?? settings.samplesPerQuery,
     ...run,
   };
@@ -110,7 +115,10 @@ function samplePicker(workload: Workload, settings: ScenarioSettings): { pick: (
  * sizes Offline's query as LoadGen's expected QPS would.
  */
 async function warmUp(
-  session: Session, workload: Workload, settings: ScenarioSettings, batching: Batching,
+  session: Session,
+  workload: Workload,
+  settings: ScenarioSettings,
+  batching: Batching,
 ): Promise<{ queries: number; samplesPerSecond: number }> {
   const perQuery = settings.scenario === 'offline' ? settings.batchSize : settings.samplesPerQuery;
   // The warm-up draws from its own stream so the timed run's sample sequence does not depend on it.
@@ -170,7 +178,13 @@ class TimeLog {
   toRecords(samplesOf?: (i: number) => readonly number[]): QueryRecord[] {
     const out = new Array<QueryRecord>(this.n);
     for (let i = 0; i < this.n; i++) {
-      out[i] = { query: i, scheduledMs: this.scheduled[i]!, issuedMs: this.issued[i]!, completedMs: this.completed[i]!, samples: samplesOf ? samplesOf(i) : [this.sample[i]!] };
+      out[i] = {
+        query: i,
+        scheduledMs: this.scheduled[i]!,
+        issuedMs: this.issued[i]!,
+        completedMs: this.completed[i]!,
+        samples: samplesOf ? samplesOf(i) : [this.sample[i]!],
+      };
     }
     return out;
   }
@@ -215,8 +229,20 @@ async function serialQueries(c: Common) {
  */
 async function poissonQueries(c: Common) {
   const { session, workload, settings, pickOne, t0, counters } = c;
-  const schedule = poissonSchedule(settings.targetQps!, settings.seeds.schedule, settings.minDurationMs, settings.minQueryCount, settings.maxDurationMs);
-  const fullLength = poissonSchedule(settings.targetQps!, settings.seeds.schedule, settings.minDurationMs, settings.minQueryCount, Infinity).length;
+  const schedule = poissonSchedule(
+    settings.targetQps!,
+    settings.seeds.schedule,
+    settings.minDurationMs,
+    settings.minQueryCount,
+    settings.maxDurationMs,
+  );
+  const fullLength = poissonSchedule(
+    settings.targetQps!,
+    settings.seeds.schedule,
+    settings.minDurationMs,
+    settings.minQueryCount,
+    Infinity,
+  ).length;
   const total = schedule.length;
   // Slots fixed in advance: completing a query writes two numbers and allocates nothing.
   const issuedAt = new Float64Array(total);

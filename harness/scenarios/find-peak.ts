@@ -39,7 +39,11 @@ export interface PeakSearch {
 }
 
 export async function findPeak(
-  session: Session, workload: Workload, settings: ScenarioSettings, options: RunOptions, search: PeakSearchOptions = {},
+  session: Session,
+  workload: Workload,
+  settings: ScenarioSettings,
+  options: RunOptions,
+  search: PeakSearchOptions = {},
 ): Promise<PeakSearch> {
   if (settings.scenario !== 'server') throw new Error('findPeak runs the server scenario');
   const maxProbes = search.maxProbes ?? 8;
@@ -51,10 +55,19 @@ export async function findPeak(
   let hi: number | null = null; // lowest INVALID
   const probe = async (qps: number): Promise<boolean> => {
     const n = probes.length;
-    const result = await runScenario(session, workload, { ...settings, targetQps: qps }, { ...options, journalTag: { ...(options.journalTag ?? {}), probe: n, qps } });
+    const result = await runScenario(
+      session,
+      workload,
+      { ...settings, targetQps: qps },
+      { ...options, journalTag: { ...(options.journalTag ?? {}), probe: n, qps } },
+    );
     const p: Probe = {
-      probe: n, qps, result: result.result, completedSamplesPerSecond: result.throughput.completedSamplesPerSecond,
-      p99LatencyMs: result.latency.sample?.p99 ?? null, reasons: result.validity.reasons,
+      probe: n,
+      qps,
+      result: result.result,
+      completedSamplesPerSecond: result.throughput.completedSamplesPerSecond,
+      p99LatencyMs: result.latency.sample?.p99 ?? null,
+      reasons: result.validity.reasons,
     };
     probes.push(p);
     runs.push(result);

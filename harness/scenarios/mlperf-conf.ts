@@ -15,7 +15,10 @@ export type ConfEntries = ReadonlyMap<string, string>;
 /** Parses one conf text; `where` names it in errors (LoadGen's error_invalid_config cases). */
 export function parseConf(text: string, where: string, into = new Map<string, string>()): Map<string, string> {
   text.split('\n').forEach((line, i) => {
-    const words = line.trim().split(/\s+/).filter((w) => w.length > 0);
+    const words = line
+      .trim()
+      .split(/\s+/)
+      .filter((w) => w.length > 0);
     let key = '';
     let state = 0; // 0 key, 1 '=', 2 value
     for (const w of words) {

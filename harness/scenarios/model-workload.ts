@@ -41,7 +41,11 @@ export interface ModelWorkloadOptions {
 }
 
 /** The workload for `model` opened as `session`, with FLOPs per sample from the zoo's analytic cost. */
-export function modelWorkload(session: Session, model: Pick<BenchModel, 'name' | 'zoo' | 'precision'>, opts: ModelWorkloadOptions): Workload {
+export function modelWorkload(
+  session: Session,
+  model: Pick<BenchModel, 'name' | 'zoo' | 'precision'>,
+  opts: ModelWorkloadOptions,
+): Workload {
   const dims: Record<string, number> = { ...(opts.dims ?? {}) };
   for (const s of batchDims(session).symbols) dims[s] = 1; // each sample is one batch row; queries concatenate rows
   const config = model.zoo?.config as { vocab_size?: number; seq_len?: number } | undefined;

@@ -166,7 +166,12 @@ const QUERY_CHUNK = 1000;
  * Runs `settings.scenario` on `session` with `workload`, journals the per-query records and the
  * result, and returns the result. The caller owns the session (it is not closed here).
  */
-export async function runScenario(session: Session, workload: Workload, settings: ScenarioSettings, options: RunOptions): Promise<ScenarioResult> {
+export async function runScenario(
+  session: Session,
+  workload: Workload,
+  settings: ScenarioSettings,
+  options: RunOptions,
+): Promise<ScenarioResult> {
   const sampler = options.power?.sampler ?? null;
   let powerRun = null as PowerRun | null;
   let run: RawRun;
@@ -181,12 +186,20 @@ export async function runScenario(session: Session, workload: Workload, settings
   const result = assembleResult(run, workload, settings, options, reading);
   const journal = options.journal;
   if (journal) {
-    const tag = { scenario: settings.scenario, model: workload.name, device: options.device, startedAt: run.startedAt, ...(options.journalTag ?? {}) };
+    const tag = {
+      scenario: settings.scenario,
+      model: workload.name,
+      device: options.device,
+      startedAt: run.startedAt,
+      ...(options.journalTag ?? {}),
+    };
     for (let i = 0; i < run.records.length; i += QUERY_CHUNK) {
       journal.append('bench.queries', {
         ...tag,
         fields: ['query', 'scheduledMs', 'issuedMs', 'completedMs', 'samples'],
-        rows: run.records.slice(i, i + QUERY_CHUNK).map((r) => [r.query, round3(r.scheduledMs), round3(r.issuedMs), round3(r.completedMs), r.samples]),
+        rows: run.records
+          .slice(i, i + QUERY_CHUNK)
+          .map((r) => [r.query, round3(r.scheduledMs), round3(r.issuedMs), round3(r.completedMs), r.samples]),
       });
     }
     journal.append('bench.result', { ...tag, result });
@@ -199,7 +212,11 @@ function round3(x: number): number {
 }
 
 export function assembleResult(
-  run: RawRun, workload: Workload, settings: ScenarioSettings, options: RunOptions, reading: PowerReading | null,
+  run: RawRun,
+  workload: Workload,
+  settings: ScenarioSettings,
+  options: RunOptions,
+  reading: PowerReading | null,
 ): ScenarioResult {
   const s = settings.scenario;
   const lat = latenciesOf(run);
@@ -216,16 +233,25 @@ export function assembleResult(
   const samplesPerSecond = s === 'server' ? completedSps : rate(samples, finalCompleted);
   const p = settings.targetLatencyPercentile;
   const metricLat = s === 'multi-stream' ? lat.query : lat.sample;
-  const metricValue = s === 'server' || s === 'offline' ? samplesPerSecond
-    : metricLat.length ? percentile([...metricLat].sort((a, b) => a - b), p) : null;
-  const metric: ScenarioResult['metric'] = s === 'server'
-    ? { name: 'completed samples per second', value: metricValue, unit: 'samples/s', better: 'higher' }
-    : s === 'offline'
-      ? { name: 'samples per second', value: metricValue, unit: 'samples/s', better: 'higher' }
-      : { name: `p${pctLabel(p)} ${s === 'multi-stream' ? 'per-query ' : ''}latency`, value: metricValue, unit: 'ms', better: 'lower' };
+  const metricValue =
+    s === 'server' || s === 'offline'
+      ? samplesPerSecond
+      : metricLat.length
+        ? percentile(
+            [...metricLat].sort((a, b) => a - b),
+            p,
+          )
+        : null;
+  const metric: ScenarioResult['metric'] =
+    s === 'server'
+      ? { name: 'completed samples per second', value: metricValue, unit: 'samples/s', better: 'higher' }
+      : s === 'offline'
+        ? { name: 'samples per second', value: metricValue, unit: 'samples/s', better: 'higher' }
+        : { name: `p${pctLabel(p)} ${s === 'multi-stream' ? 'per-query ' : ''}latency`, value: metricValue, unit: 'ms', better: 'lower' };
   const boundNs = settings.targetLatencyMs === null ? 0 : toNs(settings.targetLatencyMs);
   const overBound = s === 'server' ? lat.sampleNs.filter((l) => l > boundNs).length : null;
-  const es = s === 'single-stream' || s === 'multi-stream' ? percentileEarlyStopping(s === 'multi-stream' ? lat.queryNs : lat.sampleNs, p) : null;
+  const es =
+    s === 'single-stream' || s === 'multi-stream' ? percentileEarlyStopping(s === 'multi-stream' ? lat.queryNs : lat.sampleNs, p) : null;
   const loadgen: LoadgenFigures = {
     sampleLatencyNs: nsLatencies(lat.sampleNs, p),
     queryLatencyNs: s === 'multi-stream' ? nsLatencies(lat.queryNs, p) : null,
@@ -233,9 +259,16 @@ export function assembleResult(
     overlatencyQueryCount: overBound,
     earlyStopping: es,
     earlyStopping99: s === 'single-stream' ? percentileEarlyStopping(lat.sampleNs, 0.99) : null,
-    result: s === 'server' ? { key: 'result_completed_samples_per_sec', value: completedSps, unit: 'samples/s' }
-      : s === 'offline' ? { key: 'result_samples_per_second', value: samplesPerSecond, unit: 'samples/s' }
-      : { key: s === 'single-stream' ? 'early_stopping_latency_ss' : 'early_stopping_latency_ms', value: es?.estimate ?? null, unit: 'ns' },
+    result:
+      s === 'server'
+        ? { key: 'result_completed_samples_per_sec', value: completedSps, unit: 'samples/s' }
+        : s === 'offline'
+          ? { key: 'result_samples_per_second', value: samplesPerSecond, unit: 'samples/s' }
+          : {
+              key: s === 'single-stream' ? 'early_stopping_latency_ss' : 'early_stopping_latency_ms',
+              value: es?.estimate ?? null,
+              unit: 'ns',
+            },
   };
   return {
     type: 'scenario-result',
@@ -265,7 +298,13 @@ export function assembleResult(
     latency: {
       sample: summarize(lat.sample, 'ms'),
       query: s === 'multi-stream' ? summarize(lat.query, 'ms') : null,
-      issueDelay: s === 'server' ? summarize(recs.map((r) => r.issuedMs - r.scheduledMs), 'ms') : null,
+      issueDelay:
+        s === 'server'
+          ? summarize(
+              recs.map((r) => r.issuedMs - r.scheduledMs),
+              'ms',
+            )
+          : null,
     },
     loadgen,
     compute: effectiveCompute(workload.flopsPerSample, samplesPerSecond, options.peak),
@@ -280,12 +319,20 @@ export function nsLatencies(values: readonly number[], target: number): NsLatenc
   let sum = 0n;
   for (const v of sorted) sum += BigInt(v);
   return {
-    count: sorted.length, min: sorted[0]!, max: sorted.at(-1)!, mean: Number(sum / BigInt(sorted.length)),
-    percentiles: LOADGEN_PERCENTILES.map((q) => percentile(sorted, q)), target: percentile(sorted, target),
+    count: sorted.length,
+    min: sorted[0]!,
+    max: sorted.at(-1)!,
+    mean: Number(sum / BigInt(sorted.length)),
+    percentiles: LOADGEN_PERCENTILES.map((q) => percentile(sorted, q)),
+    target: percentile(sorted, target),
   };
 }
 
-export function effectiveCompute(flopsPerSample: number | null, samplesPerSecond: number | null, peak: PeakInfo | undefined): EffectiveCompute {
+export function effectiveCompute(
+  flopsPerSample: number | null,
+  samplesPerSecond: number | null,
+  peak: PeakInfo | undefined,
+): EffectiveCompute {
   const effective = flopsPerSample !== null && samplesPerSecond !== null ? (flopsPerSample * samplesPerSecond) / 1e12 : null;
   const notes: string[] = [];
   if (flopsPerSample === null) notes.push('the model has no analytic FLOP count, so effective compute is not computed');
@@ -308,12 +355,19 @@ export function effectiveCompute(flopsPerSample: number | null, samplesPerSecond
 }
 
 export function summarizePower(
-  choice: RunOptions['power'], reading: PowerReading | null, queries: number, samples: number, samplesPerSecond: number | null,
+  choice: RunOptions['power'],
+  reading: PowerReading | null,
+  queries: number,
+  samples: number,
+  samplesPerSecond: number | null,
 ): PowerSummary {
   if (!choice) return { measured: false, reason: 'power sampling was not requested' };
   if (!choice.sampler) return { measured: false, reason: choice.reason };
   if (!reading || reading.samples.length === 0) {
-    return { measured: false, reason: `${choice.sampler.name} took no readings during the run${reading?.notes.length ? `: ${reading.notes.join('; ')}` : ''}` };
+    return {
+      measured: false,
+      reason: `${choice.sampler.name} took no readings during the run${reading?.notes.length ? `: ${reading.notes.join('; ')}` : ''}`,
+    };
   }
   const energy = reading.energyJoules ?? (meanWatts(reading.samples, reading.durationMs)! * reading.durationMs) / 1000;
   const avgWatts = energy / (reading.durationMs / 1000);

@@ -9,7 +9,10 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** LoadGen's names, for summary.txt. */
 export const LOADGEN_SCENARIO_NAME: Record<ScenarioName, string> = {
-  'single-stream': 'SingleStream', 'multi-stream': 'MultiStream', server: 'Server', offline: 'Offline',
+  'single-stream': 'SingleStream',
+  'multi-stream': 'MultiStream',
+  server: 'Server',
+  offline: 'Offline',
 };
 
 export interface ScenarioSettings {
@@ -49,7 +52,8 @@ export function defaultSettings(scenario: ScenarioName): ScenarioSettings {
     minDurationMs: 2000,
     maxDurationMs: 60_000,
     // Server: h(t = 0), the queries early stopping needs when none is over the bound.
-    minQueryCount: scenario === 'offline' ? 1 : scenario === 'server' ? minPassingQueries(0, percentile) : earlyStoppingMinQueries(percentile),
+    minQueryCount:
+      scenario === 'offline' ? 1 : scenario === 'server' ? minPassingQueries(0, percentile) : earlyStoppingMinQueries(percentile),
     warmupMs: 500,
     samplesPerQuery: scenario === 'multi-stream' ? 8 : 1,
     targetQps: scenario === 'server' ? 100 : null,

@@ -52,10 +52,14 @@ export const text = (value: string): LoadgenValue => ({ type: 'string', value })
 /** As the summary prints a value (`ostream <<`: a bool is 0/1, a double %g). */
 export function summaryValue(v: LoadgenValue): string {
   switch (v.type) {
-    case 'int': return String(v.value);
-    case 'double': return cppDouble(v.value);
-    case 'bool': return v.value ? '1' : '0';
-    case 'string': return v.value;
+    case 'int':
+      return String(v.value);
+    case 'double':
+      return cppDouble(v.value);
+    case 'bool':
+      return v.value ? '1' : '0';
+    case 'string':
+      return v.value;
   }
 }
 
@@ -75,9 +79,12 @@ export function effectiveSettings(r: ScenarioResult, expectedLatencyNs?: number)
   const s = r.settings;
   const sc = r.scenario;
   const spq = sc === 'offline' ? r.counts.samplesInQuery : sc === 'multi-stream' ? s.samplesPerQuery : 1;
-  const targetQps = sc === 'server' ? s.targetQps ?? 1
-    : sc === 'offline' ? s.expectedSamplesPerSecond ?? r.throughput.expectedSamplesPerSecond ?? 1
-    : 1e9 / (expectedLatencyNs ?? LOADGEN_EXPECTED_LATENCY_NS[sc]);
+  const targetQps =
+    sc === 'server'
+      ? (s.targetQps ?? 1)
+      : sc === 'offline'
+        ? (s.expectedSamplesPerSecond ?? r.throughput.expectedSamplesPerSecond ?? 1)
+        : 1e9 / (expectedLatencyNs ?? LOADGEN_EXPECTED_LATENCY_NS[sc]);
   const minQueries = sc === 'offline' ? 1 : s.minQueryCount;
   return [
     ['scenario', text(r.loadgenScenario)],
@@ -111,14 +118,25 @@ export function effectiveSettings(r: ScenarioResult, expectedLatencyNs?: number)
 
 /** The keys TestSettingsInternal::LogSummary prints, in its order, with the label each gets. */
 const SUMMARY_PARAMETERS: [string, string][] = [
-  ['samples_per_query', 'samples_per_query : '], ['target_qps', 'target_qps : '], ['target_latency_ns', 'target_latency (ns): '],
-  ['max_async_queries', 'max_async_queries : '], ['min_duration_ms', 'min_duration (ms): '], ['max_duration_ms', 'max_duration (ms): '],
-  ['min_query_count', 'min_query_count : '], ['max_query_count', 'max_query_count : '], ['qsl_rng_seed', 'qsl_rng_seed : '],
-  ['sample_index_rng_seed', 'sample_index_rng_seed : '], ['schedule_rng_seed', 'schedule_rng_seed : '],
-  ['accuracy_log_rng_seed', 'accuracy_log_rng_seed : '], ['accuracy_log_probability', 'accuracy_log_probability : '],
-  ['accuracy_log_sampling_target', 'accuracy_log_sampling_target : '], ['print_timestamps', 'print_timestamps : '],
-  ['performance_issue_unique', 'performance_issue_unique : '], ['performance_issue_same', 'performance_issue_same : '],
-  ['performance_issue_same_index', 'performance_issue_same_index : '], ['performance_sample_count', 'performance_sample_count : '],
+  ['samples_per_query', 'samples_per_query : '],
+  ['target_qps', 'target_qps : '],
+  ['target_latency_ns', 'target_latency (ns): '],
+  ['max_async_queries', 'max_async_queries : '],
+  ['min_duration_ms', 'min_duration (ms): '],
+  ['max_duration_ms', 'max_duration (ms): '],
+  ['min_query_count', 'min_query_count : '],
+  ['max_query_count', 'max_query_count : '],
+  ['qsl_rng_seed', 'qsl_rng_seed : '],
+  ['sample_index_rng_seed', 'sample_index_rng_seed : '],
+  ['schedule_rng_seed', 'schedule_rng_seed : '],
+  ['accuracy_log_rng_seed', 'accuracy_log_rng_seed : '],
+  ['accuracy_log_probability', 'accuracy_log_probability : '],
+  ['accuracy_log_sampling_target', 'accuracy_log_sampling_target : '],
+  ['print_timestamps', 'print_timestamps : '],
+  ['performance_issue_unique', 'performance_issue_unique : '],
+  ['performance_issue_same', 'performance_issue_same : '],
+  ['performance_issue_same_index', 'performance_issue_same_index : '],
+  ['performance_sample_count', 'performance_sample_count : '],
   ['accuracy_sample_count', 'accuracy_sample_count : '],
 ];
 
@@ -148,8 +166,9 @@ export function earlyStoppingRecommendation(r: ScenarioResult): string {
   }
   const e = r.loadgen.earlyStopping!;
   if (!e.met) return ` * Only processed ${e.queries} queries.\n * Need to process at least ${e.minQueries} queries for early stopping.`;
-  let out = ` * Processed at least ${e.minQueries} queries (${e.queries}).\n * Would discard ${e.discarded} highest latency queries.\n`
-    + ` * Early stopping ${doubleToString(e.percentile * 100, 1)}th percentile estimate: ${e.estimate}`;
+  let out =
+    ` * Processed at least ${e.minQueries} queries (${e.queries}).\n * Would discard ${e.discarded} highest latency queries.\n` +
+    ` * Early stopping ${doubleToString(e.percentile * 100, 1)}th percentile estimate: ${e.estimate}`;
   const e99 = r.loadgen.earlyStopping99;
   if (e99) {
     const label = doubleToString(e99.percentile * 100, 1);
@@ -244,9 +263,13 @@ export function renderMlperfSummary(r: ScenarioResult, options: { expectedLatenc
 export function renderNpuvalSummary(r: ScenarioResult): string {
   const out: string[] = [RULE, 'npuval', RULE];
   out.push(`result : ${r.result} (${r.loadgenScenario}, ${r.device})`);
-  out.push(`metric : ${r.metric.name} = ${r.metric.value === null ? 'n/a' : r.metric.unit === 'ms' ? `${ns(r.metric.value)} ns` : `${d2(r.metric.value)} ${r.metric.unit}`}`);
+  out.push(
+    `metric : ${r.metric.name} = ${r.metric.value === null ? 'n/a' : r.metric.unit === 'ms' ? `${ns(r.metric.value)} ns` : `${d2(r.metric.value)} ${r.metric.unit}`}`,
+  );
   const m = r.loadgen.result;
-  out.push(`MLPerf result (${m.key}) : ${m.value === null ? 'n/a (early stopping had too few queries)' : m.unit === 'ns' ? `${m.value} ns` : `${d2(m.value)} ${m.unit}`}`);
+  out.push(
+    `MLPerf result (${m.key}) : ${m.value === null ? 'n/a (early stopping had too few queries)' : m.unit === 'ns' ? `${m.value} ns` : `${d2(m.value)} ${m.unit}`}`,
+  );
   for (const reason of r.validity.reasons) out.push(` * ${reason}`);
   out.push(...npuvalLines(r));
   return out.join('\n') + '\n';
@@ -263,12 +286,18 @@ function npuvalLines(r: ScenarioResult): string[] {
   else if (s.samplesPerQuery > 1) out.push(`samples per query run as : ${r.batching}`);
   if (r.latency.issueDelay) out.push(`issue delay p99 (ns) : ${ns(r.latency.issueDelay.p99)} (issued − scheduled)`);
   const c = r.compute;
-  out.push(`effective compute : ${c.effectiveTflops === null ? 'not computed' : `${fmtFlops(c.effectiveTflops * 1e12)} (analytic FLOPs × measured samples/s)`}`);
-  out.push(`utilization : ${c.utilization === null ? 'n/a' : `${(c.utilization * 100).toFixed(2)} % of ${c.peakTflops} TFLOP/s, ${c.peakSource}`}`);
+  out.push(
+    `effective compute : ${c.effectiveTflops === null ? 'not computed' : `${fmtFlops(c.effectiveTflops * 1e12)} (analytic FLOPs × measured samples/s)`}`,
+  );
+  out.push(
+    `utilization : ${c.utilization === null ? 'n/a' : `${(c.utilization * 100).toFixed(2)} % of ${c.peakTflops} TFLOP/s, ${c.peakSource}`}`,
+  );
   if (c.note) out.push(`  note : ${c.note}`);
   const pw = r.power;
   if (pw.measured) {
-    out.push(`power : ${pw.avgWatts.toFixed(2)} W mean by ${pw.sampler} (${pw.source}), ${pw.sampleCount} readings every ${pw.intervalMs} ms`);
+    out.push(
+      `power : ${pw.avgWatts.toFixed(2)} W mean by ${pw.sampler} (${pw.source}), ${pw.sampleCount} readings every ${pw.intervalMs} ms`,
+    );
     out.push(`energy per query (J) : ${pw.joulesPerQuery.toPrecision(4)}`);
     out.push(`samples/s per watt : ${pw.samplesPerSecondPerWatt.toPrecision(4)}`);
   } else {
@@ -361,7 +390,14 @@ export function renderSummary(r: ScenarioResult): string {
 }
 
 function percentileLines(s: { p50: number; p90: number; p95: number; p97: number; p99: number; p99_9: number }): [string, number][] {
-  return [['50.00', s.p50], ['90.00', s.p90], ['95.00', s.p95], ['97.00', s.p97], ['99.00', s.p99], ['99.90', s.p99_9]];
+  return [
+    ['50.00', s.p50],
+    ['90.00', s.p90],
+    ['95.00', s.p95],
+    ['97.00', s.p97],
+    ['99.00', s.p99],
+    ['99.90', s.p99_9],
+  ];
 }
 
 function earlyStoppingText(es: PercentileEarlyStopping | BoundEarlyStopping, server: boolean): string {
@@ -377,7 +413,13 @@ function earlyStoppingText(es: PercentileEarlyStopping | BoundEarlyStopping, ser
 }
 
 export function fmtFlops(flops: number): string {
-  const units: [number, string][] = [[1e15, 'PFLOP/s'], [1e12, 'TFLOP/s'], [1e9, 'GFLOP/s'], [1e6, 'MFLOP/s'], [1e3, 'kFLOP/s']];
+  const units: [number, string][] = [
+    [1e15, 'PFLOP/s'],
+    [1e12, 'TFLOP/s'],
+    [1e9, 'GFLOP/s'],
+    [1e6, 'MFLOP/s'],
+    [1e3, 'kFLOP/s'],
+  ];
   for (const [scale, unit] of units) if (flops >= scale) return `${(flops / scale).toPrecision(4)} ${unit}`;
   return `${flops.toPrecision(4)} FLOP/s`;
 }

@@ -2,7 +2,13 @@
 // constraint (Server; SingleStream/MultiStream only when a bound is given), and early stopping.
 // Every failed check adds a reason that says what to change and, where LoadGen says it, how
 // many more queries the run needed.
-import { boundEarlyStopping, percentileEarlyStopping, percentile, type BoundEarlyStopping, type PercentileEarlyStopping } from '../stats.js';
+import {
+  boundEarlyStopping,
+  percentileEarlyStopping,
+  percentile,
+  type BoundEarlyStopping,
+  type PercentileEarlyStopping,
+} from '../stats.js';
 import type { RawRun } from './drivers.js';
 import type { ScenarioSettings } from './settings.js';
 
@@ -58,8 +64,10 @@ export function latenciesOf(run: RawRun): Latencies {
   }
   const queries = [...queryEnd.values()];
   return {
-    sample, query: queries.map((q) => q.completed - q.scheduled),
-    sampleNs, queryNs: queries.map((q) => toNs(q.completed) - toNs(q.scheduled)),
+    sample,
+    query: queries.map((q) => q.completed - q.scheduled),
+    sampleNs,
+    queryNs: queries.map((q) => toNs(q.completed) - toNs(q.scheduled)),
   };
 }
 
@@ -68,22 +76,39 @@ export function judge(settings: ScenarioSettings, run: RawRun, lat: Latencies): 
   const recs = run.records;
   const s = settings.scenario;
   const last = (f: (r: RawRun['records'][number]) => number) => recs.reduce((m, r) => Math.max(m, f(r)), 0);
-  const durationActual = s === 'offline' ? last((r) => r.completedMs) : s === 'server' ? last((r) => r.scheduledMs) : last((r) => r.issuedMs);
-  const minDuration: Check = { met: recs.length > 0 && durationActual >= settings.minDurationMs, required: settings.minDurationMs, actual: durationActual };
+  const durationActual =
+    s === 'offline' ? last((r) => r.completedMs) : s === 'server' ? last((r) => r.scheduledMs) : last((r) => r.issuedMs);
+  const minDuration: Check = {
+    met: recs.length > 0 && durationActual >= settings.minDurationMs,
+    required: settings.minDurationMs,
+    actual: durationActual,
+  };
   if (!minDuration.met) {
-    const what = s === 'offline' ? 'the last sample completed' : s === 'server' ? 'the final query was scheduled' : 'the final query was issued';
-    const fix = s === 'server' ? 'raise the target QPS or min query count, or max duration'
-      : s === 'offline' ? offlineFix(run, durationActual, settings.minDurationMs)
-      : 'raise max duration';
+    const what =
+      s === 'offline' ? 'the last sample completed' : s === 'server' ? 'the final query was scheduled' : 'the final query was issued';
+    const fix =
+      s === 'server'
+        ? 'raise the target QPS or min query count, or max duration'
+        : s === 'offline'
+          ? offlineFix(run, durationActual, settings.minDurationMs)
+          : 'raise max duration';
     reasons.push(`min duration not met: ${what} at ${fmtMs(durationActual)}, min duration is ${fmtMs(settings.minDurationMs)} (${fix})`);
   }
 
-  const minQueries: Check = { met: run.queriesIssued >= settings.minQueryCount, required: settings.minQueryCount, actual: run.queriesIssued };
+  const minQueries: Check = {
+    met: run.queriesIssued >= settings.minQueryCount,
+    required: settings.minQueryCount,
+    actual: run.queriesIssued,
+  };
   if (!minQueries.met) {
-    reasons.push(`min queries not met: ${run.queriesIssued} queries issued, min query count is ${settings.minQueryCount} (${settings.minQueryCount - run.queriesIssued} more needed)`);
+    reasons.push(
+      `min queries not met: ${run.queriesIssued} queries issued, min query count is ${settings.minQueryCount} (${settings.minQueryCount - run.queriesIssued} more needed)`,
+    );
   }
   if (s === 'offline' && run.samplesIssued < run.samplesInQuery) {
-    reasons.push(`the query's ${run.samplesInQuery} samples were not all processed: ${run.samplesIssued} done (${run.samplesInQuery - run.samplesIssued} more needed)`);
+    reasons.push(
+      `the query's ${run.samplesInQuery} samples were not all processed: ${run.samplesIssued} done (${run.samplesInQuery - run.samplesIssued} more needed)`,
+    );
   }
   if (run.stoppedAtMaxDuration) {
     reasons.push(`max duration ${fmtMs(settings.maxDurationMs)} stopped the run before it finished issuing its queries`);
@@ -95,7 +120,10 @@ export function judge(settings: ScenarioSettings, run: RawRun, lat: Latencies): 
   const metricNs = s === 'multi-stream' ? lat.queryNs : lat.sampleNs;
   const boundNs = settings.targetLatencyMs === null ? null : toNs(settings.targetLatencyMs);
   if (settings.targetLatencyMs !== null && boundNs !== null && s !== 'offline' && metricNs.length > 0) {
-    const actualNs = percentile([...metricNs].sort((a, b) => a - b), p);
+    const actualNs = percentile(
+      [...metricNs].sort((a, b) => a - b),
+      p,
+    );
     const actual = actualNs / 1e6;
     latency = { met: actualNs <= boundNs, required: settings.targetLatencyMs, actual, percentile: p };
     if (!latency.met) {
@@ -120,18 +148,31 @@ export function judge(settings: ScenarioSettings, run: RawRun, lat: Latencies): 
     const es = percentileEarlyStopping(metricNs, p);
     earlyStopping = { ...es, estimate: es.estimate === null ? null : es.estimate / 1e6 };
     if (!es.met) {
-      reasons.push(`early stopping not met: only ${es.queries} queries processed; early stopping at p${pctLabel(p)} needs at least ${es.minQueries} (${es.moreQueriesNeeded} more)`);
+      reasons.push(
+        `early stopping not met: only ${es.queries} queries processed; early stopping at p${pctLabel(p)} needs at least ${es.minQueries} (${es.moreQueriesNeeded} more)`,
+      );
     }
   }
   if (recs.length === 0) reasons.push('no query completed');
-  return { valid: reasons.length === 0, minDuration, minQueries, latency, earlyStopping, maxDurationReached: run.stoppedAtMaxDuration, reasons };
+  return {
+    valid: reasons.length === 0,
+    minDuration,
+    minQueries,
+    latency,
+    earlyStopping,
+    maxDurationReached: run.stoppedAtMaxDuration,
+    reasons,
+  };
 }
 
 /** Offline's min-duration advice: the query ran faster than it was sized for; how many more samples it needed. */
 function offlineFix(run: RawRun, lastMs: number, minMs: number): string {
   const rate = lastMs > 0 ? run.samplesIssued / (lastMs / 1000) : 0;
   const more = Math.ceil((rate * (minMs - lastMs)) / 1000);
-  const sized = run.expectedSamplesPerSecond === null ? '' : `the query was sized for ${run.expectedSamplesPerSecond.toFixed(1)} samples/s and ran at ${rate.toFixed(1)}; `;
+  const sized =
+    run.expectedSamplesPerSecond === null
+      ? ''
+      : `the query was sized for ${run.expectedSamplesPerSecond.toFixed(1)} samples/s and ran at ${rate.toFixed(1)}; `;
   return `${sized}about ${more} more samples were needed: raise the expected QPS or the min sample count`;
 }
 

@@ -108,14 +108,21 @@ function refuseUnimplemented(body: Record<string, unknown>, route: Route): void 
 /** The served model a request names: 400 when it names none (as OpenAI), 404 model_not_found when this server does not serve it. */
 export function requestedModel(body: Record<string, unknown>, served: readonly string[]): string {
   const model = body.model;
-  if (model === undefined || model === null || model === '') throw new ApiError(400, 'you must provide a model parameter', 'model', 'missing_required_parameter');
-  if (typeof model !== 'string') throw new ApiError(400, `Invalid type for 'model': expected a string, but got ${jsonType(model)} instead.`, 'model', 'invalid_type');
+  if (model === undefined || model === null || model === '')
+    throw new ApiError(400, 'you must provide a model parameter', 'model', 'missing_required_parameter');
+  if (typeof model !== 'string')
+    throw new ApiError(400, `Invalid type for 'model': expected a string, but got ${jsonType(model)} instead.`, 'model', 'invalid_type');
   if (!served.includes(model)) throw modelNotFound(model, served[0]!);
   return model;
 }
 
 export function modelNotFound(model: string, served: string): ApiError {
-  return new ApiError(404, `The model \`${model}\` does not exist or you do not have access to it; this server serves ${served}.`, 'model', 'model_not_found');
+  return new ApiError(
+    404,
+    `The model \`${model}\` does not exist or you do not have access to it; this server serves ${served}.`,
+    'model',
+    'model_not_found',
+  );
 }
 
 /** Checks a request's parameters (after its model). */
@@ -126,10 +133,22 @@ export function parseCompletion(body: Record<string, unknown>, route: Route, mod
   const streamOptions = body.stream_options ?? null;
   let includeUsage = false;
   if (streamOptions !== null) {
-    if (!stream) throw new ApiError(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options', 'invalid_value');
+    if (!stream)
+      throw new ApiError(
+        400,
+        "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+        'stream_options',
+        'invalid_value',
+      );
     if (!isObject(streamOptions)) throw invalidType('stream_options', 'an object', streamOptions);
     for (const key of Object.keys(streamOptions)) {
-      if (key !== 'include_usage') throw new ApiError(400, `Unsupported parameter: 'stream_options.${key}' is not supported by npuval serve.`, `stream_options.${key}`, 'unsupported_parameter');
+      if (key !== 'include_usage')
+        throw new ApiError(
+          400,
+          `Unsupported parameter: 'stream_options.${key}' is not supported by npuval serve.`,
+          `stream_options.${key}`,
+          'unsupported_parameter',
+        );
     }
     includeUsage = optional(streamOptions, 'include_usage', 'boolean', 'stream_options.') ?? false;
   }
@@ -137,21 +156,37 @@ export function parseCompletion(body: Record<string, unknown>, route: Route, mod
   const room = ctx.maxContext === null ? null : ctx.maxContext - prompt.length;
   const promptParam = route === 'chat' ? 'messages' : 'prompt';
   if (room !== null && room < 1) {
-    throw new ApiError(400, `This model's maximum context length is ${ctx.maxContext} tokens; the prompt has ${prompt.length}, which leaves no room for a completion.`, promptParam, 'context_length_exceeded');
+    throw new ApiError(
+      400,
+      `This model's maximum context length is ${ctx.maxContext} tokens; the prompt has ${prompt.length}, which leaves no room for a completion.`,
+      promptParam,
+      'context_length_exceeded',
+    );
   }
   const asked = integer(body, maxKey, 1, Infinity);
   if (asked === null && room === null) {
-    throw new ApiError(400, `'${maxKey}' is required here: this model does not state its context length, so there is no default.`, maxKey, 'missing_required_parameter');
+    throw new ApiError(
+      400,
+      `'${maxKey}' is required here: this model does not state its context length, so there is no default.`,
+      maxKey,
+      'missing_required_parameter',
+    );
   }
   const maxTokens = asked ?? room!;
   if (room !== null && maxTokens > room) {
-    throw new ApiError(400, `This model's maximum context length is ${ctx.maxContext} tokens. However, you requested ${prompt.length + maxTokens} tokens (${prompt.length} in the prompt, ${maxTokens} for the completion). Please reduce the prompt or ${maxKey}.`, maxKey, 'context_length_exceeded');
+    throw new ApiError(
+      400,
+      `This model's maximum context length is ${ctx.maxContext} tokens. However, you requested ${prompt.length + maxTokens} tokens (${prompt.length} in the prompt, ${maxTokens} for the completion). Please reduce the prompt or ${maxKey}.`,
+      maxKey,
+      'context_length_exceeded',
+    );
   }
   const n = integer(body, 'n', 1, 128) ?? 1;
   const temperature = number(body, 'temperature', 0, 2, true) ?? 1;
   const topP = number(body, 'top_p', 0, 1, false) ?? 1;
   const seedValue = integer(body, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-  const seed = seedValue === null ? Math.floor(Math.random() * 2 ** 32) : Number(BigInt.asUintN(32, BigInt(seedValue) ^ (BigInt(seedValue) >> 32n)));
+  const seed =
+    seedValue === null ? Math.floor(Math.random() * 2 ** 32) : Number(BigInt.asUintN(32, BigInt(seedValue) ^ (BigInt(seedValue) >> 32n)));
   optional(body, 'ignore_eos', 'boolean');
   const minTokens = integer(body, 'min_tokens', 0, maxTokens) ?? 0;
   return { model, prompt, maxTokens, n, stop: stops(body.stop), temperature, topP, seed, stream, includeUsage, minTokens, body };
@@ -162,53 +197,97 @@ function stops(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   const list = typeof v === 'string' ? [v] : v;
   if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) throw invalidType('stop', 'a string or an array of strings', v);
-  if (list.length > 4) throw new ApiError(400, `Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length ${list.length} instead.`, 'stop', 'array_above_max_length');
+  if (list.length > 4)
+    throw new ApiError(
+      400,
+      `Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length ${list.length} instead.`,
+      'stop',
+      'array_above_max_length',
+    );
   if (list.some((s) => s === '')) throw new ApiError(400, "Invalid 'stop': empty strings are not stop sequences.", 'stop', 'invalid_value');
   return list as string[];
 }
 
 /** Completions: text, a list of ids, or a one-element list of either (several prompts are refused). */
 function completionPrompt(p: unknown, vocab: number): number[] {
-  if (p === undefined || p === null) throw new ApiError(400, "Missing required parameter: 'prompt'.", 'prompt', 'missing_required_parameter');
+  if (p === undefined || p === null)
+    throw new ApiError(400, "Missing required parameter: 'prompt'.", 'prompt', 'missing_required_parameter');
   if (Array.isArray(p) && p.length === 1 && (typeof p[0] === 'string' || Array.isArray(p[0]))) p = p[0];
   let ids: number[];
   if (typeof p === 'string') ids = textToIds(p, vocab);
   else if (Array.isArray(p) && p.every((t) => Number.isInteger(t))) ids = p as number[];
-  else if (Array.isArray(p)) throw new ApiError(400, 'Unsupported value: several prompts in one request are not supported by npuval serve; send one request per prompt.', 'prompt', 'unsupported_value');
+  else if (Array.isArray(p))
+    throw new ApiError(
+      400,
+      'Unsupported value: several prompts in one request are not supported by npuval serve; send one request per prompt.',
+      'prompt',
+      'unsupported_value',
+    );
   else throw invalidType('prompt', 'a string or a list of token ids', p);
   return checkedIds(ids, vocab, 'prompt');
 }
 
 /** Chat: every message's text (string content or text parts), joined by newlines. */
 function chatPrompt(messages: unknown, vocab: number): number[] {
-  if (messages === undefined || messages === null) throw new ApiError(400, "Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
+  if (messages === undefined || messages === null)
+    throw new ApiError(400, "Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
   if (!Array.isArray(messages)) throw invalidType('messages', 'an array', messages);
-  if (messages.length === 0) throw new ApiError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'messages', 'empty_array');
+  if (messages.length === 0)
+    throw new ApiError(
+      400,
+      "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+      'messages',
+      'empty_array',
+    );
   const texts = messages.map((m: unknown, i) => {
     if (!isObject(m)) throw invalidType(`messages[${i}]`, 'an object', m);
-    if (typeof m.role !== 'string') throw new ApiError(400, `Missing required parameter: 'messages[${i}].role'.`, `messages[${i}].role`, 'missing_required_parameter');
+    if (typeof m.role !== 'string')
+      throw new ApiError(400, `Missing required parameter: 'messages[${i}].role'.`, `messages[${i}].role`, 'missing_required_parameter');
     if (!['system', 'developer', 'user', 'assistant'].includes(m.role)) {
-      throw new ApiError(400, `Unsupported value: 'messages[${i}].role' ${JSON.stringify(m.role)} is not supported by npuval serve (system, developer, user, assistant).`, `messages[${i}].role`, 'unsupported_value');
+      throw new ApiError(
+        400,
+        `Unsupported value: 'messages[${i}].role' ${JSON.stringify(m.role)} is not supported by npuval serve (system, developer, user, assistant).`,
+        `messages[${i}].role`,
+        'unsupported_value',
+      );
     }
     for (const key of Object.keys(m)) {
       if (key !== 'role' && key !== 'content' && key !== 'name' && !(key === 'refusal' && m.refusal === null)) {
-        throw new ApiError(400, `Unsupported parameter: 'messages[${i}].${key}' is not supported by npuval serve.`, `messages[${i}].${key}`, 'unsupported_parameter');
+        throw new ApiError(
+          400,
+          `Unsupported parameter: 'messages[${i}].${key}' is not supported by npuval serve.`,
+          `messages[${i}].${key}`,
+          'unsupported_parameter',
+        );
       }
     }
     const c = m.content;
     if (typeof c === 'string') return c;
     if (c === null || c === undefined) {
       if (m.role === 'assistant') return '';
-      throw new ApiError(400, `Missing required parameter: 'messages[${i}].content'.`, `messages[${i}].content`, 'missing_required_parameter');
+      throw new ApiError(
+        400,
+        `Missing required parameter: 'messages[${i}].content'.`,
+        `messages[${i}].content`,
+        'missing_required_parameter',
+      );
     }
     if (!Array.isArray(c)) throw invalidType(`messages[${i}].content`, 'a string or an array of content parts', c);
-    return c.map((part: unknown, j) => {
-      const param = `messages[${i}].content[${j}]`;
-      if (!isObject(part) || typeof part.type !== 'string') throw invalidType(param, 'a content part object with a type', part);
-      if (part.type !== 'text') throw new ApiError(400, `Unsupported value: '${param}.type' ${JSON.stringify(part.type)}; npuval serve takes text parts only.`, `${param}.type`, 'unsupported_value');
-      if (typeof part.text !== 'string') throw invalidType(`${param}.text`, 'a string', part.text);
-      return part.text;
-    }).join('');
+    return c
+      .map((part: unknown, j) => {
+        const param = `messages[${i}].content[${j}]`;
+        if (!isObject(part) || typeof part.type !== 'string') throw invalidType(param, 'a content part object with a type', part);
+        if (part.type !== 'text')
+          throw new ApiError(
+            400,
+            `Unsupported value: '${param}.type' ${JSON.stringify(part.type)}; npuval serve takes text parts only.`,
+            `${param}.type`,
+            'unsupported_value',
+          );
+        if (typeof part.text !== 'string') throw invalidType(`${param}.text`, 'a string', part.text);
+        return part.text;
+      })
+      .join('');
   });
   return checkedIds(textToIds(texts.join('\n'), vocab), vocab, 'messages');
 }
@@ -216,7 +295,8 @@ function chatPrompt(messages: unknown, vocab: number): number[] {
 function checkedIds(ids: number[], vocab: number, param: string): number[] {
   if (ids.length === 0) throw new ApiError(400, `Invalid '${param}': the prompt is empty.`, param, 'invalid_value');
   const bad = ids.find((t) => t < 0 || t >= vocab);
-  if (bad !== undefined) throw new ApiError(400, `Invalid '${param}': token id ${bad} is outside the vocabulary [0, ${vocab}).`, param, 'invalid_value');
+  if (bad !== undefined)
+    throw new ApiError(400, `Invalid '${param}': token id ${bad} is outside the vocabulary [0, ${vocab}).`, param, 'invalid_value');
   return ids;
 }
 
@@ -240,8 +320,20 @@ function integer(o: Record<string, unknown>, key: string, min: number, max: numb
   const v = o[key];
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidType(key, 'an integer', v);
-  if (v < min) throw new ApiError(400, `Invalid '${key}': integer below minimum value. Expected a value >= ${min}, but got ${v} instead.`, key, 'integer_below_min_value');
-  if (v > max) throw new ApiError(400, `Invalid '${key}': integer above maximum value. Expected a value <= ${max}, but got ${v} instead.`, key, 'integer_above_max_value');
+  if (v < min)
+    throw new ApiError(
+      400,
+      `Invalid '${key}': integer below minimum value. Expected a value >= ${min}, but got ${v} instead.`,
+      key,
+      'integer_below_min_value',
+    );
+  if (v > max)
+    throw new ApiError(
+      400,
+      `Invalid '${key}': integer above maximum value. Expected a value <= ${max}, but got ${v} instead.`,
+      key,
+      'integer_above_max_value',
+    );
   return v;
 }
 
@@ -251,8 +343,19 @@ function number(o: Record<string, unknown>, key: string, min: number, max: numbe
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidType(key, 'a number', v);
   if (v < min || (!minIncluded && v === min)) {
-    throw new ApiError(400, `Invalid '${key}': decimal below minimum value. Expected a value ${minIncluded ? '>=' : '>'} ${min}, but got ${v} instead.`, key, 'decimal_below_min_value');
+    throw new ApiError(
+      400,
+      `Invalid '${key}': decimal below minimum value. Expected a value ${minIncluded ? '>=' : '>'} ${min}, but got ${v} instead.`,
+      key,
+      'decimal_below_min_value',
+    );
   }
-  if (v > max) throw new ApiError(400, `Invalid '${key}': decimal above maximum value. Expected a value <= ${max}, but got ${v} instead.`, key, 'decimal_above_max_value');
+  if (v > max)
+    throw new ApiError(
+      400,
+      `Invalid '${key}': decimal above maximum value. Expected a value <= ${max}, but got ${v} instead.`,
+      key,
+      'decimal_above_max_value',
+    );
   return v;
 }

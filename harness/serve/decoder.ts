@@ -30,19 +30,28 @@ export class DecoderModel {
   private readonly presentNames: string[];
   private readonly fetches: string[];
 
-  constructor(readonly session: Session, readonly label: string) {
+  constructor(
+    readonly session: Session,
+    readonly label: string,
+  ) {
     const names = new Set(session.inputs.map((i) => i.name));
     for (const required of ['input_ids', 'attention_mask']) {
-      if (!names.has(required)) throw new InputError(`model ${label} has no "${required}" input; it does not follow the decoder-with-past convention (input_ids, attention_mask, position_ids, past_key_values.N.key/value)`);
+      if (!names.has(required))
+        throw new InputError(
+          `model ${label} has no "${required}" input; it does not follow the decoder-with-past convention (input_ids, attention_mask, position_ids, past_key_values.N.key/value)`,
+        );
     }
     const layers = session.inputs.filter((i) => /^past_key_values\.\d+\.key$/.test(i.name)).length;
     if (layers === 0) throw new InputError(`model ${label} has no past_key_values.N.key inputs: it is not a decoder-with-past export`);
     const key0 = session.inputs.find((i) => i.name === 'past_key_values.0.key')!;
     const [, kvHeads, , headDim] = key0.shape ?? [];
     if (typeof kvHeads !== 'number' || typeof headDim !== 'number') {
-      throw new InputError(`model ${label}: past_key_values.0.key has shape [${(key0.shape ?? []).join(', ')}]; the KV heads (dim 1) and head size (dim 3) must be fixed numbers`);
+      throw new InputError(
+        `model ${label}: past_key_values.0.key has shape [${(key0.shape ?? []).join(', ')}]; the KV heads (dim 1) and head size (dim 3) must be fixed numbers`,
+      );
     }
-    if (key0.type !== 'float32' && key0.type !== 'float16') throw new InputError(`model ${label}: KV cache type ${key0.type} is not float32 or float16`);
+    if (key0.type !== 'float32' && key0.type !== 'float16')
+      throw new InputError(`model ${label}: KV cache type ${key0.type} is not float32 or float16`);
     this.geometry = { layers, kvHeads, headDim, dtype: key0.type };
     this.hasPositionIds = names.has('position_ids');
     this.pastNames = [];
@@ -52,7 +61,8 @@ export class DecoderModel {
       for (const kind of ['key', 'value']) {
         this.pastNames.push(`past_key_values.${i}.${kind}`);
         const present = `present.${i}.${kind}`;
-        if (!outputs.has(present)) throw new InputError(`model ${label} has no "${present}" output for its past_key_values.${i}.${kind} input`);
+        if (!outputs.has(present))
+          throw new InputError(`model ${label} has no "${present}" output for its past_key_values.${i}.${kind} input`);
         this.presentNames.push(present);
       }
     }

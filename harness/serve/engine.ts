@@ -8,7 +8,7 @@
 // request generates its max tokens (dummy weights) unless its onToken ends it (a stop sequence).
 // Each request picks its tokens with its own chooser (greedy unless it brings a sampler).
 import type { Tensor } from '../../devices/types.js';
-import type { DecoderModel, KvCache } from './decoder.js';
+import type { DecoderModel, ForwardResult, KvCache } from './decoder.js';
 import { greedy, type TokenChooser } from './sampling.js';
 
 export interface EngineRequest {
@@ -69,7 +69,10 @@ export class BatchEngine {
   private running = false;
   private stats = { maxBatchSeen: 0, decodeSteps: 0, prefills: 0, tokens: 0, repacks: 0, stepsByBatch: {} as Record<string, number> };
 
-  constructor(private readonly model: DecoderModel, readonly maxBatch: number) {
+  constructor(
+    private readonly model: DecoderModel,
+    readonly maxBatch: number,
+  ) {
     if (!(maxBatch >= 1)) throw new RangeError('max batch must be at least 1');
   }
 
@@ -196,12 +199,14 @@ export class BatchEngine {
     const B = group.length;
     const ids = new BigInt64Array(B * P);
     const pos = new BigInt64Array(B * P);
-    group.forEach((seq, b) => seq.request.prompt.forEach((t, i) => {
-      ids[b * P + i] = BigInt(t);
-      pos[b * P + i] = BigInt(i);
-    }));
+    for (const [b, seq] of group.entries()) {
+      for (const [i, t] of seq.request.prompt.entries()) {
+        ids[b * P + i] = BigInt(t);
+        pos[b * P + i] = BigInt(i);
+      }
+    }
     const mask = new BigInt64Array(B * P).fill(1n);
-    let result;
+    let result: ForwardResult;
     try {
       result = await this.model.forward(ids, pos, mask, B, this.model.emptyCache(B));
     } catch (err) {

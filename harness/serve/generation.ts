@@ -22,7 +22,9 @@ async function* stream(engine: BatchEngine, request: GenerateRequest): AsyncGene
   let failure: unknown = null;
   engine
     .submit({
-      prompt: request.prompt, maxTokens: request.maxTokens, signal: request.signal,
+      prompt: request.prompt,
+      maxTokens: request.maxTokens,
+      signal: request.signal,
       onToken: (token, timeMs) => {
         queue.push({ time: timeMs, text: String(token), finishReason: null, usage: null });
         wake?.();

@@ -40,14 +40,16 @@ export function zooEntry(name: string): ZooEntry | null {
  */
 export async function openDecoder(device: Device, model: string, o: DecoderOptions = {}): Promise<OpenedDecoder> {
   const zoo = zooEntry(model);
-  if (zoo && zoo.family !== 'llama') throw new InputError(`--model ${model} is a ${zoo.family} model; generation needs a decoder (llama family)`);
+  if (zoo && zoo.family !== 'llama')
+    throw new InputError(`--model ${model} is a ${zoo.family} model; generation needs a decoder (llama family)`);
   if (!zoo && !o.source && !existsSync(model)) throw new InputError(`--model ${model} is neither a zoo preset nor an existing ONNX file`);
   // Presets over 2 GB of weights (llama-3.2-1b fp32 and up) are opened from the model cache.
   const session = await device.open(o.source ?? (zoo ? zooModelSource(model, { dtype: o.dtype, seed: o.seed }) : { path: model }));
   try {
     const decoder = new DecoderModel(session, model);
     const vocab = decoder.vocabSize ?? (zoo ? Number(zoo.config.vocab_size) : null);
-    if (vocab === null) throw new InputError(`model ${model}: the logits output's vocabulary dimension is symbolic; cannot pick prompt ids`);
+    if (vocab === null)
+      throw new InputError(`model ${model}: the logits output's vocabulary dimension is symbolic; cannot pick prompt ids`);
     return { decoder, zoo, vocab, close: () => session.close() };
   } catch (err) {
     await session.close();

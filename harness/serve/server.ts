@@ -63,7 +63,18 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
     handle(req, res).catch((err: unknown) => {
       // Refused before generation (bad input, unknown route or model): recorded here; generation failures are recorded by handle().
       if (err instanceof ApiError) {
-        o.onRequest?.({ route: (req.url ?? '/').split('?')[0]!, promptTokens: 0, completionTokens: 0, ok: false, error: `HTTP ${err.status}: ${err.message}`, probe: false, ttftMs: null, tpotMs: null, ms: performance.now() - arrived, seed: null });
+        o.onRequest?.({
+          route: (req.url ?? '/').split('?')[0]!,
+          promptTokens: 0,
+          completionTokens: 0,
+          ok: false,
+          error: `HTTP ${err.status}: ${err.message}`,
+          probe: false,
+          ttftMs: null,
+          tpotMs: null,
+          ms: performance.now() - arrived,
+          seed: null,
+        });
       }
       if (!res.headersSent) sendJson(res, err instanceof ApiError ? err.status : 500, errorBody(err));
       else res.end();
@@ -94,7 +105,10 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
     const body = await readJson(req);
     const probe = body.model === HTTP_PROBE_MODEL;
     // As OpenAI and vLLM do: a request for a model this server does not serve is a 404, not a silent substitute.
-    const p = parseCompletion(body, chat ? 'chat' : 'completions', requestedModel(body, [o.modelName, HTTP_PROBE_MODEL]), { vocabSize: o.vocabSize, maxContext: o.maxContext ?? null });
+    const p = parseCompletion(body, chat ? 'chat' : 'completions', requestedModel(body, [o.modelName, HTTP_PROBE_MODEL]), {
+      vocabSize: o.vocabSize,
+      maxContext: o.maxContext ?? null,
+    });
     if (probe && p.n !== 1) throw new ApiError(400, `the probe model ${HTTP_PROBE_MODEL} takes n = 1`, 'n', 'unsupported_value');
     const stepMs = probe ? probeStep(body.npuval_probe_step_ms) : 0;
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${nextId++}`;
@@ -109,14 +123,23 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
     let lastTokenMs = 0;
     const tpotMs = () => (count >= 2 ? (lastTokenMs - started - ttftMs!) / (count - 1) : null);
     // With include_usage, every chunk carries usage: null and a last chunk (no choices) the counts, as OpenAI sends them.
-    const chunk = (choice: Record<string, unknown>) => ({ id, object, created, model: o.modelName, choices: [choice], ...(p.includeUsage ? { usage: null } : {}) });
+    const chunk = (choice: Record<string, unknown>) => ({
+      id,
+      object,
+      created,
+      model: o.modelName,
+      choices: [choice],
+      ...(p.includeUsage ? { usage: null } : {}),
+    });
     const delta = (index: number, text: string, finish: string | null) =>
       chat
         ? { index, delta: text || finish === null ? { content: text } : {}, logprobs: null, finish_reason: finish }
         : { index, text, logprobs: null, finish_reason: finish };
     if (p.stream) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      if (chat) for (let i = 0; i < p.n; i++) sse(res, chunk({ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }));
+      if (chat)
+        for (let i = 0; i < p.n; i++)
+          sse(res, chunk({ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }));
     }
     const usage = () => ({ prompt_tokens: p.prompt.length, completion_tokens: count, total_tokens: p.prompt.length + count });
     const sampling = { temperature: p.temperature, topP: p.topP, seed: p.seed };
@@ -127,7 +150,10 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
       let tokens = 0;
       let finish: 'stop' | 'length' | null = null;
       const run = (probe ? (r: EngineRequest) => probeTokens(r, stepMs) : (r: EngineRequest) => o.engine.submit(r))({
-        prompt: p.prompt, maxTokens: p.maxTokens, signal: abort.signal, choose: tokenChooser(sampling, index),
+        prompt: p.prompt,
+        maxTokens: p.maxTokens,
+        signal: abort.signal,
+        choose: tokenChooser(sampling, index),
         onToken: (token, timeMs) => {
           count++;
           tokens++;
@@ -151,17 +177,44 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
         res.end('data: [DONE]\n\n');
       } else {
         sendJson(res, 200, {
-          id, object: chat ? 'chat.completion' : 'text_completion', created, model: o.modelName,
-          choices: results.map((c) => chat
-            ? { index: c.index, message: { role: 'assistant', content: c.text, refusal: null }, logprobs: null, finish_reason: c.finish }
-            : { index: c.index, text: c.text, logprobs: null, finish_reason: c.finish }),
+          id,
+          object: chat ? 'chat.completion' : 'text_completion',
+          created,
+          model: o.modelName,
+          choices: results.map((c) =>
+            chat
+              ? { index: c.index, message: { role: 'assistant', content: c.text, refusal: null }, logprobs: null, finish_reason: c.finish }
+              : { index: c.index, text: c.text, logprobs: null, finish_reason: c.finish },
+          ),
           usage: usage(),
         });
       }
-      o.onRequest?.({ route: url, promptTokens: p.prompt.length, completionTokens: count, ok: true, error: null, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started, seed });
+      o.onRequest?.({
+        route: url,
+        promptTokens: p.prompt.length,
+        completionTokens: count,
+        ok: true,
+        error: null,
+        probe,
+        ttftMs,
+        tpotMs: tpotMs(),
+        ms: performance.now() - started,
+        seed,
+      });
     } catch (err) {
       const message = (err as Error).message;
-      o.onRequest?.({ route: url, promptTokens: p.prompt.length, completionTokens: count, ok: false, error: message, probe, ttftMs, tpotMs: tpotMs(), ms: performance.now() - started, seed });
+      o.onRequest?.({
+        route: url,
+        promptTokens: p.prompt.length,
+        completionTokens: count,
+        ok: false,
+        error: message,
+        probe,
+        ttftMs,
+        tpotMs: tpotMs(),
+        ms: performance.now() - started,
+        seed,
+      });
       if (abort.signal.aborted) return;
       abort.abort(err);
       if (p.stream) {
@@ -180,17 +233,19 @@ export async function startLlmServer(o: ServeOptions): Promise<LlmServer> {
   return {
     url: `http://${host}:${port}/v1`,
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** `npuval_probe_step_ms`: how long the probe holds the event loop before each token (default 0). */
 function probeStep(v: unknown): number {
   if (v === undefined) return 0;
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1000)) throw new ApiError(400, 'npuval_probe_step_ms must be a number of ms in [0, 1000]', 'npuval_probe_step_ms', 'invalid_value');
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1000))
+    throw new ApiError(400, 'npuval_probe_step_ms must be a number of ms in [0, 1000]', 'npuval_probe_step_ms', 'invalid_value');
   return v;
 }
 
@@ -203,7 +258,7 @@ async function probeTokens(r: EngineRequest, stepMs: number): Promise<EngineResu
   const tokens: number[] = [];
   while (tokens.length < r.maxTokens) {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const until = performance.now() + stepMs; performance.now() < until;);
+    for (const until = performance.now() + stepMs; performance.now() < until; );
     if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new Error('aborted');
     const token = r.prompt[tokens.length % r.prompt.length]!;
     tokens.push(token);

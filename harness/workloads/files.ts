@@ -12,7 +12,12 @@ export function unitFolder(unitId: string): string {
 }
 
 /** Writes `name` (text, or a value as indented JSON) into the unit's folder and returns its artifact entry. */
-export function writeUnitFile(ctx: Pick<WorkloadContext, 'unitId' | 'outDir'>, name: string, role: string, content: string | object): Artifact {
+export function writeUnitFile(
+  ctx: Pick<WorkloadContext, 'unitId' | 'outDir'>,
+  name: string,
+  role: string,
+  content: string | object,
+): Artifact {
   const rel = join(unitFolder(ctx.unitId), name);
   mkdirSync(join(ctx.outDir, unitFolder(ctx.unitId)), { recursive: true });
   writeFileSync(join(ctx.outDir, rel), typeof content === 'string' ? content : JSON.stringify(content, null, 2) + '\n');

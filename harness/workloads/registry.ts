@@ -38,6 +38,8 @@ export function kindSchemas(): KindSchema[] {
     kind: w.kind,
     result: w.resultSchema,
     settings: settingsSchema(w.settings),
-    required: Object.entries(w.fields).filter(([, v]) => v === 'required').map(([k]) => k),
+    required: Object.entries(w.fields)
+      .filter(([, v]) => v === 'required')
+      .map(([k]) => k),
   }));
 }

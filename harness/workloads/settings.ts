@@ -103,8 +103,12 @@ function problem(d: SettingDecl, v: unknown): string | null {
   switch (d.type) {
     case 'integer':
     case 'number': {
-      const ok = typeof v === 'number' && (Number.isFinite(v) || (d.allowInfinity === true && v === Infinity)) && (d.type === 'number' || Number.isInteger(v))
-        && (d.min === undefined || (d.exclusiveMin ? v > d.min : v >= d.min)) && (d.max === undefined || v <= d.max || v === Infinity);
+      const ok =
+        typeof v === 'number' &&
+        (Number.isFinite(v) || (d.allowInfinity === true && v === Infinity)) &&
+        (d.type === 'number' || Number.isInteger(v)) &&
+        (d.min === undefined || (d.exclusiveMin ? v > d.min : v >= d.min)) &&
+        (d.max === undefined || v <= d.max || v === Infinity);
       return ok ? null : `must be ${describeBounds(d)}${d.unit ? ` (${d.unit})` : ''}`;
     }
     case 'boolean':
@@ -115,11 +119,13 @@ function problem(d: SettingDecl, v: unknown): string | null {
     case 'dims':
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'must be an object of dim name → size';
       for (const [k, n] of Object.entries(v)) {
-        if (!(typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 1 << 20)) return `: "${k}" must be an integer from 1 to ${1 << 20}`;
+        if (!(typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 1 << 20))
+          return `: "${k}" must be an integer from 1 to ${1 << 20}`;
       }
       return null;
     case 'integers': {
-      const lo = d.min ?? 1, hi = d.max ?? 1e9;
+      const lo = d.min ?? 1,
+        hi = d.max ?? 1e9;
       const ok = Array.isArray(v) && v.length > 0 && v.length <= 1000 && v.every((n) => Number.isInteger(n) && n >= lo && n <= hi);
       return ok ? null : `must be a non-empty list of integers from ${lo} to ${hi}`;
     }
@@ -133,7 +139,10 @@ function problem(d: SettingDecl, v: unknown): string | null {
  * the unit and the setting. Returns every declared key with its default filled in.
  */
 export function resolveDeclared<S extends SettingDecls>(
-  decls: S, raw: Readonly<Record<string, unknown>>, unitId: string, name: (key: string) => string = (key) => settingName(unitId, key),
+  decls: S,
+  raw: Readonly<Record<string, unknown>>,
+  unitId: string,
+  name: (key: string) => string = (key) => settingName(unitId, key),
 ): Resolved<S> {
   const known = Object.keys(decls);
   for (const key of Object.keys(raw)) {
@@ -177,7 +186,11 @@ export function settingsSchema(decls: SettingDecls): Schema {
         s = { type: 'object', additionalProperties: { type: 'integer', minimum: 1 } };
         break;
       case 'integers':
-        s = { type: 'array', minItems: 1, items: { type: 'integer', minimum: d.min ?? 1, ...(d.max !== undefined ? { maximum: d.max } : {}) } };
+        s = {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'integer', minimum: d.min ?? 1, ...(d.max !== undefined ? { maximum: d.max } : {}) },
+        };
         break;
       case 'object':
         s = { type: 'object' };
@@ -218,7 +231,12 @@ export function settingOptions(decls: SettingDecls): Record<string, Options> {
 function asFlag(d: SettingDecl): SettingDecl {
   if (!d.flagScale || (d.type !== 'number' && d.type !== 'integer')) return d;
   const scale = d.flagScale;
-  return { ...d, min: d.min === undefined ? undefined : d.min / scale, max: d.max === undefined ? undefined : d.max / scale, unit: d.flagUnit };
+  return {
+    ...d,
+    min: d.min === undefined ? undefined : d.min / scale,
+    max: d.max === undefined ? undefined : d.max / scale,
+    unit: d.flagUnit,
+  };
 }
 
 /**
@@ -251,8 +269,13 @@ export function settingsFromArgs(decls: SettingDecls, args: Readonly<Record<stri
 
 /** `1,2,4` → [1, 2, 4]; anything else is bad input naming the flag. */
 export function parseIntegers(text: string, where: string): number[] {
-  const v = text.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
-  if (v.length === 0 || v.some((n) => !Number.isInteger(n) || n < 1)) throw new InputError(`${where} ${text} is not a comma-separated list of positive integers`);
+  const v = text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (v.length === 0 || v.some((n) => !Number.isInteger(n) || n < 1))
+    throw new InputError(`${where} ${text} is not a comma-separated list of positive integers`);
   return v;
 }
 
@@ -261,7 +284,8 @@ export function parseDims(pairs: readonly string[], where: string): Record<strin
   const dims: Record<string, number> = {};
   for (const pair of pairs) {
     const m = /^([A-Za-z_][\w.]*)=(\d+)$/.exec(pair.trim());
-    if (!m || Number(m[2]) < 1) throw new InputError(`${where} ${pair}: expected name=value with a positive integer value, e.g. sequence_length=128`);
+    if (!m || Number(m[2]) < 1)
+      throw new InputError(`${where} ${pair}: expected name=value with a positive integer value, e.g. sequence_length=128`);
     dims[m[1]!] = Number(m[2]);
   }
   return dims;

@@ -14,8 +14,12 @@ type IAttribute = onnxProto.onnx.IAttributeProto;
 
 /** Attribute values: number → INT unless `float()` marks it; arrays likewise; string; a tensor proto. */
 export type AttrValue = number | string | readonly number[] | FloatAttr | FloatsAttr | onnxProto.onnx.ITensorProto;
-export interface FloatAttr { readonly float: number }
-export interface FloatsAttr { readonly floats: readonly number[] }
+export interface FloatAttr {
+  readonly float: number;
+}
+export interface FloatsAttr {
+  readonly floats: readonly number[];
+}
 export const float = (v: number): FloatAttr => ({ float: v });
 
 /** A dimension: a number when fixed, a string when symbolic. */
@@ -70,7 +74,10 @@ export class GraphBuilder {
   private counter = 0;
   private prefix = '';
 
-  constructor(readonly name: string, readonly opset = DEFAULT_OPSET) {}
+  constructor(
+    readonly name: string,
+    readonly opset = DEFAULT_OPSET,
+  ) {}
 
   /** Runs `fn` with value and node names prefixed by `scope` (e.g. "/model/layers.0/attn"). */
   scope<T>(scope: string, fn: () => T): T {
@@ -114,7 +121,14 @@ export class GraphBuilder {
    * Adds a node with `count` outputs. `domain` names a non-standard operator set (e.g. com.microsoft
    * for ONNX Runtime contrib ops); it is imported at version 1 unless `extraOpsets` says otherwise.
    */
-  opN(opType: string, inputs: readonly string[], count: number, attrs: Readonly<Record<string, AttrValue>> = {}, outs?: readonly string[], domain?: string): string[] {
+  opN(
+    opType: string,
+    inputs: readonly string[],
+    count: number,
+    attrs: Readonly<Record<string, AttrValue>> = {},
+    outs?: readonly string[],
+    domain?: string,
+  ): string[] {
     const outputs = outs ? [...outs] : Array.from({ length: count }, (_, i) => this.fresh(count === 1 ? opType : `${opType}_out${i}`));
     for (const o of outputs) this.names.add(o);
     if (domain && !this.extraOpsets.has(domain)) this.extraOpsets.set(domain, 1);
@@ -140,7 +154,12 @@ export class GraphBuilder {
   private readonly constants = new Map<string, string>();
 
   /** A small constant initializer (shapes, axes, scalars); identical constants are shared. */
-  constant(values: readonly number[], dtype: WeightSpec['dtype'] = 'int64', dims: readonly number[] = [values.length], hint = 'const'): string {
+  constant(
+    values: readonly number[],
+    dtype: WeightSpec['dtype'] = 'int64',
+    dims: readonly number[] = [values.length],
+    hint = 'const',
+  ): string {
     const key = `${dtype}|${dims.join(',')}|${values.join(',')}`;
     const known = this.constants.get(key);
     if (known) return known;
@@ -158,16 +177,36 @@ export class GraphBuilder {
   }
 
   // Op shorthands used by the builders.
-  add(a: string, b: string): string { return this.op('Add', [a, b]); }
-  sub(a: string, b: string): string { return this.op('Sub', [a, b]); }
-  mul(a: string, b: string): string { return this.op('Mul', [a, b]); }
-  div(a: string, b: string): string { return this.op('Div', [a, b]); }
-  matmul(a: string, b: string): string { return this.op('MatMul', [a, b]); }
-  cast(x: string, to: DType): string { return this.op('Cast', [x], { to: ONNX_DTYPE[to] }); }
-  transpose(x: string, perm: readonly number[]): string { return this.op('Transpose', [x], { perm }); }
-  reshape(x: string, shape: string): string { return this.op('Reshape', [x, shape]); }
-  concat(xs: readonly string[], axis: number): string { return this.op('Concat', xs, { axis }); }
-  unsqueeze(x: string, axes: readonly number[]): string { return this.op('Unsqueeze', [x, this.constant(axes)]); }
+  add(a: string, b: string): string {
+    return this.op('Add', [a, b]);
+  }
+  sub(a: string, b: string): string {
+    return this.op('Sub', [a, b]);
+  }
+  mul(a: string, b: string): string {
+    return this.op('Mul', [a, b]);
+  }
+  div(a: string, b: string): string {
+    return this.op('Div', [a, b]);
+  }
+  matmul(a: string, b: string): string {
+    return this.op('MatMul', [a, b]);
+  }
+  cast(x: string, to: DType): string {
+    return this.op('Cast', [x], { to: ONNX_DTYPE[to] });
+  }
+  transpose(x: string, perm: readonly number[]): string {
+    return this.op('Transpose', [x], { perm });
+  }
+  reshape(x: string, shape: string): string {
+    return this.op('Reshape', [x, shape]);
+  }
+  concat(xs: readonly string[], axis: number): string {
+    return this.op('Concat', xs, { axis });
+  }
+  unsqueeze(x: string, axes: readonly number[]): string {
+    return this.op('Unsqueeze', [x, this.constant(axes)]);
+  }
   slice(x: string, starts: readonly number[], ends: readonly number[], axes: readonly number[]): string {
     return this.op('Slice', [x, this.constant(starts), this.constant(ends), this.constant(axes)]);
   }
@@ -176,7 +215,12 @@ export class GraphBuilder {
    * y = x·Wᵀ (+ b) for a 2-D x [rows, in] and a weight stored as [out, in] (PyTorch nn.Linear's layout),
    * as one Gemm with transB=1 so the initializer keeps its checkpoint layout.
    */
-  linear(x: string, weightName: string, outIn: readonly [number, number], opts: { bias?: string; fill?: Fill; dtype?: WeightSpec['dtype']; existing?: boolean } = {}): string {
+  linear(
+    x: string,
+    weightName: string,
+    outIn: readonly [number, number],
+    opts: { bias?: string; fill?: Fill; dtype?: WeightSpec['dtype']; existing?: boolean } = {},
+  ): string {
     const w = opts.existing ? weightName : this.weight(weightName, outIn, opts.fill ?? { kind: 'normal', std: 0.02 }, opts.dtype);
     return this.op('Gemm', opts.bias ? [x, w, opts.bias] : [x, w], { transB: 1 });
   }

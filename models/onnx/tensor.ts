@@ -23,9 +23,26 @@ if (endianness() !== 'LE') {
 
 /** ONNX TensorProto.DataType code of every element type a Tensor can carry. */
 export const ONNX_DTYPE: Readonly<Record<DType, number>> = {
-  float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, string: 8, bool: 9,
-  float16: 10, float64: 11, uint32: 12, uint64: 13, bfloat16: 16,
-  float8e4m3fn: 17, float8e4m3fnuz: 18, float8e5m2: 19, float8e5m2fnuz: 20, uint4: 21, int4: 22,
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  uint16: 4,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  string: 8,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+  uint32: 12,
+  uint64: 13,
+  bfloat16: 16,
+  float8e4m3fn: 17,
+  float8e4m3fnuz: 18,
+  float8e5m2: 19,
+  float8e5m2fnuz: 20,
+  uint4: 21,
+  int4: 22,
 };
 
 /** The inverse of ONNX_DTYPE: DataType code → Tensor type. Complex and float4 types have no entry. */
@@ -35,23 +52,61 @@ export const DTYPE_FROM_ONNX: Readonly<Record<number, DType>> = Object.fromEntri
 
 /** ONNX's names for DataType codes, for messages (includes types a Tensor cannot carry). */
 export const ONNX_DTYPE_NAME: Readonly<Record<number, string>> = {
-  0: 'UNDEFINED', 1: 'FLOAT', 2: 'UINT8', 3: 'INT8', 4: 'UINT16', 5: 'INT16', 6: 'INT32', 7: 'INT64', 8: 'STRING',
-  9: 'BOOL', 10: 'FLOAT16', 11: 'DOUBLE', 12: 'UINT32', 13: 'UINT64', 14: 'COMPLEX64', 15: 'COMPLEX128',
-  16: 'BFLOAT16', 17: 'FLOAT8E4M3FN', 18: 'FLOAT8E4M3FNUZ', 19: 'FLOAT8E5M2', 20: 'FLOAT8E5M2FNUZ', 21: 'UINT4',
-  22: 'INT4', 23: 'FLOAT4E2M1',
+  0: 'UNDEFINED',
+  1: 'FLOAT',
+  2: 'UINT8',
+  3: 'INT8',
+  4: 'UINT16',
+  5: 'INT16',
+  6: 'INT32',
+  7: 'INT64',
+  8: 'STRING',
+  9: 'BOOL',
+  10: 'FLOAT16',
+  11: 'DOUBLE',
+  12: 'UINT32',
+  13: 'UINT64',
+  14: 'COMPLEX64',
+  15: 'COMPLEX128',
+  16: 'BFLOAT16',
+  17: 'FLOAT8E4M3FN',
+  18: 'FLOAT8E4M3FNUZ',
+  19: 'FLOAT8E5M2',
+  20: 'FLOAT8E5M2FNUZ',
+  21: 'UINT4',
+  22: 'INT4',
+  23: 'FLOAT4E2M1',
 };
 
 type NumericDType = Exclude<DType, 'string'>;
-type ArrayCtor = { new (n: number): Exclude<TensorData, string[]>; new (b: ArrayBuffer, o: number, n: number): Exclude<TensorData, string[]>; BYTES_PER_ELEMENT: number };
+type ArrayCtor = {
+  new (n: number): Exclude<TensorData, string[]>;
+  new (b: ArrayBuffer, o: number, n: number): Exclude<TensorData, string[]>;
+  BYTES_PER_ELEMENT: number;
+};
 
 /** The typed array that holds each type: float16/bfloat16 as raw bits, bool as 0/1 bytes,
  *  int4/uint4 packed two per byte (low nibble first, as raw_data and onnxruntime-common do), float8 as raw bytes. */
 export const ARRAY_OF: Readonly<Record<NumericDType, ArrayCtor>> = {
-  float32: Float32Array, float16: Uint16Array, bfloat16: Uint16Array, float64: Float64Array,
-  int8: Int8Array, int16: Int16Array, int32: Int32Array, int64: BigInt64Array,
-  uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array, bool: Uint8Array,
-  int4: Uint8Array, uint4: Uint8Array,
-  float8e4m3fn: Uint8Array, float8e4m3fnuz: Uint8Array, float8e5m2: Uint8Array, float8e5m2fnuz: Uint8Array,
+  float32: Float32Array,
+  float16: Uint16Array,
+  bfloat16: Uint16Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
+  int4: Uint8Array,
+  uint4: Uint8Array,
+  float8e4m3fn: Uint8Array,
+  float8e4m3fnuz: Uint8Array,
+  float8e5m2: Uint8Array,
+  float8e5m2fnuz: Uint8Array,
 };
 
 const PACKED4: ReadonlySet<DType> = new Set(['int4', 'uint4']);
@@ -101,7 +156,8 @@ function readExternal(p: ITensorProto, baseDir: string | undefined): Uint8Array 
   const entries = new Map((p.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
   const location = entries.get('location');
   if (!location) throw new ModelInputError(`${describe(p)} has data_location EXTERNAL but no "location" entry.`);
-  if (baseDir === undefined) throw new ModelInputError(`${describe(p)} keeps its data in external file "${location}", but no base directory was given to find it.`);
+  if (baseDir === undefined)
+    throw new ModelInputError(`${describe(p)} keeps its data in external file "${location}", but no base directory was given to find it.`);
   if (isAbsolute(location) || normalize(location).startsWith('..')) {
     throw new ModelInputError(`${describe(p)} names external file "${location}", which lies outside the model's directory.`);
   }
@@ -117,7 +173,9 @@ function readExternal(p: ITensorProto, baseDir: string | undefined): Uint8Array 
     const size = fstatSync(fd).size;
     const length = entries.has('length') ? Number(entries.get('length')) : size - offset;
     if (!(offset >= 0 && length >= 0 && offset + length <= size)) {
-      throw new ModelInputError(`External data of ${describe(p)} (offset ${offset}, length ${length}) runs past the end of ${file} (${size} bytes).`);
+      throw new ModelInputError(
+        `External data of ${describe(p)} (offset ${offset}, length ${length}) runs past the end of ${file} (${size} bytes).`,
+      );
     }
     const out = new Uint8Array(length);
     let done = 0;
@@ -146,7 +204,9 @@ export function tensorFromProto(p: ITensorProto, baseDir?: string): Tensor {
   const code = p.dataType ?? 0;
   const type = DTYPE_FROM_ONNX[code];
   if (!type) {
-    throw new ModelInputError(`${describe(p)} has element type ${ONNX_DTYPE_NAME[code] ?? code}, which npuval cannot represent as a tensor.`);
+    throw new ModelInputError(
+      `${describe(p)} has element type ${ONNX_DTYPE_NAME[code] ?? code}, which npuval cannot represent as a tensor.`,
+    );
   }
   const count = elementCount(dims);
   const mismatch = (field: string, got: number, want: number): ModelInputError =>
@@ -172,7 +232,9 @@ export function tensorFromProto(p: ITensorProto, baseDir?: string): Tensor {
 }
 
 function fromTypedFields(
-  p: ITensorProto, type: NumericDType, length: number,
+  p: ITensorProto,
+  type: NumericDType,
+  length: number,
   mismatch: (field: string, got: number, want: number) => Error,
 ): Exclude<TensorData, string[]> {
   const check = <T extends { length: number }>(field: string, a: T): T => {
@@ -208,7 +270,8 @@ export function tensorToProto(t: Tensor, name: string): OnnxTensorProto {
   const base = { name, dims: [...t.dims], dataType: ONNX_DTYPE[t.type] };
   if (t.type === 'string') {
     const strings = t.data as string[];
-    if (strings.length !== count) throw new ModelInputError(`Tensor "${name}" has ${strings.length} strings but dims [${t.dims.join(', ')}] need ${count}.`);
+    if (strings.length !== count)
+      throw new ModelInputError(`Tensor "${name}" has ${strings.length} strings but dims [${t.dims.join(', ')}] need ${count}.`);
     const enc = new TextEncoder();
     return onnx.TensorProto.create({ ...base, stringData: strings.map((s) => enc.encode(s)) });
   }
@@ -266,9 +329,31 @@ const OptionalType = dataRoot.lookupType('OptionalProto');
 /** onnx-data.proto's elem_type codes, shared by SequenceProto and OptionalProto. */
 export const ELEM_TYPE = { undefined: 0, tensor: 1, sparseTensor: 2, sequence: 3, map: 4, optional: 5 } as const;
 
-interface SequenceMsg { name?: string; elemType?: number; tensorValues?: Uint8Array[]; sparseTensorValues?: Uint8Array[]; sequenceValues?: SequenceMsg[]; mapValues?: MapMsg[]; optionalValues?: OptionalMsg[] }
-interface MapMsg { name?: string; keyType?: number; keys?: Int64Like[]; stringKeys?: Uint8Array[]; values?: SequenceMsg | null }
-interface OptionalMsg { name?: string; elemType?: number; tensorValue?: Uint8Array | null; sparseTensorValue?: Uint8Array | null; sequenceValue?: SequenceMsg | null; mapValue?: MapMsg | null; optionalValue?: OptionalMsg | null }
+interface SequenceMsg {
+  name?: string;
+  elemType?: number;
+  tensorValues?: Uint8Array[];
+  sparseTensorValues?: Uint8Array[];
+  sequenceValues?: SequenceMsg[];
+  mapValues?: MapMsg[];
+  optionalValues?: OptionalMsg[];
+}
+interface MapMsg {
+  name?: string;
+  keyType?: number;
+  keys?: Int64Like[];
+  stringKeys?: Uint8Array[];
+  values?: SequenceMsg | null;
+}
+interface OptionalMsg {
+  name?: string;
+  elemType?: number;
+  tensorValue?: Uint8Array | null;
+  sparseTensorValue?: Uint8Array | null;
+  sequenceValue?: SequenceMsg | null;
+  mapValue?: MapMsg | null;
+  optionalValue?: OptionalMsg | null;
+}
 
 function decodeTensorBytes(b: Uint8Array, baseDir: string | undefined): Tensor {
   return tensorFromProto(onnx.TensorProto.decode(b), baseDir);
@@ -290,7 +375,9 @@ function sequenceValue(m: SequenceMsg, baseDir: string | undefined): Value[] {
       if (!(m.tensorValues?.length || m.sequenceValues?.length || m.mapValues?.length || m.optionalValues?.length)) return [];
       break;
   }
-  throw new ModelInputError(`Sequence "${m.name ?? ''}" has element type ${elem}, which npuval cannot read (sparse tensors are not supported).`);
+  throw new ModelInputError(
+    `Sequence "${m.name ?? ''}" has element type ${elem}, which npuval cannot read (sparse tensors are not supported).`,
+  );
 }
 
 /**
@@ -301,16 +388,18 @@ function mapValue(m: MapMsg, baseDir: string | undefined): Value[] {
   const keyType = DTYPE_FROM_ONNX[m.keyType ?? 0];
   if (!keyType) throw new ModelInputError(`Map "${m.name ?? ''}" has key type ${m.keyType}, which is not a valid map key type.`);
   const values = m.values ? sequenceValue(m.values, baseDir) : [];
-  const keys: Tensor[] = keyType === 'string'
-    ? (m.stringKeys ?? []).map((s) => ({ type: 'string', dims: [], data: [new TextDecoder().decode(s)] }))
-    : (m.keys ?? []).map((k) => {
-      const data = new ARRAY_OF[keyType as NumericDType](1);
-      const big = toBigInt(k, keyType === 'uint64');
-      if (data instanceof BigInt64Array || data instanceof BigUint64Array) data[0] = big;
-      else data[0] = Number(big);
-      return { type: keyType, dims: [], data };
-    });
-  if (keys.length !== values.length) throw new ModelInputError(`Map "${m.name ?? ''}" has ${keys.length} keys but ${values.length} values.`);
+  const keys: Tensor[] =
+    keyType === 'string'
+      ? (m.stringKeys ?? []).map((s) => ({ type: 'string', dims: [], data: [new TextDecoder().decode(s)] }))
+      : (m.keys ?? []).map((k) => {
+          const data = new ARRAY_OF[keyType as NumericDType](1);
+          const big = toBigInt(k, keyType === 'uint64');
+          if (data instanceof BigInt64Array || data instanceof BigUint64Array) data[0] = big;
+          else data[0] = Number(big);
+          return { type: keyType, dims: [], data };
+        });
+  if (keys.length !== values.length)
+    throw new ModelInputError(`Map "${m.name ?? ''}" has ${keys.length} keys but ${values.length} values.`);
   return keys.map((k, i) => [k, values[i]!]);
 }
 
@@ -327,7 +416,9 @@ function optionalValue(m: OptionalMsg, baseDir: string | undefined): Value {
     case ELEM_TYPE.optional:
       return m.optionalValue ? optionalValue(m.optionalValue, baseDir) : null;
   }
-  throw new ModelInputError(`Optional "${m.name ?? ''}" has element type ${m.elemType}, which npuval cannot read (sparse tensors are not supported).`);
+  throw new ModelInputError(
+    `Optional "${m.name ?? ''}" has element type ${m.elemType}, which npuval cannot read (sparse tensors are not supported).`,
+  );
 }
 
 function readBytes(path: string): Uint8Array {
@@ -378,10 +469,14 @@ function sequenceMsg(values: readonly Value[], name: string): SequenceMsg {
   const first = values[0];
   if (first === undefined) return { name, elemType: ELEM_TYPE.tensor };
   if (isTensor(first)) {
-    return { name, elemType: ELEM_TYPE.tensor, tensorValues: values.map((v, i) => {
-      if (!isTensor(v)) throw new ModelInputError(`Sequence "${name}" mixes tensors with other values at position ${i}.`);
-      return onnx.TensorProto.encode(tensorToProto(v, '')).finish();
-    }) };
+    return {
+      name,
+      elemType: ELEM_TYPE.tensor,
+      tensorValues: values.map((v, i) => {
+        if (!isTensor(v)) throw new ModelInputError(`Sequence "${name}" mixes tensors with other values at position ${i}.`);
+        return onnx.TensorProto.encode(tensorToProto(v, '')).finish();
+      }),
+    };
   }
   if (first === null) return { name, elemType: ELEM_TYPE.optional, optionalValues: values.map((v) => optionalMsg(v, '')) };
   return { name, elemType: ELEM_TYPE.sequence, sequenceValues: values.map((v) => sequenceMsg(v as Value[], '')) };
@@ -407,14 +502,21 @@ export function encodeValue(v: Value, kind: Exclude<ValueKind, 'map'>, name = ''
 }
 
 /** Serializes a map (int64 or string keys) as a MapProto; values are tensors. */
-export function encodeMap(entries: readonly (readonly [number | bigint | string, Tensor])[], keyType: 'int64' | 'string', name = ''): Uint8Array {
+export function encodeMap(
+  entries: readonly (readonly [number | bigint | string, Tensor])[],
+  keyType: 'int64' | 'string',
+  name = '',
+): Uint8Array {
   const enc = new TextEncoder();
   const msg: MapMsg = {
     name,
     keyType: ONNX_DTYPE[keyType],
     keys: keyType === 'int64' ? entries.map(([k]) => Number(k)) : [],
     stringKeys: keyType === 'string' ? entries.map(([k]) => enc.encode(String(k))) : [],
-    values: sequenceMsg(entries.map(([, t]) => t), ''),
+    values: sequenceMsg(
+      entries.map(([, t]) => t),
+      '',
+    ),
   };
   return MapType.encode(MapType.fromObject(msg)).finish();
 }
@@ -430,7 +532,9 @@ export function decodeModel(bytes: Uint8Array, what = 'The input'): OnnxModel {
   } catch (err) {
     const msg = (err as Error).message;
     const truncated = /index out of range/.test(msg);
-    throw new ModelInputError(`${what} is not a valid ONNX model: ${truncated ? 'the protobuf ends early (truncated file?)' : `protobuf decoding failed (${msg})`}.`);
+    throw new ModelInputError(
+      `${what} is not a valid ONNX model: ${truncated ? 'the protobuf ends early (truncated file?)' : `protobuf decoding failed (${msg})`}.`,
+    );
   }
   if (!m.graph || !(toNumber(m.irVersion as Int64Like) > 0)) {
     throw new ModelInputError(`${what} is not an ONNX model: it has no ${m.graph ? 'ir_version' : 'graph'}.`);

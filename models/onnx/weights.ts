@@ -19,7 +19,15 @@ export interface WeightSpec {
 }
 
 export const BYTES: Readonly<Record<WeightSpec['dtype'], number>> = {
-  float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, bool: 1, uint8: 1, int8: 1,
+  float32: 4,
+  float16: 2,
+  bfloat16: 2,
+  float64: 8,
+  int64: 8,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  int8: 1,
 };
 
 export function weightElements(w: Pick<WeightSpec, 'dims'>): number {
@@ -119,20 +127,42 @@ function encodeChunk(w: WeightSpec, vals: Float64Array, ints: ArrayLike<number |
   const count = vals.length;
   let arr: ArrayBufferView;
   switch (w.dtype) {
-    case 'float32': arr = Float32Array.from(vals); break;
-    case 'float64': arr = vals; break;
-    case 'float16': { const a = new Uint16Array(count); for (let i = 0; i < count; i++) a[i] = toHalfBits(vals[i]!); arr = a; break; }
-    case 'bfloat16': { const a = new Uint16Array(count); for (let i = 0; i < count; i++) a[i] = toBfloat16Bits(vals[i]!); arr = a; break; }
+    case 'float32':
+      arr = Float32Array.from(vals);
+      break;
+    case 'float64':
+      arr = vals;
+      break;
+    case 'float16': {
+      const a = new Uint16Array(count);
+      for (let i = 0; i < count; i++) a[i] = toHalfBits(vals[i]!);
+      arr = a;
+      break;
+    }
+    case 'bfloat16': {
+      const a = new Uint16Array(count);
+      for (let i = 0; i < count; i++) a[i] = toBfloat16Bits(vals[i]!);
+      arr = a;
+      break;
+    }
     case 'int64': {
       const a = new BigInt64Array(count);
       for (let i = 0; i < count; i++) a[i] = ints ? BigInt(ints[start + i]!) : BigInt(Math.round(vals[i]!));
       arr = a;
       break;
     }
-    case 'int32': arr = Int32Array.from(vals, Math.round); break;
-    case 'int8': arr = Int8Array.from(vals, Math.round); break;
-    case 'uint8': arr = Uint8Array.from(vals, Math.round); break;
-    case 'bool': arr = Uint8Array.from(vals, (v) => (v ? 1 : 0)); break;
+    case 'int32':
+      arr = Int32Array.from(vals, Math.round);
+      break;
+    case 'int8':
+      arr = Int8Array.from(vals, Math.round);
+      break;
+    case 'uint8':
+      arr = Uint8Array.from(vals, Math.round);
+      break;
+    case 'bool':
+      arr = Uint8Array.from(vals, (v) => (v ? 1 : 0));
+      break;
   }
   return new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
 }

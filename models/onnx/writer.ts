@@ -47,13 +47,13 @@ function tensorHeader(w: WeightSpec, external?: { location: string; offset: numb
     dataType: ONNX_DTYPE[w.dtype],
     ...(external
       ? {
-        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-        externalData: [
-          { key: 'location', value: external.location },
-          { key: 'offset', value: String(external.offset) },
-          { key: 'length', value: String(external.length) },
-        ],
-      }
+          dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+          externalData: [
+            { key: 'location', value: external.location },
+            { key: 'offset', value: String(external.offset) },
+            { key: 'length', value: String(external.length) },
+          ],
+        }
       : {}),
   }).finish();
 }
@@ -73,7 +73,9 @@ export function totalWeightBytes(plan: ModelPlan): number {
 /** Encodes a plan in memory (models under 2 GB only). */
 export function encodePlan(plan: ModelPlan, seed: number): Uint8Array {
   if (totalWeightBytes(plan) > PROTOBUF_LIMIT - (1 << 24)) {
-    throw new ModelInputError(`Model "${plan.proto.graph?.name}" has ${totalWeightBytes(plan)} bytes of weights, over protobuf's 2 GB limit: export it to a file (external data) instead.`);
+    throw new ModelInputError(
+      `Model "${plan.proto.graph?.name}" has ${totalWeightBytes(plan)} bytes of weights, over protobuf's 2 GB limit: export it to a file (external data) instead.`,
+    );
   }
   const initializer = plan.weights.map((w) => ({ ...onnx.TensorProto.decode(tensorHeader(w)), rawData: weightBytesOf(w, seed) }));
   return onnx.ModelProto.encode({ ...plan.proto, graph: { ...plan.proto.graph, initializer } }).finish();
@@ -143,20 +145,30 @@ export function writePlan(plan: ModelPlan, seed: number, path: string, opts: { e
   }
 
   const out = new HashedFile(path);
-  writeModel(out, modelRest, graph, plan.weights.map((w) => ({ header: tensorHeader(w), raw: w })), seed);
+  writeModel(
+    out,
+    modelRest,
+    graph,
+    plan.weights.map((w) => ({ header: tensorHeader(w), raw: w })),
+    seed,
+  );
   return out.close();
 }
 
 function writeModel(
-  out: HashedFile, modelRest: Uint8Array, graph: Uint8Array,
-  inits: readonly { header: Uint8Array; raw: WeightSpec | null }[], seed = 0,
+  out: HashedFile,
+  modelRest: Uint8Array,
+  graph: Uint8Array,
+  inits: readonly { header: Uint8Array; raw: WeightSpec | null }[],
+  seed = 0,
 ): void {
   const sizes = inits.map(({ header, raw }) => {
     const n = raw ? weightBytes(raw) : 0;
     return header.length + (raw ? 1 + varintLen(n) + n : 0);
   });
   const graphLen = graph.length + sizes.reduce((s, len) => s + 1 + varintLen(len) + len, 0);
-  if (graphLen > PROTOBUF_LIMIT) throw new ModelInputError(`The graph would be ${graphLen} bytes, over protobuf's 2 GB limit; write it with external data.`);
+  if (graphLen > PROTOBUF_LIMIT)
+    throw new ModelInputError(`The graph would be ${graphLen} bytes, over protobuf's 2 GB limit; write it with external data.`);
   out.write(modelRest);
   out.write(Uint8Array.of(TAG_MODEL_GRAPH));
   out.write(varint(graphLen));

@@ -44,15 +44,20 @@ export function buildBert(name: string, c: BertConfig, metadata: Record<string, 
   const linearB = (x: string, prefix: string, out: number, inp: number) =>
     g.linear(x, `${prefix}.weight`, [out, inp], { fill: LINEAR, bias: g.weight(`${prefix}.bias`, [out], ZEROS) });
   const layerNorm = (x: string, prefix: string) =>
-    g.op('LayerNormalization', [x, g.weight(`${prefix}.weight`, [h], ONES), g.weight(`${prefix}.bias`, [h], ZEROS)], { axis: -1, epsilon: float(c.layer_norm_eps) });
+    g.op('LayerNormalization', [x, g.weight(`${prefix}.weight`, [h], ONES), g.weight(`${prefix}.bias`, [h], ZEROS)], {
+      axis: -1,
+      epsilon: float(c.layer_norm_eps),
+    });
 
   const bs = g.op('Shape', [inputIds]);
   const seq = g.op('Squeeze', [g.op('Shape', [inputIds], { start: 1, end: 2 }), g.constant([0])]);
   const positions = g.op('Range', [g.constant([0], 'int64', []), seq, g.constant([1], 'int64', [])]);
   const gather = (table: string, rows: number, ids: string) =>
     g.op('Gather', [g.weight(`embeddings.${table}.weight`, [rows, h], LINEAR), ids], { axis: 0 });
-  const emb = g.add(g.add(gather('word_embeddings', c.vocab_size, inputIds), gather('token_type_embeddings', c.type_vocab_size, tokenTypes)),
-    gather('position_embeddings', c.max_position_embeddings, positions));
+  const emb = g.add(
+    g.add(gather('word_embeddings', c.vocab_size, inputIds), gather('token_type_embeddings', c.type_vocab_size, tokenTypes)),
+    gather('position_embeddings', c.max_position_embeddings, positions),
+  );
   let x = g.reshape(layerNorm(emb, 'embeddings.LayerNorm'), g.constant([-1, h])); // [b·s, h]
 
   // Extended mask as HF builds it: (1 − mask) · lowest, broadcast over heads and queries.

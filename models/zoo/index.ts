@@ -38,17 +38,24 @@ export const DEFAULT_SEED = 0;
 
 function paramsOf(p: Preset): number {
   switch (p.family) {
-    case 'llama': return llamaParams(p.config);
-    case 'bert': return bertParams(p.config);
-    case 'resnet': return resnetParams(p.config);
+    case 'llama':
+      return llamaParams(p.config);
+    case 'bert':
+      return bertParams(p.config);
+    case 'resnet':
+      return resnetParams(p.config);
   }
 }
 
 function entryOf(p: Preset): ZooEntry {
   return {
-    name: p.name, family: p.family, description: p.description,
+    name: p.name,
+    family: p.family,
+    description: p.description,
     config: { ...p.config } as Record<string, unknown>,
-    params: paramsOf(p), source: { ...p.source }, ciSized: p.ciSized,
+    params: paramsOf(p),
+    source: { ...p.source },
+    ciSized: p.ciSized,
   };
 }
 
@@ -82,7 +89,8 @@ export function zooPlan(name: string, opts: BuildOptions = {}): ModelPlan {
     [METADATA_KEY]: JSON.stringify({ name: p.name, family: p.family, config }),
     'npuval.seed': String(opts.seed ?? DEFAULT_SEED),
     'npuval.source': p.source.url,
-    'npuval.variant': variant === 'standard' ? 'standard (ONNX ops only, opset 17)' : 'ort-contrib (com.microsoft.GroupQueryAttention; ONNX Runtime only)',
+    'npuval.variant':
+      variant === 'standard' ? 'standard (ONNX ops only, opset 17)' : 'ort-contrib (com.microsoft.GroupQueryAttention; ONNX Runtime only)',
   });
   switch (p.family) {
     case 'llama': {
@@ -105,7 +113,11 @@ export function buildZooModel(name: string, opts: BuildOptions = {}): Uint8Array
  * Writes the model to `path`, generating weights one chunk at a time (memory stays bounded by a
  * chunk, not the model). Above 2 GB the weights go to `<path>.data` as ONNX external data.
  */
-export async function exportZooModel(name: string, path: string, opts: BuildOptions = {}): Promise<{ path: string; bytes: number; sha256: string } & Pick<WrittenModel, 'externalData'>> {
+export async function exportZooModel(
+  name: string,
+  path: string,
+  opts: BuildOptions = {},
+): Promise<{ path: string; bytes: number; sha256: string } & Pick<WrittenModel, 'externalData'>> {
   const plan = zooPlan(name, opts);
   mkdirSync(dirname(path), { recursive: true });
   return writePlan(plan, opts.seed ?? DEFAULT_SEED, path);
@@ -133,7 +145,11 @@ export function zooModelSource(name: string, opts: SourceOptions = {}): { readon
   const seed = opts.seed ?? DEFAULT_SEED;
   if (totalWeightBytes(plan) <= (opts.inMemoryLimit ?? IN_MEMORY_LIMIT)) return { bytes: encodePlan(plan, seed) };
   const cache = opts.cacheDir ?? process.env.NPUVAL_MODEL_CACHE ?? join(tmpdir(), 'npuval-models');
-  const hash = createHash('sha256').update(onnxProto.onnx.ModelProto.encode(plan.proto).finish()).update(JSON.stringify(plan.weights, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(onnxProto.onnx.ModelProto.encode(plan.proto).finish())
+    .update(JSON.stringify(plan.weights, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
+    .digest('hex')
+    .slice(0, 16);
   const folder = join(cache, `${name}-${opts.dtype ?? 'float32'}-seed${seed}-${hash}`);
   const path = join(folder, 'model.onnx');
   if (existsSync(path)) return { path };

@@ -61,7 +61,9 @@ export function buildLlama(name: string, c: LlamaConfig, metadata: Record<string
   validateLlama(c);
   // ORT's GroupQueryAttention kernels refuse other head sizes at run time ("head_size must be a multiple of 8").
   if (variant === 'ort-contrib' && c.head_dim % 8 !== 0) {
-    throw new ModelInputError(`${name} has head_dim ${c.head_dim}; the ort-contrib variant needs a multiple of 8 (ONNX Runtime's GroupQueryAttention); use the standard variant`);
+    throw new ModelInputError(
+      `${name} has head_dim ${c.head_dim}; the ort-contrib variant needs a multiple of 8 (ONNX Runtime's GroupQueryAttention); use the standard variant`,
+    );
   }
   const g = new GraphBuilder(name);
   const dt = c.dtype;
@@ -88,12 +90,13 @@ export function buildLlama(name: string, c: LlamaConfig, metadata: Record<string
   const { cos, sin } = g.scope('rotary', () => rotary(g, c, positionIds, variant === 'standard' ? 1 : 2));
   const mask = variant === 'standard' ? g.scope('mask', () => causalMask(g, inputIds, attnMask)) : '';
   // GroupQueryAttention's lengths: seqlens_k[b] = (tokens of row b so far) − 1, and the total length.
-  const gqaLengths = variant === 'ort-contrib'
-    ? g.scope('gqa_lengths', () => ({
-      seqlensK: g.cast(g.sub(g.op('ReduceSum', [attnMask, g.constant([1])], { keepdims: 0 }), g.constant([1], 'int64', [])), 'int32'),
-      total: g.cast(g.op('Squeeze', [g.op('Shape', [attnMask], { start: 1, end: 2 }), g.constant([0])]), 'int32'),
-    }))
-    : null;
+  const gqaLengths =
+    variant === 'ort-contrib'
+      ? g.scope('gqa_lengths', () => ({
+          seqlensK: g.cast(g.sub(g.op('ReduceSum', [attnMask, g.constant([1])], { keepdims: 0 }), g.constant([1], 'int64', [])), 'int32'),
+          total: g.cast(g.op('Squeeze', [g.op('Shape', [attnMask], { start: 1, end: 2 }), g.constant([0])]), 'int32'),
+        }))
+      : null;
   const eps = g.scalar(c.rms_norm_eps);
   const standard = variant === 'standard';
   const lowest = standard ? g.scalar(FP32_LOWEST) : '';
@@ -123,16 +126,22 @@ export function buildLlama(name: string, c: LlamaConfig, metadata: Record<string
     const p = `model.layers.${i}`;
     h = g.scope(`layers.${i}`, () => {
       const x = rmsNorm(h, `${p}.input_layernorm.weight`);
-      const proj = (which: string, n: number) => g.linear(x, `${p}.self_attn.${which}.weight`, [n * d, hidden], { fill: LINEAR, dtype: dt });
+      const proj = (which: string, n: number) =>
+        g.linear(x, `${p}.self_attn.${which}.weight`, [n * d, hidden], { fill: LINEAR, dtype: dt });
       let merged: string;
       if (gqaLengths) {
         // [b·s, n·d] → [b, s, n, d] for RoPE (cos/sin broadcast over heads at axis 2) → [b, s, n·d] for GQA.
         const q = g.reshape(rope(g.reshape(proj('q_proj', H), qShape)), flat3(H * d));
         const k = g.reshape(rope(g.reshape(proj('k_proj', KV), kvShape)), flat3(KV * d));
         const v = g.reshape(proj('v_proj', KV), flat3(KV * d));
-        const [attn] = g.opN('GroupQueryAttention', [q, k, v, past[i]!.key, past[i]!.value, gqaLengths.seqlensK, gqaLengths.total], 3,
+        const [attn] = g.opN(
+          'GroupQueryAttention',
+          [q, k, v, past[i]!.key, past[i]!.value, gqaLengths.seqlensK, gqaLengths.total],
+          3,
           { num_heads: H, kv_num_heads: KV, scale: float(1 / Math.sqrt(d)), do_rotary: 0 },
-          [`/layers.${i}/gqa_out`, `present.${i}.key`, `present.${i}.value`], 'com.microsoft');
+          [`/layers.${i}/gqa_out`, `present.${i}.key`, `present.${i}.value`],
+          'com.microsoft',
+        );
         merged = g.reshape(attn!, flat(H * d));
       } else {
         const heads = (which: string, n: number, shape: string) => g.transpose(g.reshape(proj(which, n), shape), [0, 2, 1, 3]);

@@ -46,14 +46,22 @@ export function buildResNet(name: string, c: ResNetConfig, metadata: Record<stri
 
   const conv = (x: string, wName: string, cin: number, cout: number, k: number, stride: number) =>
     g.op('Conv', [x, g.weight(wName, [cout, cin, k, k], convFill(cin, k))], {
-      kernel_shape: [k, k], strides: [stride, stride], pads: Array(4).fill(Math.floor(k / 2)),
+      kernel_shape: [k, k],
+      strides: [stride, stride],
+      pads: Array(4).fill(Math.floor(k / 2)),
     });
   const bn = (x: string, prefix: string, ch: number) =>
-    g.op('BatchNormalization', [
-      x,
-      g.weight(`${prefix}.weight`, [ch], ONES), g.weight(`${prefix}.bias`, [ch], ZEROS),
-      g.weight(`${prefix}.running_mean`, [ch], ZEROS), g.weight(`${prefix}.running_var`, [ch], ONES),
-    ], { epsilon: float(BN_EPS) });
+    g.op(
+      'BatchNormalization',
+      [
+        x,
+        g.weight(`${prefix}.weight`, [ch], ONES),
+        g.weight(`${prefix}.bias`, [ch], ZEROS),
+        g.weight(`${prefix}.running_mean`, [ch], ZEROS),
+        g.weight(`${prefix}.running_var`, [ch], ONES),
+      ],
+      { epsilon: float(BN_EPS) },
+    );
   const relu = (x: string) => g.op('Relu', [x]);
 
   let x = relu(bn(conv(input, 'conv1.weight', 3, c.width, 7, 2), 'bn1', c.width));
@@ -68,9 +76,8 @@ export function buildResNet(name: string, c: ResNetConfig, metadata: Record<stri
         let y = relu(bn(conv(x, `${p}.conv1.weight`, inC, w, 1, 1), `${p}.bn1`, w));
         y = relu(bn(conv(y, `${p}.conv2.weight`, w, w, 3, stride), `${p}.bn2`, w));
         y = bn(conv(y, `${p}.conv3.weight`, w, w * EXPANSION, 1, 1), `${p}.bn3`, w * EXPANSION);
-        const identity = j === 0
-          ? bn(conv(x, `${p}.downsample.0.weight`, inC, w * EXPANSION, 1, stride), `${p}.downsample.1`, w * EXPANSION)
-          : x;
+        const identity =
+          j === 0 ? bn(conv(x, `${p}.downsample.0.weight`, inC, w * EXPANSION, 1, stride), `${p}.downsample.1`, w * EXPANSION) : x;
         return relu(g.add(y, identity));
       });
       inC = w * EXPANSION;

@@ -17,7 +17,18 @@ export function renderCsv(report: RunReport): string {
   for (const u of report.units) {
     for (const [name, value] of Object.entries(u.metrics)) {
       const def = metric(name);
-      rows.push([u.id, u.kind, u.device, u.model, u.status, u.validity.valid === null ? '' : u.validity.valid ? 'VALID' : 'INVALID', name, value, def.unit, def.direction]);
+      rows.push([
+        u.id,
+        u.kind,
+        u.device,
+        u.model,
+        u.status,
+        u.validity.valid === null ? '' : u.validity.valid ? 'VALID' : 'INVALID',
+        name,
+        value,
+        def.unit,
+        def.direction,
+      ]);
     }
   }
   return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';

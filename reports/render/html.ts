@@ -4,7 +4,15 @@
 import { formatValue, metric } from '../metrics.js';
 import type { Comparison } from '../compare.js';
 import { metricName, type CommercializationReport } from '../commercialization.js';
-import { buildComparisonView, favoursText, ratioText, sideText, targetsSections, workloadTitle, type ComparisonView } from '../comparison.js';
+import {
+  buildComparisonView,
+  favoursText,
+  ratioText,
+  sideText,
+  targetsSections,
+  workloadTitle,
+  type ComparisonView,
+} from '../comparison.js';
 import type { RunReport } from '../types.js';
 import { buildCharts, type Chart } from './charts.js';
 import { bytes, headlineText, validityLabel } from './text.js';
@@ -54,10 +62,18 @@ export function comparisonHtml(v: ComparisonView): string {
   ];
   if (!v.workloads.length) parts.push('<p class="empty">No workload of the candidate has a counterpart in the baseline.</p>');
   for (const w of v.workloads) {
-    parts.push(`<h3>${esc(workloadTitle(w.workload))}</h3><p>units <code>${esc(w.candidateUnit)}</code> vs <code>${esc(w.baselineUnit)}</code>${w.point ? `; figures at the load point ${esc(w.point)} (the unit's last; every point is in the LLM charts)` : ''}</p>`);
-    parts.push(`<table class="comparison-table" data-workload="${esc(w.workload)}"><thead><tr>${['metric', 'candidate (NPU)', 'baseline (GPU)', 'ratio NPU/GPU', 'better', 'verdict'].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${w.rows.map((r) =>
-      `<tr data-metric="${esc(r.metric)}"><td>${esc(r.label)} <code>${esc(r.metric)}</code></td><td class="num">${esc(formatValue(r.metric, r.candidate))}</td><td class="num">${esc(formatValue(r.metric, r.baseline))}</td>` +
-      `<td class="num">${esc(ratioText(r.ratio))}</td><td>${esc(r.better)} is better</td><td class="favours-${esc(r.favours ?? 'none')}">${esc(favoursText(r))}</td></tr>`).join('')}</tbody></table>`);
+    parts.push(
+      `<h3>${esc(workloadTitle(w.workload))}</h3><p>units <code>${esc(w.candidateUnit)}</code> vs <code>${esc(w.baselineUnit)}</code>${w.point ? `; figures at the load point ${esc(w.point)} (the unit's last; every point is in the LLM charts)` : ''}</p>`,
+    );
+    parts.push(
+      `<table class="comparison-table" data-workload="${esc(w.workload)}"><thead><tr>${['metric', 'candidate (NPU)', 'baseline (GPU)', 'ratio NPU/GPU', 'better', 'verdict'].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${w.rows
+        .map(
+          (r) =>
+            `<tr data-metric="${esc(r.metric)}"><td>${esc(r.label)} <code>${esc(r.metric)}</code></td><td class="num">${esc(formatValue(r.metric, r.candidate))}</td><td class="num">${esc(formatValue(r.metric, r.baseline))}</td>` +
+            `<td class="num">${esc(ratioText(r.ratio))}</td><td>${esc(r.better)} is better</td><td class="favours-${esc(r.favours ?? 'none')}">${esc(favoursText(r))}</td></tr>`,
+        )
+        .join('')}</tbody></table>`,
+    );
   }
   parts.push('</section>');
   return parts.join('\n');
@@ -67,40 +83,101 @@ export function comparisonHtml(v: ComparisonView): string {
 export function targetsHtml(targets: Record<string, unknown> | null): string {
   if (!targets) return '<p class="empty">Not evaluated (no fleet inventory was given).</p>';
   const t = targetsSections(targets);
-  const tbl = (x: (typeof t.tables)[number]) => `<h3>${esc(x.title)}</h3>${table(x.header, x.rows.map((r) => r.map(esc)))}`;
+  const tbl = (x: (typeof t.tables)[number]) =>
+    `<h3>${esc(x.title)}</h3>${table(
+      x.header,
+      x.rows.map((r) => r.map(esc)),
+    )}`;
   return `<div class="targets"><p>${esc(t.lead)}</p>${tbl(t.tables[0]!)}${tbl(t.tables[1]!)}<p>${esc(t.total)}</p>${tbl(t.tables[2]!)}<p>${esc(t.closing)}</p></div>`;
 }
 
 /** Every section of the commercialization report. */
 export function commercializationHtml(c: CommercializationReport): string {
-  const ev = (unit: string, digest: string) => `${esc(workloadTitle(unit))}<br><code title="${esc(unit)}">${esc(digest.slice(0, 16))}…</code>`;
+  const ev = (unit: string, digest: string) =>
+    `${esc(workloadTitle(unit))}<br><code title="${esc(unit)}">${esc(digest.slice(0, 16))}…</code>`;
   const parts: string[] = [];
-  parts.push(`<section class="commercialization"><h2>Commercialization: ${esc(c.product.vendor)} ${esc(c.product.chip)} — <span class="${c.overall}">${esc(c.overall)}</span></h2>`);
-  parts.push(`<p>Product device in the run: <code>${esc(c.product.device)}</code>; SDK ${esc(c.product.sdk.name)} ${esc(c.product.sdk.version)}. Run report ${esc(c.runReport.path)} <code>${esc(c.runReport.sha256)}</code>; criteria ${esc(c.criteria.source)}` +
-    `${c.performance.baseline ? `; GPU baseline ${esc(c.performance.baseline.path)} <code>${esc(c.performance.baseline.sha256)}</code>` : '; no GPU baseline'}.</p>`);
+  parts.push(
+    `<section class="commercialization"><h2>Commercialization: ${esc(c.product.vendor)} ${esc(c.product.chip)} — <span class="${c.overall}">${esc(c.overall)}</span></h2>`,
+  );
+  parts.push(
+    `<p>Product device in the run: <code>${esc(c.product.device)}</code>; SDK ${esc(c.product.sdk.name)} ${esc(c.product.sdk.version)}. Run report ${esc(c.runReport.path)} <code>${esc(c.runReport.sha256)}</code>; criteria ${esc(c.criteria.source)}` +
+      `${c.performance.baseline ? `; GPU baseline ${esc(c.performance.baseline.path)} <code>${esc(c.performance.baseline.sha256)}</code>` : '; no GPU baseline'}.</p>`,
+  );
   parts.push('<h3>System (MLPerf system-description fields)</h3>');
-  parts.push(table(['MLPerf field', 'value'], Object.entries(c.product.system).map(([k, v]) => [esc(k), esc(v)])));
+  parts.push(
+    table(
+      ['MLPerf field', 'value'],
+      Object.entries(c.product.system).map(([k, v]) => [esc(k), esc(v)]),
+    ),
+  );
   parts.push('<h3>Verdict per criterion</h3>');
-  parts.push(table(['criterion', 'metric', 'condition', 'value', 'verdict', 'detail', 'evidence'], c.verdicts.map((v) => [
-    esc(`${v.id}: ${v.description}`), esc(metricName(v.metric)), esc(`${v.op} ${v.threshold}${/× baseline/.test(v.detail) ? ' × baseline' : ''}`),
-    esc(v.value === null ? 'not measured' : /× baseline/.test(v.detail) ? ratioText(v.value) : formatValue(v.metric, v.value)),
-    `<span class="${v.verdict === 'pass' ? 'pass' : v.verdict === 'fail' ? 'fail' : ''}">${esc(v.verdict)}</span>`, esc(v.detail),
-    (v.evidence.some((e) => e.value !== null) ? v.evidence.filter((e) => e.value !== null) : v.evidence).map((e) => ev(e.unit, e.digest)).join('<br>') || '—',
-  ])));
+  parts.push(
+    table(
+      ['criterion', 'metric', 'condition', 'value', 'verdict', 'detail', 'evidence'],
+      c.verdicts.map((v) => [
+        esc(`${v.id}: ${v.description}`),
+        esc(metricName(v.metric)),
+        esc(`${v.op} ${v.threshold}${/× baseline/.test(v.detail) ? ' × baseline' : ''}`),
+        esc(v.value === null ? 'not measured' : /× baseline/.test(v.detail) ? ratioText(v.value) : formatValue(v.metric, v.value)),
+        `<span class="${v.verdict === 'pass' ? 'pass' : v.verdict === 'fail' ? 'fail' : ''}">${esc(v.verdict)}</span>`,
+        esc(v.detail),
+        (v.evidence.some((e) => e.value !== null) ? v.evidence.filter((e) => e.value !== null) : v.evidence)
+          .map((e) => ev(e.unit, e.digest))
+          .join('<br>') || '—',
+      ]),
+    ),
+  );
   parts.push('<h3>Conformance</h3>');
-  parts.push(c.conformance.length ? table(['unit', 'cases', 'passed', 'pass rate', 'ops tested', 'ops passing', 'op coverage', 'evidence'], c.conformance.map((x) => [
-    esc(workloadTitle(x.unit)), esc(x.cases), esc(x.passed), esc(x.passRatePct === null ? '—' : `${x.passRatePct.toFixed(1)} %`), esc(x.opsTested), esc(x.opsPassing),
-    esc(x.opCoveragePct === null ? '—' : `${x.opCoveragePct.toFixed(1)} %`), ev(x.unit, x.digest),
-  ])) : '<p class="empty">Not measured on this product.</p>');
+  parts.push(
+    c.conformance.length
+      ? table(
+          ['unit', 'cases', 'passed', 'pass rate', 'ops tested', 'ops passing', 'op coverage', 'evidence'],
+          c.conformance.map((x) => [
+            esc(workloadTitle(x.unit)),
+            esc(x.cases),
+            esc(x.passed),
+            esc(x.passRatePct === null ? '—' : `${x.passRatePct.toFixed(1)} %`),
+            esc(x.opsTested),
+            esc(x.opsPassing),
+            esc(x.opCoveragePct === null ? '—' : `${x.opCoveragePct.toFixed(1)} %`),
+            ev(x.unit, x.digest),
+          ]),
+        )
+      : '<p class="empty">Not measured on this product.</p>',
+  );
   parts.push('<h3>Accuracy</h3>');
-  parts.push(c.accuracy.length ? table(['unit', 'reference', 'metric', 'value'], c.accuracy.flatMap((a) => Object.entries(a.metrics).map(([k, val]) => [
-    esc(workloadTitle(a.unit)), esc(a.reference), esc(metricName(k)), esc(formatValue(k, val)),
-  ]))) : '<p class="empty">Not measured on this product.</p>');
+  parts.push(
+    c.accuracy.length
+      ? table(
+          ['unit', 'reference', 'metric', 'value'],
+          c.accuracy.flatMap((a) =>
+            Object.entries(a.metrics).map(([k, val]) => [
+              esc(workloadTitle(a.unit)),
+              esc(a.reference),
+              esc(metricName(k)),
+              esc(formatValue(k, val)),
+            ]),
+          ),
+        )
+      : '<p class="empty">Not measured on this product.</p>',
+  );
   parts.push('<h3>Efficiency</h3>');
-  parts.push(c.efficiency.length ? table(['unit', 'samples/s', 'catalog peak TFLOP/s (catalog)', 'samples/s per catalog TFLOP/s', 'power', 'samples/s per W', 'notes'], c.efficiency.map((e) => [
-    esc(workloadTitle(e.unit)), esc(e.samplesPerSecond?.toPrecision(4)), esc(e.catalogPeakTflops), esc(e.perCatalogTflops?.toPrecision(4)),
-    esc(e.powerW === null ? 'not measured' : `${e.powerW.toPrecision(4)} W`), esc(e.perWatt?.toPrecision(4)), esc(e.notes.join('; ')),
-  ])) : '<p class="empty">Not measured.</p>');
+  parts.push(
+    c.efficiency.length
+      ? table(
+          ['unit', 'samples/s', 'catalog peak TFLOP/s (catalog)', 'samples/s per catalog TFLOP/s', 'power', 'samples/s per W', 'notes'],
+          c.efficiency.map((e) => [
+            esc(workloadTitle(e.unit)),
+            esc(e.samplesPerSecond?.toPrecision(4)),
+            esc(e.catalogPeakTflops),
+            esc(e.perCatalogTflops?.toPrecision(4)),
+            esc(e.powerW === null ? 'not measured' : `${e.powerW.toPrecision(4)} W`),
+            esc(e.perWatt?.toPrecision(4)),
+            esc(e.notes.join('; ')),
+          ]),
+        )
+      : '<p class="empty">Not measured.</p>',
+  );
   parts.push(`<h3>Scaling</h3><p>${esc(c.scaling.note)}</p>`);
   parts.push(`<h3>Contribution to the PF target</h3><p>${esc(c.targetContribution.note)}</p>${targetsHtml(c.targetContribution.detail)}`);
   parts.push('</section>');
@@ -109,74 +186,163 @@ export function commercializationHtml(c: CommercializationReport): string {
 
 export async function renderHtml(report: RunReport, options: HtmlOptions = {}): Promise<string> {
   const s = report.summary;
-  const view = options.commercialization?.comparison ??
-    (options.comparison ? buildComparisonView({ candidate: report, baseline: options.baseline ?? null, comparison: options.comparison }) : null);
-  const charts = await buildCharts(report, options.comparison ?? null, { view, baselineDevices: options.baseline?.devices.map((d) => d.spec) ?? [] });
+  const view =
+    options.commercialization?.comparison ??
+    (options.comparison
+      ? buildComparisonView({ candidate: report, baseline: options.baseline ?? null, comparison: options.comparison })
+      : null);
+  const charts = await buildCharts(report, options.comparison ?? null, {
+    view,
+    baselineDevices: options.baseline?.devices.map((d) => d.spec) ?? [],
+  });
   const parts: string[] = [];
   parts.push(`<h1>npuval report: suite ${esc(report.suite.name)}</h1>`);
-  parts.push(`<p>${report.complete ? 'Complete' : '<b class="fail">Incomplete</b>'} · ${esc(report.startedAt)} → ${esc(report.finishedAt)} · npuval ${esc(report.tool.version)}${report.tool.gitCommit ? ` (${esc(report.tool.gitCommit.slice(0, 12))})` : ''}</p>`);
+  parts.push(
+    `<p>${report.complete ? 'Complete' : '<b class="fail">Incomplete</b>'} · ${esc(report.startedAt)} → ${esc(report.finishedAt)} · npuval ${esc(report.tool.version)}${report.tool.gitCommit ? ` (${esc(report.tool.gitCommit.slice(0, 12))})` : ''}</p>`,
+  );
   if (report.suite.description) parts.push(`<p>${esc(report.suite.description)}</p>`);
-  parts.push(`<div class="cards">${[
-    ['units', `${s.units}/${s.planned}`], ['pass', s.pass], ['fail', s.fail], ['error', s.error], ['VALID', s.valid], ['INVALID', s.invalid],
-  ].map(([k, v]) => `<div class="card"><b>${esc(v)}</b>${esc(k)}</div>`).join('')}</div>`);
+  parts.push(
+    `<div class="cards">${[
+      ['units', `${s.units}/${s.planned}`],
+      ['pass', s.pass],
+      ['fail', s.fail],
+      ['error', s.error],
+      ['VALID', s.valid],
+      ['INVALID', s.invalid],
+    ]
+      .map(([k, v]) => `<div class="card"><b>${esc(v)}</b>${esc(k)}</div>`)
+      .join('')}</div>`,
+  );
 
   parts.push('<h2>Charts</h2>');
   for (const c of charts) parts.push(figure(c));
   if (view) parts.push(comparisonHtml(view));
 
   parts.push('<h2>Results</h2>');
-  parts.push(table(['unit', 'device', 'model', 'status', 'validity', 'headline metrics'], report.units.map((u) => [
-    esc(u.title), esc(u.device), esc(u.model), `<span class="${esc(u.status)}">${esc(u.status)}</span>`,
-    `<span class="${esc(validityLabel(u))}">${esc(validityLabel(u))}</span>`,
-    headlineText(u).map(esc).join('<br>'),
-  ])));
+  parts.push(
+    table(
+      ['unit', 'device', 'model', 'status', 'validity', 'headline metrics'],
+      report.units.map((u) => [
+        esc(u.title),
+        esc(u.device),
+        esc(u.model),
+        `<span class="${esc(u.status)}">${esc(u.status)}</span>`,
+        `<span class="${esc(validityLabel(u))}">${esc(validityLabel(u))}</span>`,
+        headlineText(u).map(esc).join('<br>'),
+      ]),
+    ),
+  );
   for (const u of report.units) {
     const lines = [...(u.error ? [`error: ${u.error.message}`] : []), ...u.validity.reasons.map((r) => `INVALID: ${r}`), ...u.notes];
-    parts.push(`<details><summary>${esc(u.title)} — ${esc(u.status)}, ${u.attempts} attempt(s), ${(u.durationMs / 1000).toFixed(2)} s</summary>` +
-      (lines.length ? `<ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '') +
-      (u.validity.checks.length ? table(['check', 'result', 'detail'], u.validity.checks.map((c) => [esc(c.name), c.passed ? '<span class="pass">yes</span>' : '<span class="fail">no</span>', esc(c.detail)])) : '') +
-      table(['metric', 'value', 'better'], Object.entries(u.metrics).map(([n, v]) => [esc(n), esc(formatValue(n, v)), esc(metric(n).direction)])) +
-      `<p>settings: <code>${esc(JSON.stringify(u.settings))}</code></p></details>`);
+    parts.push(
+      `<details><summary>${esc(u.title)} — ${esc(u.status)}, ${u.attempts} attempt(s), ${(u.durationMs / 1000).toFixed(2)} s</summary>` +
+        (lines.length ? `<ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '') +
+        (u.validity.checks.length
+          ? table(
+              ['check', 'result', 'detail'],
+              u.validity.checks.map((c) => [
+                esc(c.name),
+                c.passed ? '<span class="pass">yes</span>' : '<span class="fail">no</span>',
+                esc(c.detail),
+              ]),
+            )
+          : '') +
+        table(
+          ['metric', 'value', 'better'],
+          Object.entries(u.metrics).map(([n, v]) => [esc(n), esc(formatValue(n, v)), esc(metric(n).direction)]),
+        ) +
+        `<p>settings: <code>${esc(JSON.stringify(u.settings))}</code></p></details>`,
+    );
   }
 
   const comparison = options.comparison;
   if (comparison) {
     parts.push(`<h2>Against the baseline</h2><p>${esc(report.baseline?.path)} (threshold ${comparison.maxRegressionPct} %)</p>`);
-    parts.push(table(['unit', 'metric', 'baseline', 'this run', 'change', 'better is'], comparison.deltas.filter((d) => d.direction !== 'neutral').map((d) => [
-      esc(d.unit), esc(d.metric), esc(formatValue(d.metric, d.baseline)), esc(formatValue(d.metric, d.candidate)),
-      d.deltaPct === null ? '—' : `<span class="${d.regressed ? 'fail' : ''}">${d.deltaPct >= 0 ? '+' : ''}${d.deltaPct.toFixed(1)} %</span>`, esc(d.direction),
-    ])));
+    parts.push(
+      table(
+        ['unit', 'metric', 'baseline', 'this run', 'change', 'better is'],
+        comparison.deltas
+          .filter((d) => d.direction !== 'neutral')
+          .map((d) => [
+            esc(d.unit),
+            esc(d.metric),
+            esc(formatValue(d.metric, d.baseline)),
+            esc(formatValue(d.metric, d.candidate)),
+            d.deltaPct === null
+              ? '—'
+              : `<span class="${d.regressed ? 'fail' : ''}">${d.deltaPct >= 0 ? '+' : ''}${d.deltaPct.toFixed(1)} %</span>`,
+            esc(d.direction),
+          ]),
+      ),
+    );
   }
 
   if (options.commercialization) parts.push(commercializationHtml(options.commercialization));
 
   const e = report.environment;
   parts.push('<h2>Environment</h2>');
-  parts.push(table(['', ''], [
-    ['host', esc(`${e.host.hostname} (${e.host.os}, ${e.host.arch})`)], ['CPU', esc(`${e.host.cpuModel}, ${e.host.cores} cores`)],
-    ['memory', esc(bytes(e.host.memoryBytes))], ['Node', esc(e.node)], ['ONNX Runtime', esc(`${e.ort.version} (bundled EPs: ${e.ort.bundledEps.join(', ')})`)],
-    ...e.drivers.map((d) => [esc(`driver (${d.device})`), esc(`${d.name}: ${d.detail}`)]),
-    ...Object.entries(e.variables).map(([k, v]) => [esc(k), esc(v)]),
-    ['command', `<code>${esc(report.command.argv.join(' '))}</code>`],
-    ['seeds', esc(Object.entries(report.seeds).map(([k, v]) => `${k}=${v}`).join(', '))],
-  ]));
+  parts.push(
+    table(
+      ['', ''],
+      [
+        ['host', esc(`${e.host.hostname} (${e.host.os}, ${e.host.arch})`)],
+        ['CPU', esc(`${e.host.cpuModel}, ${e.host.cores} cores`)],
+        ['memory', esc(bytes(e.host.memoryBytes))],
+        ['Node', esc(e.node)],
+        ['ONNX Runtime', esc(`${e.ort.version} (bundled EPs: ${e.ort.bundledEps.join(', ')})`)],
+        ...e.drivers.map((d) => [esc(`driver (${d.device})`), esc(`${d.name}: ${d.detail}`)]),
+        ...Object.entries(e.variables).map(([k, v]) => [esc(k), esc(v)]),
+        ['command', `<code>${esc(report.command.argv.join(' '))}</code>`],
+        [
+          'seeds',
+          esc(
+            Object.entries(report.seeds)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', '),
+          ),
+        ],
+      ],
+    ),
+  );
   parts.push('<h2>Devices</h2>');
-  parts.push(table(['device', 'available', 'runtime', 'driver', 'catalog', 'reason'], report.devices.map((d) => [
-    `<span class="device-name">${esc(d.spec)}</span>`, d.available ? 'yes' : 'no',
-    esc(d.description ? `${d.description.runtime.name} ${d.description.runtime.version}` : null), esc(d.description?.driver?.detail ?? null),
-    esc(d.catalog ? JSON.stringify(d.catalog) : 'none (no catalog peak)'), esc(d.reason),
-  ])));
+  parts.push(
+    table(
+      ['device', 'available', 'runtime', 'driver', 'catalog', 'reason'],
+      report.devices.map((d) => [
+        `<span class="device-name">${esc(d.spec)}</span>`,
+        d.available ? 'yes' : 'no',
+        esc(d.description ? `${d.description.runtime.name} ${d.description.runtime.version}` : null),
+        esc(d.description?.driver?.detail ?? null),
+        esc(d.catalog ? JSON.stringify(d.catalog) : 'none (no catalog peak)'),
+        esc(d.reason),
+      ]),
+    ),
+  );
   if (report.models.length) {
     parts.push('<h2>Models</h2>');
-    parts.push(table(['model', 'source', 'params', 'FLOPs/sample', 'SHA-256'], report.models.map((m) => [
-      esc(m.name), esc(m.source), esc(m.params?.toLocaleString('en-US') ?? null), esc(m.flopsPerSample?.toExponential(3) ?? 'per token / not computed'), `<code>${esc(m.sha256)}</code>`,
-    ])));
+    parts.push(
+      table(
+        ['model', 'source', 'params', 'FLOPs/sample', 'SHA-256'],
+        report.models.map((m) => [
+          esc(m.name),
+          esc(m.source),
+          esc(m.params?.toLocaleString('en-US') ?? null),
+          esc(m.flopsPerSample?.toExponential(3) ?? 'per token / not computed'),
+          `<code>${esc(m.sha256)}</code>`,
+        ]),
+      ),
+    );
   }
   parts.push('<h2>Targets: the fleet against the PF target</h2>');
   parts.push(targetsHtml(report.targets));
   if (report.notes.length) parts.push('<h2>Notes</h2><ul>' + report.notes.map((n) => `<li>${esc(n)}</li>`).join('') + '</ul>');
   parts.push('<h2>Artifacts</h2>');
-  parts.push(table(['file', 'role', 'bytes', 'SHA-256'], report.artifacts.map((a) => [esc(a.path), esc(a.role), esc(a.bytes), `<code>${esc(a.sha256)}</code>`])));
+  parts.push(
+    table(
+      ['file', 'role', 'bytes', 'SHA-256'],
+      report.artifacts.map((a) => [esc(a.path), esc(a.role), esc(a.bytes), `<code>${esc(a.sha256)}</code>`]),
+    ),
+  );
 
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

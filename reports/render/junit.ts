@@ -4,14 +4,16 @@ import type { RunReport, UnitRecord } from '../types.js';
 
 /** XML-escapes text and drops characters XML 1.0 cannot hold. */
 export function xml(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 interface Case {
@@ -43,7 +45,8 @@ function unitCases(u: UnitRecord): Case[] {
       name: String(c.name ?? '?'),
       classname,
       time: typeof c.durationMs === 'number' ? c.durationMs / 1000 : 0,
-      outcome: status === 'pass' ? 'pass' : status === 'fail' ? 'failure' : status === 'skipped' || status === 'unsupported' ? 'skipped' : 'error',
+      outcome:
+        status === 'pass' ? 'pass' : status === 'fail' ? 'failure' : status === 'skipped' || status === 'unsupported' ? 'skipped' : 'error',
       message: `${status}${c.reason ? `: ${String(c.reason)}` : ''}`,
     });
   }
@@ -67,7 +70,8 @@ export function renderJunit(report: RunReport): string {
     return (
       `  <testsuite name="${xml(u.id)}" tests="${cases.length}" failures="${count('failure')}" errors="${count('error')}" ` +
       `skipped="${count('skipped')}" time="${(u.durationMs / 1000).toFixed(3)}" timestamp="${xml(u.startedAt.replace(/Z$/, ''))}">\n` +
-      body.join('\n') + '\n  </testsuite>'
+      body.join('\n') +
+      '\n  </testsuite>'
     );
   });
   const all = report.units.flatMap(unitCases);
@@ -75,6 +79,8 @@ export function renderJunit(report: RunReport): string {
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
     `<testsuites name="npuval ${xml(report.suite.name)}" tests="${all.length}" failures="${n('failure')}" errors="${n('error')}" skipped="${n('skipped')}">\n` +
-    suites.join('\n') + (suites.length ? '\n' : '') + '</testsuites>\n'
+    suites.join('\n') +
+    (suites.length ? '\n' : '') +
+    '</testsuites>\n'
   );
 }

@@ -30,10 +30,12 @@ export function renderMarkdown(report: RunReport, comparison: Comparison | null 
   );
   if (report.suite.description) out.push('', md(report.suite.description));
   out.push('', '## Results', '');
-  out.push(table(['unit', 'device', 'model', 'status', 'validity', 'headline metrics'], report.units.map((u) => [
-    u.title, u.device, u.model, u.status, validityLabel(u),
-    headlineText(u).join('; '),
-  ])));
+  out.push(
+    table(
+      ['unit', 'device', 'model', 'status', 'validity', 'headline metrics'],
+      report.units.map((u) => [u.title, u.device, u.model, u.status, validityLabel(u), headlineText(u).join('; ')]),
+    ),
+  );
   const invalid = report.units.filter((u) => u.validity.reasons.length || u.error || u.notes.length);
   if (invalid.length) {
     out.push('', '### Reasons and notes', '');
@@ -47,42 +49,85 @@ export function renderMarkdown(report: RunReport, comparison: Comparison | null 
     if (view) out.push('', comparisonMarkdown(view));
     out.push('', `## Against the baseline (${md(report.baseline?.path ?? '')}): every metric`, '');
     const shown = comparison.deltas.filter((d) => d.direction !== 'neutral' && d.deltaPct !== null);
-    out.push(table(['unit', 'metric', 'baseline', 'this run', 'change', 'better is'], shown.map((d) => [
-      d.unit, d.metric, formatValue(d.metric, d.baseline), formatValue(d.metric, d.candidate),
-      `${(d.deltaPct as number) >= 0 ? '+' : ''}${(d.deltaPct as number).toFixed(1)} %${d.regressed ? ' (regression)' : ''}`, d.direction,
-    ])));
+    out.push(
+      table(
+        ['unit', 'metric', 'baseline', 'this run', 'change', 'better is'],
+        shown.map((d) => [
+          d.unit,
+          d.metric,
+          formatValue(d.metric, d.baseline),
+          formatValue(d.metric, d.candidate),
+          `${(d.deltaPct as number) >= 0 ? '+' : ''}${(d.deltaPct as number).toFixed(1)} %${d.regressed ? ' (regression)' : ''}`,
+          d.direction,
+        ]),
+      ),
+    );
   }
   out.push('', '## Environment', '');
   const e = report.environment;
-  out.push(table(['', ''], [
-    ['host', `${e.host.hostname} (${e.host.os}, ${e.host.arch})`],
-    ['CPU', `${e.host.cpuModel}, ${e.host.cores} cores`],
-    ['memory', bytes(e.host.memoryBytes)],
-    ['Node', e.node],
-    ['ONNX Runtime', `${e.ort.version} (bundled EPs: ${e.ort.bundledEps.join(', ')})`],
-    ...e.drivers.map((d) => [`driver (${d.device})`, `${d.name}: ${d.detail}`]),
-    ...Object.entries(e.variables).map(([k, v]) => [k, v]),
-    ['seeds', Object.entries(report.seeds).map(([k, v]) => `${k}=${v}`).join(', ')],
-  ]));
+  out.push(
+    table(
+      ['', ''],
+      [
+        ['host', `${e.host.hostname} (${e.host.os}, ${e.host.arch})`],
+        ['CPU', `${e.host.cpuModel}, ${e.host.cores} cores`],
+        ['memory', bytes(e.host.memoryBytes)],
+        ['Node', e.node],
+        ['ONNX Runtime', `${e.ort.version} (bundled EPs: ${e.ort.bundledEps.join(', ')})`],
+        ...e.drivers.map((d) => [`driver (${d.device})`, `${d.name}: ${d.detail}`]),
+        ...Object.entries(e.variables).map(([k, v]) => [k, v]),
+        [
+          'seeds',
+          Object.entries(report.seeds)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', '),
+        ],
+      ],
+    ),
+  );
   out.push('', '## Devices', '');
-  out.push(table(['device', 'available', 'runtime', 'backend options', 'catalog', 'reason'], report.devices.map((d) => [
-    d.spec, d.available ? 'yes' : 'no',
-    d.description ? `${d.description.runtime.name} ${d.description.runtime.version}` : null,
-    d.description ? Object.entries(d.description.backend.options).map(([k, v]) => `${k}=${v}`).join(', ') || 'defaults' : null,
-    d.catalog ? String((d.catalog as { id?: unknown }).id ?? 'yes') : 'none (no catalog peak; utilization not computed)',
-    d.reason,
-  ])));
+  out.push(
+    table(
+      ['device', 'available', 'runtime', 'backend options', 'catalog', 'reason'],
+      report.devices.map((d) => [
+        d.spec,
+        d.available ? 'yes' : 'no',
+        d.description ? `${d.description.runtime.name} ${d.description.runtime.version}` : null,
+        d.description
+          ? Object.entries(d.description.backend.options)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ') || 'defaults'
+          : null,
+        d.catalog ? String((d.catalog as { id?: unknown }).id ?? 'yes') : 'none (no catalog peak; utilization not computed)',
+        d.reason,
+      ]),
+    ),
+  );
   if (report.models.length) {
     out.push('', '## Models', '');
-    out.push(table(['model', 'source', 'params', 'FLOPs/sample', 'SHA-256'], report.models.map((m) => [
-      m.name, m.source, m.params?.toLocaleString('en-US') ?? null, m.flopsPerSample?.toExponential(3) ?? 'per token / not computed', m.sha256.slice(0, 16) + '…',
-    ])));
+    out.push(
+      table(
+        ['model', 'source', 'params', 'FLOPs/sample', 'SHA-256'],
+        report.models.map((m) => [
+          m.name,
+          m.source,
+          m.params?.toLocaleString('en-US') ?? null,
+          m.flopsPerSample?.toExponential(3) ?? 'per token / not computed',
+          m.sha256.slice(0, 16) + '…',
+        ]),
+      ),
+    );
   }
   out.push('', '## Targets: the fleet against the PF target', '');
   out.push(targetsMarkdown(report.targets));
   if (report.notes.length) out.push('', '## Notes', '', ...report.notes.map((n) => `- ${md(n)}`));
   out.push('', '## Artifacts', '');
-  out.push(table(['file', 'role', 'bytes', 'SHA-256'], report.artifacts.map((a) => [a.path, a.role, a.bytes, a.sha256])));
+  out.push(
+    table(
+      ['file', 'role', 'bytes', 'SHA-256'],
+      report.artifacts.map((a) => [a.path, a.role, a.bytes, a.sha256]),
+    ),
+  );
   out.push('');
   return out.join('\n');
 }

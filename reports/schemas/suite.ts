@@ -43,28 +43,34 @@ const suiteUnit = (kinds: readonly KindSchema[]): Schema => ({
   })),
 });
 
-export const criterionSchemaFor = (kinds: readonly KindSchema[]): Schema => strictObject(
-  {
-    id: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
-    description: str,
-    metric: { enum: [...METRIC_NAMES] },
-    op: { enum: ['>=', '<='] },
-    threshold: num,
-    select: strictObject(
-      { kind: kindEnum(kinds), device: nonEmpty, model: nonEmpty, scenario: nonEmpty, unit: nonEmpty },
-      ['kind', 'device', 'model', 'scenario', 'unit'],
-    ),
-    aggregate: { enum: ['min', 'max', 'mean'] },
-    relativeTo: { const: 'baseline' },
-  },
-  ['description', 'select', 'aggregate', 'relativeTo'],
-);
+export const criterionSchemaFor = (kinds: readonly KindSchema[]): Schema =>
+  strictObject(
+    {
+      id: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
+      description: str,
+      metric: { enum: [...METRIC_NAMES] },
+      op: { enum: ['>=', '<='] },
+      threshold: num,
+      select: strictObject({ kind: kindEnum(kinds), device: nonEmpty, model: nonEmpty, scenario: nonEmpty, unit: nonEmpty }, [
+        'kind',
+        'device',
+        'model',
+        'scenario',
+        'unit',
+      ]),
+      aggregate: { enum: ['min', 'max', 'mean'] },
+      relativeTo: { const: 'baseline' },
+    },
+    ['description', 'select', 'aggregate', 'relativeTo'],
+  );
 
 export const criteriaSchemaFor = (kinds: readonly KindSchema[]): Schema => ({
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: CRITERIA_ID,
   title: 'npuval acceptance criteria',
-  ...strictObject({ $schema: { const: CRITERIA_ID }, criteria: { type: 'array', items: criterionSchemaFor(kinds), minItems: 1 } }, ['$schema']),
+  ...strictObject({ $schema: { const: CRITERIA_ID }, criteria: { type: 'array', items: criterionSchemaFor(kinds), minItems: 1 } }, [
+    '$schema',
+  ]),
 });
 
 export const suiteSchemaFor = (kinds: readonly KindSchema[]): Schema => ({

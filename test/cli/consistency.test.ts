@@ -30,7 +30,14 @@ async function mainHere(...argv: string[]): Promise<{ code: number; stderr: stri
 }
 
 test('an internal error (a bug) exits 70, not 1, in one sentence; the stack only with --verbose', async () => {
-  const boom: Command = { command: 'boom', describe: 'test-only: throws a plain Error', builder: (y) => y, handler: async () => { throw new TypeError('x is not a function'); } };
+  const boom: Command = {
+    command: 'boom',
+    describe: 'test-only: throws a plain Error',
+    builder: (y) => y,
+    handler: async () => {
+      throw new TypeError('x is not a function');
+    },
+  };
   (commands as Command[]).push(boom);
   try {
     const r = await mainHere('boom');
@@ -50,13 +57,19 @@ test('a one-value option given twice exits 2 naming it; repeatable ones (--devic
   assert.is(r.status, 2, r.stderr);
   assert.is(r.stderr, 'npuval: --device was given 2 times; it takes one value\n');
   assert.not.ok(existsSync(join(dir, 'twice')));
-  assert.match(npuval('compare', 'a.json', 'b.json', '--max-regression', '1', '--max-regression', '2').stderr, /--max-regression was given 2 times/);
+  assert.match(
+    npuval('compare', 'a.json', 'b.json', '--max-regression', '1', '--max-regression', '2').stderr,
+    /--max-regression was given 2 times/,
+  );
   const ok = npuval('devices', '--device', 'ort:cpu', '--device', 'tfjs:cpu', '--json');
   assert.is(ok.status, 0, ok.stderr);
-  assert.equal((JSON.parse(ok.stdout) as { devices: { id: string }[] }).devices.map((d) => d.id), ['ort:cpu', 'tfjs:cpu']);
+  assert.equal(
+    (JSON.parse(ok.stdout) as { devices: { id: string }[] }).devices.map((d) => d.id),
+    ['ort:cpu', 'tfjs:cpu'],
+  );
 });
 
-test('--seed seeds drawn values (default 1); weights take --weight-seed (default the zoo\'s); export refuses --seed', () => {
+test("--seed seeds drawn values (default 1); weights take --weight-seed (default the zoo's); export refuses --seed", () => {
   const inputs = npuval('models', 'inputs', 'nosuch.onnx', '--help');
   assert.match(inputs.stdout, /--seed\s+inputs: seed of the input values \(default 1\)/);
   assert.match(inputs.stdout, /--weight-seed\s+export: seed of the dummy weights[^[]*\[number\] \[default: 0\]/);

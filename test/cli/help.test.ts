@@ -15,12 +15,15 @@ function builderTexts(builder: (y: Argv) => Argv): string[] {
     if (typeof d === 'string') texts.push(d);
   };
   const stand: Argv = new Proxy({} as Argv, {
-    get: (_, method) => (...args: unknown[]) => {
-      if (method === 'option' || method === 'positional') describe(args[1]);
-      else if (method === 'options') Object.values(args[0] as Record<string, unknown>).forEach(describe);
-      else if (method === 'usage' || method === 'epilog' || method === 'example') texts.push(...args.filter((a): a is string => typeof a === 'string'));
-      return stand;
-    },
+    get:
+      (_, method) =>
+      (...args: unknown[]) => {
+        if (method === 'option' || method === 'positional') describe(args[1]);
+        else if (method === 'options') Object.values(args[0] as Record<string, unknown>).forEach(describe);
+        else if (method === 'usage' || method === 'epilog' || method === 'example')
+          texts.push(...args.filter((a): a is string => typeof a === 'string'));
+        return stand;
+      },
   });
   builder(stand);
   return texts;
@@ -31,7 +34,10 @@ function help(command: string | null, columns: string | null): Promise<string> {
   delete env.COLUMNS;
   if (columns) env.COLUMNS = columns;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [repoRoot + 'bin/npuval.js', ...(command ? [command] : []), '--help'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [repoRoot + 'bin/npuval.js', ...(command ? [command] : []), '--help'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`npuval ${command ?? ''} --help exited ${code}`))));
@@ -45,12 +51,19 @@ function help(command: string | null, columns: string | null): Promise<string> {
  * ("else[boolean]", yargs/cliui#88), so a "[…" glued to a word is cut off before comparing.
  */
 function words(text: string): string[] {
-  return text.replace(/\$0/g, 'npuval').split(/\s+/).filter((w) => w.length > 0 && w.length <= 30);
+  return text
+    .replace(/\$0/g, 'npuval')
+    .split(/\s+/)
+    .filter((w) => w.length > 0 && w.length <= 30);
 }
 
-const tokens = (out: string) => new Set(out.split(/\s+/).flatMap((t) => [t, t.replace(/\[(boolean|string|number|array|required|choices|default).*$/, '')]));
+const tokens = (out: string) =>
+  new Set(out.split(/\s+/).flatMap((t) => [t, t.replace(/\[(boolean|string|number|array|required|choices|default).*$/, '')]));
 
-const WIDTHS = [['default', null, 100], ['COLUMNS=80', '80', 80]] as const;
+const WIDTHS = [
+  ['default', null, 100],
+  ['COLUMNS=80', '80', 80],
+] as const;
 
 for (const [label, columns, width] of WIDTHS) {
   test(`--help at ${label}: no line over ${width} columns, no word of a description split`, async () => {

@@ -8,17 +8,29 @@ const lines = (text: string) => text.split('\n');
 const longest = (text: string) => Math.max(...lines(text).map((l) => [...l].length));
 
 test('a table that fits is laid out as before: padded columns, a dashed rule, — for null', () => {
-  assert.is(table(['device', 'ms'], [['ort:cpu', 1.5], ['tfjs:wasm', null]], 160), [
-    'device     ms',
-    '---------  ---',
-    'ort:cpu    1.5',
-    'tfjs:wasm  —',
-  ].join('\n'));
+  assert.is(
+    table(
+      ['device', 'ms'],
+      [
+        ['ort:cpu', 1.5],
+        ['tfjs:wasm', null],
+      ],
+      160,
+    ),
+    ['device     ms', '---------  ---', 'ort:cpu    1.5', 'tfjs:wasm  —'].join('\n'),
+  );
 });
 
 test('a row wider than the width: the widest text column is cut with …, the others are whole', () => {
   const url = 'https://example.org/' + 'a'.repeat(300);
-  const text = table(['name', 'params', 'source'], [['tiny-llama', 139584, url], ['llama-3.2-1b', 1235814400, 'https://huggingface.co/meta-llama']], 80);
+  const text = table(
+    ['name', 'params', 'source'],
+    [
+      ['tiny-llama', 139584, url],
+      ['llama-3.2-1b', 1235814400, 'https://huggingface.co/meta-llama'],
+    ],
+    80,
+  );
   assert.ok(longest(text) <= 80, text);
   const [header, rule, first, second] = lines(text);
   assert.match(header!, /^name\s+params\s+source$/);

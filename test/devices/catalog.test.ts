@@ -1,9 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import {
-  catalogEntry, findCatalogEntry, loadCatalog, peakTflops, validateCatalog, PRECISIONS,
-} from '../../devices/catalog.js';
+import { catalogEntry, findCatalogEntry, loadCatalog, peakTflops, validateCatalog, PRECISIONS } from '../../devices/catalog.js';
 import type { Catalog } from '../../devices/catalog.js';
 import catalogJson from '../../devices/catalog.json' with { type: 'json' };
 import catalogSchema from '../../devices/catalog.schema.json' with { type: 'json' };
@@ -22,8 +20,20 @@ test('the shipped catalog validates against its schema', () => {
 
 test('it lists the programme devices the brief names', () => {
   const ids = loadCatalog().entries.map((e) => e.id);
-  for (const id of ['nvidia-h100-sxm', 'nvidia-h200', 'nvidia-b200', 'nvidia-gh200', 'nvidia-a100-sxm-80gb', 'nvidia-l40s',
-    'furiosa-rngd', 'furiosa-warboy', 'rebellions-atom', 'rebellions-rebel-quad', 'deepx-dx-m1', 'mobilint-aries']) {
+  for (const id of [
+    'nvidia-h100-sxm',
+    'nvidia-h200',
+    'nvidia-b200',
+    'nvidia-gh200',
+    'nvidia-a100-sxm-80gb',
+    'nvidia-l40s',
+    'furiosa-rngd',
+    'furiosa-warboy',
+    'rebellions-atom',
+    'rebellions-rebel-quad',
+    'deepx-dx-m1',
+    'mobilint-aries',
+  ]) {
     assert.ok(ids.includes(id), id);
   }
 });
@@ -33,10 +43,13 @@ test('a made-up field is rejected, at entry level and inside a figure', () => {
   (a.entries[0] as Record<string, unknown>).madeUp = 1;
   const ra = validateCatalog(a);
   assert.not.ok(ra.valid);
-  assert.ok(ra.errors.some((e) => e.includes('/entries/0') && e.includes('madeUp')), ra.errors.join('\n'));
+  assert.ok(
+    ra.errors.some((e) => e.includes('/entries/0') && e.includes('madeUp')),
+    ra.errors.join('\n'),
+  );
 
   const b = clone();
-  ((b.entries[0]!.peak as { dense: Record<string, Record<string, unknown>> }).dense.bf16!).confidence = 'high';
+  (b.entries[0]!.peak as { dense: Record<string, Record<string, unknown>> }).dense.bf16!.confidence = 'high';
   assert.not.ok(validateCatalog(b).valid);
 
   const c = clone();
@@ -50,7 +63,10 @@ test('a figure with a value but no source is rejected; null needs a note instead
   delete fig.source;
   const ra = validateCatalog(a);
   assert.not.ok(ra.valid);
-  assert.ok(ra.errors.some((e) => e.includes('/entries/0/peak/dense/fp16') && e.includes('source')), ra.errors.join('\n'));
+  assert.ok(
+    ra.errors.some((e) => e.includes('/entries/0/peak/dense/fp16') && e.includes('source')),
+    ra.errors.join('\n'),
+  );
 
   const b = clone();
   (b.entries[0]!.memoryGB as Record<string, unknown>) = { value: 80, source: 'not a url', sourceKind: 'vendor' };
@@ -72,7 +88,13 @@ test('a figure with a value but no source is rejected; null needs a note instead
 test('every dense precision is present on every entry, and every number has a URL source', () => {
   for (const entry of loadCatalog().entries) {
     for (const p of PRECISIONS) assert.ok(p in entry.peak.dense, `${entry.id} ${p}`);
-    const figures = [...Object.values(entry.peak.dense), ...Object.values(entry.peak.sparse ?? {}), entry.memoryGB, entry.memoryBandwidthTBs, entry.tdpW];
+    const figures = [
+      ...Object.values(entry.peak.dense),
+      ...Object.values(entry.peak.sparse ?? {}),
+      entry.memoryGB,
+      entry.memoryBandwidthTBs,
+      entry.tdpW,
+    ];
     for (const f of figures) {
       if (f!.value !== null) assert.match(f!.source ?? '', /^https?:\/\//, entry.id);
       else assert.ok(f!.note, entry.id);
@@ -87,7 +109,10 @@ test('duplicate ids and broken match regexes are rejected', () => {
   const b = clone();
   b.entries[0]!.match = ['(unclosed'];
   assert.ok(validateCatalog(b).errors.some((e) => e.includes('not a valid regular expression')));
-  assert.throws(() => loadCatalog(b), (e: Err) => e.exitCode === 2 && e.message.includes('devices/catalog.json is invalid'));
+  assert.throws(
+    () => loadCatalog(b),
+    (e: Err) => e.exitCode === 2 && e.message.includes('devices/catalog.json is invalid'),
+  );
 });
 
 test('NVIDIA sparse figures are twice the dense ones (the datasheet asterisk)', () => {
@@ -130,7 +155,10 @@ test('device names as vendor tools print them map to entries; others do not', ()
 
 test('catalogEntry names the known ids for an unknown one (exit 2)', () => {
   assert.is(catalogEntry('furiosa-rngd').vendor, 'FuriosaAI');
-  assert.throws(() => catalogEntry('nvidia-h999'), (e: Err) => e.exitCode === 2 && e.message.includes('furiosa-rngd'));
+  assert.throws(
+    () => catalogEntry('nvidia-h999'),
+    (e: Err) => e.exitCode === 2 && e.message.includes('furiosa-rngd'),
+  );
 });
 
 test('peakTflops returns the catalog figure with its source, unit and label', () => {
@@ -150,7 +178,10 @@ test('peakTflops returns the catalog figure with its source, unit and label', ()
   assert.is(sparse.sparsity, 'sparse');
   assert.ok(sparse.value! > 3900);
   assert.is(peakTflops(rngd, 'fp8', { sparse: true }).value, null, 'no sparse figure published');
-  assert.throws(() => peakTflops(rngd, 'fp64' as never), (e: Err) => e.exitCode === 2);
+  assert.throws(
+    () => peakTflops(rngd, 'fp64' as never),
+    (e: Err) => e.exitCode === 2,
+  );
 });
 
 test('a catalog given to loadCatalog is validated and not cached', () => {
@@ -166,8 +197,12 @@ test('a catalog given to loadCatalog is validated and not cached', () => {
 systemTest(test, deps.pythonJsonschema, 'python jsonschema agrees: the catalog is valid and a source-less figure is not', () => {
   const bad = clone();
   delete (bad.entries[1]!.peak as { dense: Record<string, Record<string, unknown>> }).dense.bf16!.source;
-  const script = 'import json,sys,jsonschema\nd=json.load(sys.stdin)\nv=jsonschema.Draft202012Validator(d["schema"])\nprint(json.dumps([len(list(v.iter_errors(x))) for x in d["docs"]]))';
-  const r = spawnSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ schema: catalogSchema, docs: [catalogJson, bad] }), encoding: 'utf8' });
+  const script =
+    'import json,sys,jsonschema\nd=json.load(sys.stdin)\nv=jsonschema.Draft202012Validator(d["schema"])\nprint(json.dumps([len(list(v.iter_errors(x))) for x in d["docs"]]))';
+  const r = spawnSync('/usr/bin/python3', ['-c', script], {
+    input: JSON.stringify({ schema: catalogSchema, docs: [catalogJson, bad] }),
+    encoding: 'utf8',
+  });
   assert.is(r.status, 0, r.stderr);
   const [good, badCount] = JSON.parse(r.stdout) as number[];
   assert.is(good, 0);

@@ -43,7 +43,12 @@ test.before(async () => {
         { at: 20, raw: delta({ content: 'y' }) + DONE },
       ],
     },
-    broken: { steps: [{ at: 0, raw: text('a') }, { at: 5, raw: data({ error: { message: 'engine fell over', code: 500 } }) }] },
+    broken: {
+      steps: [
+        { at: 0, raw: text('a') },
+        { at: 5, raw: data({ error: { message: 'engine fell over', code: 500 } }) },
+      ],
+    },
     truncated: { steps: [{ at: 0, raw: text('a') }] },
     refused: { status: 400, steps: [{ at: 0, raw: JSON.stringify({ error: { message: 'max_tokens is too large' } }) }] },
   });
@@ -59,7 +64,10 @@ async function collect(session: GenerationSession, prompt: string): Promise<Gene
 test('framing: split events join, batched events separate, comments dropped, usage read, stamps at arrival', async () => {
   const session = await createDevice(`endpoint:${server.url}?model=m`).openGeneration!();
   const events = await collect(session, 'script:framing');
-  assert.equal(events.map((e) => e.text), ['', 'a', ' b', ' c', ' d', '']);
+  assert.equal(
+    events.map((e) => e.text),
+    ['', 'a', ' b', ' c', ' d', ''],
+  );
   assert.equal(events[5]!.usage, { promptTokens: 7, completionTokens: 4 });
   const writes = server.log.at(-1)!.writesMs;
   // The split event is complete only when its second half arrives (write 4), not at write 3.
@@ -71,7 +79,10 @@ test('framing: split events join, batched events separate, comments dropped, usa
 test('chat: role-only first chunk carries no text', async () => {
   const session = await createDevice(`endpoint:${server.url}?model=m&api=chat&usage=false`).openGeneration!();
   const events = await collect(session, 'script:chat');
-  assert.equal(events.map((e) => e.text), ['', 'x', 'y']);
+  assert.equal(
+    events.map((e) => e.text),
+    ['', 'x', 'y'],
+  );
   assert.ok(events.every((e) => e.usage === null));
 });
 
@@ -101,12 +112,15 @@ test('cancellation aborts the request', async () => {
   const controller = new AbortController();
   const it = session.generate({ prompt: 'script:framing', maxTokens: 4, signal: controller.signal });
   const seen: string[] = [];
-  await rejects((async () => {
-    for await (const e of it) {
-      seen.push(e.text);
-      if (e.text === 'a') controller.abort(new Error('stop now'));
-    }
-  })(), /stop now|abort/i);
+  await rejects(
+    (async () => {
+      for await (const e of it) {
+        seen.push(e.text);
+        if (e.text === 'a') controller.abort(new Error('stop now'));
+      }
+    })(),
+    /stop now|abort/i,
+  );
   assert.equal(seen, ['', 'a']);
 });
 
@@ -131,17 +145,29 @@ test('probing: a server that answers is available; a closed loopback port is not
 test('request bodies: fixed length, usage, chat messages, token-id prompts', () => {
   const base = { model: 'm', maxTokens: 8, fixedLength: true, includeUsage: true, sendIgnoreEos: true } as const;
   assert.equal(requestBody({ ...base, api: 'completions', prompt: [1, 2] }), {
-    model: 'm', max_tokens: 8, stream: true, prompt: [1, 2], stream_options: { include_usage: true }, ignore_eos: true, min_tokens: 8,
+    model: 'm',
+    max_tokens: 8,
+    stream: true,
+    prompt: [1, 2],
+    stream_options: { include_usage: true },
+    ignore_eos: true,
+    min_tokens: 8,
   });
   assert.equal(requestBody({ ...base, api: 'chat', prompt: 'hi', includeUsage: false, sendIgnoreEos: false }), {
-    model: 'm', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'hi' }],
+    model: 'm',
+    max_tokens: 8,
+    stream: true,
+    messages: [{ role: 'user', content: 'hi' }],
   });
   assert.throws(() => requestBody({ ...base, api: 'chat', prompt: [1] }), /text prompts/);
 });
 
 test('bad options are bad input', () => {
   assert.throws(() => createDevice(`endpoint:${server.url}?api=grpc`), /api=grpc .* is not one of completions, chat/);
-  assert.throws(() => createDevice(`endpoint:${server.url}?colour=red`), /unknown option "colour" .*takes api, apiKeyEnv, ignoreEos, model, usage/);
+  assert.throws(
+    () => createDevice(`endpoint:${server.url}?colour=red`),
+    /unknown option "colour" .*takes api, apiKeyEnv, ignoreEos, model, usage/,
+  );
   assert.throws(() => createDevice(`endpoint:${server.url}?usage=no`), /usage=no .* is not true or false/);
 });
 

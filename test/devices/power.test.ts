@@ -10,8 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  candidateSamplers, chooseSampler, meanWatts, NvidiaSmiSampler, parseNvidiaSmiCsv, parsePowerTable, RaplSampler,
-  furiosaSmiSampler, rblnStatSampler,
+  candidateSamplers,
+  chooseSampler,
+  meanWatts,
+  NvidiaSmiSampler,
+  parseNvidiaSmiCsv,
+  parsePowerTable,
+  RaplSampler,
+  furiosaSmiSampler,
+  rblnStatSampler,
 } from '../../devices/power/index.js';
 import { createDevice } from '../../devices/index.js';
 import { mlpModel } from '../helpers/tiny-model.js';
@@ -23,14 +30,27 @@ import { readFileSync } from 'node:fs';
 // Fixtures are TypeScript-free shell scripts; from dist/ the source tree is two levels further up.
 const here = fileURLToPath(new URL('.', import.meta.url));
 const candidates = [join(here, '../fixtures/power/bin'), join(here, '../../../test/fixtures/power/bin')];
-const FIXTURES = candidates.find((d) => { try { execFileSync(join(d, 'rbln-stat')); return true; } catch { return false; } })!;
+const FIXTURES = candidates.find((d) => {
+  try {
+    execFileSync(join(d, 'rbln-stat'));
+    return true;
+  } catch {
+    return false;
+  }
+})!;
 const ORIGINAL_PATH = process.env.PATH ?? '';
-const withFixtures = () => { process.env.PATH = `${FIXTURES}${delimiter}${ORIGINAL_PATH}`; };
-const withoutFixtures = () => { process.env.PATH = '/nonexistent-npuval-path'; };
+const withFixtures = () => {
+  process.env.PATH = `${FIXTURES}${delimiter}${ORIGINAL_PATH}`;
+};
+const withoutFixtures = () => {
+  process.env.PATH = '/nonexistent-npuval-path';
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The wattages in the H100 recording the nvidia-smi fixture replays. */
-const RECORDED = readFileSync(join(FIXTURES, '../nvidia-smi-h100-lms100.txt'), 'utf8').split('\n')
-  .filter((l) => l && !l.startsWith('#')).map((l) => Number(l.split(',')[1]));
+const RECORDED = readFileSync(join(FIXTURES, '../nvidia-smi-h100-lms100.txt'), 'utf8')
+  .split('\n')
+  .filter((l) => l && !l.startsWith('#'))
+  .map((l) => Number(l.split(',')[1]));
 
 test.after.each(() => {
   process.env.PATH = ORIGINAL_PATH;
@@ -49,17 +69,41 @@ test('parses nvidia-smi CSV for one GPU (recorded H100 output), skipping [N/A]',
 
 test('parses the Power column of furiosa-smi and rbln-stat tables (recorded documentation output)', () => {
   const furiosa = execFileSync(join(FIXTURES, 'furiosa-smi'), ['info'], { encoding: 'utf8' });
-  assert.equal(parsePowerTable(furiosa), [{ device: 'npu0', watts: 35 }, { device: 'npu1', watts: 36.5 }]);
+  assert.equal(parsePowerTable(furiosa), [
+    { device: 'npu0', watts: 35 },
+    { device: 'npu1', watts: 36.5 },
+  ]);
   const rbln = execFileSync(join(FIXTURES, 'rbln-stat'), { encoding: 'utf8' });
-  assert.equal(parsePowerTable(rbln), [{ device: 'rbln0', watts: 43.9 }, { device: 'rbln1', watts: 6.1 }]);
+  assert.equal(parsePowerTable(rbln), [
+    { device: 'rbln0', watts: 43.9 },
+    { device: 'rbln1', watts: 6.1 },
+  ]);
   assert.equal(parsePowerTable('no table here\n'), []);
 });
 
 test('meanWatts weights samples by time', () => {
   assert.is(meanWatts([], 100), null);
-  assert.is(meanWatts([{ tMs: 0, watts: 10 }, { tMs: 100, watts: 10 }], 100), 10);
+  assert.is(
+    meanWatts(
+      [
+        { tMs: 0, watts: 10 },
+        { tMs: 100, watts: 10 },
+      ],
+      100,
+    ),
+    10,
+  );
   // 0–50 ms at 10 W, rising to 30 W at 50 ms and held to 100 ms: (10·0 + 20·50 + 30·50)/100 = 25
-  assert.is(meanWatts([{ tMs: 0, watts: 10 }, { tMs: 50, watts: 30 }], 100), 25);
+  assert.is(
+    meanWatts(
+      [
+        { tMs: 0, watts: 10 },
+        { tMs: 50, watts: 30 },
+      ],
+      100,
+    ),
+    25,
+  );
 });
 
 test('nvidia-smi sampler streams readings from the -lms loop (fixture on PATH)', async () => {
@@ -80,13 +124,19 @@ test('nvidia-smi sampler streams readings from the -lms loop (fixture on PATH)',
 
 test('furiosa-smi and rbln-stat samplers poll their tables (fixtures on PATH)', async () => {
   withFixtures();
-  for (const [sampler, watts] of [[furiosaSmiSampler('npu1', 30), 36.5], [rblnStatSampler('rbln0', 30), 43.9]] as const) {
+  for (const [sampler, watts] of [
+    [furiosaSmiSampler('npu1', 30), 36.5],
+    [rblnStatSampler('rbln0', 30), 43.9],
+  ] as const) {
     assert.is(await sampler.check(), null);
     const run = sampler.start();
     await sleep(150);
     const reading = await run.stop();
     assert.ok(reading.samples.length >= 1, sampler.name);
-    assert.ok(reading.samples.every((x) => x.watts === watts), sampler.name);
+    assert.ok(
+      reading.samples.every((x) => x.watts === watts),
+      sampler.name,
+    );
   }
   assert.match((await furiosaSmiSampler('npu7').check())!, /lists no device npu7 \(it lists npu0, npu1\)/);
 });
@@ -157,7 +207,11 @@ test('a scenario run reports energy per query and samples/s per watt from the sa
   const session = await device.open({ bytes: mlpModel().bytes });
   try {
     const workload = buildWorkload(session, {
-      name: 'mlp', count: 4, qslSeed: 1, flopsPerSample: 128, precision: 'fp32',
+      name: 'mlp',
+      count: 4,
+      qslSeed: 1,
+      flopsPerSample: 128,
+      precision: 'fp32',
       generate: (seed) => ({ X: { type: 'float32', dims: [2, 8], data: Float32Array.from({ length: 16 }, (_, i) => seed * i) } }),
     });
     const settings = resolveSettings('single-stream', { minDurationMs: 300, warmupMs: 20 });
@@ -171,7 +225,10 @@ test('a scenario run reports energy per query and samples/s per watt from the sa
       assert.ok(Math.abs(measured.power.joulesPerQuery * measured.counts.queries - measured.power.energyJoules) < 1e-9);
       assert.ok(Math.abs(measured.power.samplesPerSecondPerWatt - measured.throughput.samplesPerSecond! / measured.power.avgWatts) < 1e-9);
     }
-    const notMeasured = await runScenario(session, workload, settings, { device: 'ort:cpu', power: { sampler: null, reason: 'rapl: no RAPL package domain' } });
+    const notMeasured = await runScenario(session, workload, settings, {
+      device: 'ort:cpu',
+      power: { sampler: null, reason: 'rapl: no RAPL package domain' },
+    });
     assert.equal(notMeasured.power, { measured: false, reason: 'rapl: no RAPL package domain' });
   } finally {
     await session.close();

@@ -24,28 +24,47 @@ test('endpoint specs keep the URL and take query parameters as options', () => {
 
 test('malformed specs are rejected with a sentence naming the spec', () => {
   for (const bad of ['cpu', 'ort:', 'ort:cpu:x', 'ort:cpu?threads', 'nosuch:cpu', 'endpoint:not a url', 'endpoint:ftp://x', 'proc:']) {
-    assert.throws(() => parseDeviceSpec(bad), (e: Refusal) => e.exitCode === 2 && e.message.includes(`"${bad}"`), bad);
+    assert.throws(
+      () => parseDeviceSpec(bad),
+      (e: Refusal) => e.exitCode === 2 && e.message.includes(`"${bad}"`),
+      bad,
+    );
   }
 });
 
 test('unknown EPs and bad options are bad input (exit 2), listing what is available', () => {
   assert.throws(() => createDevice('ort:nosuch', ['ort:cpu']), badInput(/not an ONNX Runtime execution provider; available here: ort:cpu/));
-  assert.throws(() => createDevice('ort:cpu?graphOptimizationLevel=max'), badInput(/graphOptimizationLevel=max .* is not one of disabled, basic, extended, layout, all/));
+  assert.throws(
+    () => createDevice('ort:cpu?graphOptimizationLevel=max'),
+    badInput(/graphOptimizationLevel=max .* is not one of disabled, basic, extended, layout, all/),
+  );
   assert.throws(() => createDevice('ort:cpu?intraOpThreads=-1'), badInput(/intraOpThreads=-1 .* is not a non-negative integer/));
 });
 
 test('an unknown option key is refused in one sentence naming the spec, the key and the known keys', () => {
-  assert.throws(() => createDevice('ort:cpu?intraOpThread=2'), badInput(
-    /^unknown option "intraOpThread" in "ort:cpu\?intraOpThread=2"; ort:cpu takes allowSpinning, cpuFallback, enableCpuMemArena, enableMemPattern, executionMode, graphOptimizationLevel, interOpThreads, intraOpThreads, logSeverityLevel$/,
-  ));
+  assert.throws(
+    () => createDevice('ort:cpu?intraOpThread=2'),
+    badInput(
+      /^unknown option "intraOpThread" in "ort:cpu\?intraOpThread=2"; ort:cpu takes allowSpinning, cpuFallback, enableCpuMemArena, enableMemPattern, executionMode, graphOptimizationLevel, interOpThreads, intraOpThreads, logSeverityLevel$/,
+    ),
+  );
   // EP options are per EP: the WebGPU EP's layout is no option of the CPU EP.
-  assert.throws(() => createDevice('ort:cpu?preferredLayout=NHWC'), badInput(/unknown option "preferredLayout" in "ort:cpu\?preferredLayout=NHWC"/));
+  assert.throws(
+    () => createDevice('ort:cpu?preferredLayout=NHWC'),
+    badInput(/unknown option "preferredLayout" in "ort:cpu\?preferredLayout=NHWC"/),
+  );
   assert.ok(createDevice('ort:webgpu?preferredLayout=NHWC'));
-  assert.throws(() => createDevice('tfjs:wasm?threads=2'), badInput(/unknown option "threads" in "tfjs:wasm\?threads=2"; tfjs:wasm takes no options/));
+  assert.throws(
+    () => createDevice('tfjs:wasm?threads=2'),
+    badInput(/unknown option "threads" in "tfjs:wasm\?threads=2"; tfjs:wasm takes no options/),
+  );
 });
 
 test('a wrong option type is refused, naming the option, the value and the type', () => {
-  assert.throws(() => createDevice('ort:cpu?intraOpThreads=two'), badInput(/option intraOpThreads=two in "ort:cpu\?intraOpThreads=two" is not a non-negative integer/));
+  assert.throws(
+    () => createDevice('ort:cpu?intraOpThreads=two'),
+    badInput(/option intraOpThreads=two in "ort:cpu\?intraOpThreads=two" is not a non-negative integer/),
+  );
   assert.throws(() => createDevice('ort:cpu?cpuFallback=no'), badInput(/option cpuFallback=no .* is not true or false/));
   assert.throws(() => createDevice('ort:cpu?logSeverityLevel=7'), badInput(/option logSeverityLevel=7 .* is not an integer from 0 to 4/));
   assert.throws(() => createDevice('ort:webgpu?preferredLayout=NWHC'), badInput(/preferredLayout=NWHC .* is not one of NCHW, NHWC/));
@@ -55,18 +74,30 @@ test('a wrong option type is refused, naming the option, the value and the type'
 /** A device whose sessions double their input: enough to be probed. */
 function doubler(id: string): Device {
   const session: Session = {
-    inputs: [], outputs: [], concurrentRuns: true, close: async () => {},
+    inputs: [],
+    outputs: [],
+    concurrentRuns: true,
+    close: async () => {},
     run: async (feeds) => {
       const x = feeds.X as { data: Float32Array };
       return { Y: { type: 'float32', dims: [x.data.length], data: x.data.map((v) => 2 * v) } };
     },
   };
-  return { id, kind: 'proc', capabilities: { tensors: true, generation: null }, describe: () => Promise.reject(new Error('n/a')), open: async () => session };
+  return {
+    id,
+    kind: 'proc',
+    capabilities: { tensors: true, generation: null },
+    describe: () => Promise.reject(new Error('n/a')),
+    open: async () => session,
+  };
 }
 
 test('parseOptions converts each option to its declared type', () => {
   const schema = {
-    n: { type: 'int', min: 1, doc: '' }, on: { type: 'bool', doc: '' }, mode: { type: 'enum', values: ['a', 'b'], doc: '' }, name: { type: 'string', doc: '' },
+    n: { type: 'int', min: 1, doc: '' },
+    on: { type: 'bool', doc: '' },
+    mode: { type: 'enum', values: ['a', 'b'], doc: '' },
+    name: { type: 'string', doc: '' },
   } as const;
   const typed = parseOptions(parseDeviceSpec('ort:cpu?n=3&on=false&mode=b&name=x'), schema, 'ort:cpu');
   assert.equal(typed, { mode: 'b', n: 3, name: 'x', on: false });

@@ -5,17 +5,39 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CRITERIA, evaluate, firstDivergence, readCriteriaFile, runAccuracy, type OutputAccuracy } from '../../harness/accuracy/index.js';
+import {
+  DEFAULT_CRITERIA,
+  evaluate,
+  firstDivergence,
+  readCriteriaFile,
+  runAccuracy,
+  type OutputAccuracy,
+} from '../../harness/accuracy/index.js';
 import { pairStats, topKAgreement } from '../../harness/accuracy/metrics.js';
 import { Journal, readJournal } from '../../harness/journal.js';
 import { createDevice } from '../../devices/index.js';
 import { resolveModel } from '../../models/resolve.js';
 
 /** runAccuracy on specs and a model name, as the accuracy workload calls it with what the orchestrator made. */
-async function runAccuracyOn(opts: { device: string; reference: string; model: string; dtype?: 'float32' | 'float16' } & Omit<Parameters<typeof runAccuracy>[0], 'device' | 'reference' | 'source' | 'vocabSize' | 'model' | 'dtype'>, journal: Journal | null) {
+async function runAccuracyOn(
+  opts: { device: string; reference: string; model: string; dtype?: 'float32' | 'float16' } & Omit<
+    Parameters<typeof runAccuracy>[0],
+    'device' | 'reference' | 'source' | 'vocabSize' | 'model' | 'dtype'
+  >,
+  journal: Journal | null,
+) {
   const m = resolveModel(opts.model, { dtype: opts.dtype });
   const vocab = m.zoo?.config.vocab_size;
-  return runAccuracy({ ...opts, device: createDevice(opts.device), reference: createDevice(opts.reference), source: m.source, vocabSize: typeof vocab === 'number' ? vocab : null }, journal);
+  return runAccuracy(
+    {
+      ...opts,
+      device: createDevice(opts.device),
+      reference: createDevice(opts.reference),
+      source: m.source,
+      vocabSize: typeof vocab === 'number' ? vocab : null,
+    },
+    journal,
+  );
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'npuval-acc-'));
@@ -40,15 +62,37 @@ test('greedy divergence step, and thresholds deciding pass/fail', () => {
   assert.is(firstDivergence([1, 2, 3], [1, 2, 3]), null);
   assert.is(firstDivergence([1, 2, 3], [1, 5, 3]), 1);
   assert.is(firstDivergence([1, 2], [1, 2, 3]), 2);
-  const out: OutputAccuracy = { name: 'logits', type: 'float32', dims: [1, 4, 8], minCosine: 0.9995, meanCosine: 0.9999, maxAbsError: 0.01, maxRelError: 0.1, nonFinite: 0, topK: { rows: 4, top1: 0.75, top5: 1 } };
+  const out: OutputAccuracy = {
+    name: 'logits',
+    type: 'float32',
+    dims: [1, 4, 8],
+    minCosine: 0.9995,
+    meanCosine: 0.9999,
+    maxAbsError: 0.01,
+    maxRelError: 0.1,
+    nonFinite: 0,
+    topK: { rows: 4, top1: 0.75, top5: 1 },
+  };
   const gen = { tokens: 4, samples: [], agreement: 0.5, exact: 0, decode: { steps: 4, minCosine: 0.9999, maxAbsError: 0.0005, top1: 1 } };
   const checks = evaluate({ ...DEFAULT_CRITERIA, maxAbsError: 0.001 }, [out], gen);
   const by = Object.fromEntries(checks.map((c) => [c.name, c.pass]));
   assert.equal(by, { minCosine: true, maxAbsError: false, minTop1: false, minTop5: true, minTokenAgreement: false });
   assert.not.ok('maxRelError' in by, 'a null threshold is not checked');
   // A decode step worse than every prefill output decides the check.
-  const worse = evaluate(DEFAULT_CRITERIA, [{ ...out, topK: { rows: 4, top1: 1, top5: 1 } }], { ...gen, agreement: 1, decode: { ...gen.decode, minCosine: 0.99, top1: 0.5 } });
-  assert.equal(worse.map((c) => [c.name, c.pass]), [['minCosine', false], ['minTop1', false], ['minTop5', true], ['minTokenAgreement', true]]);
+  const worse = evaluate(DEFAULT_CRITERIA, [{ ...out, topK: { rows: 4, top1: 1, top5: 1 } }], {
+    ...gen,
+    agreement: 1,
+    decode: { ...gen.decode, minCosine: 0.99, top1: 0.5 },
+  });
+  assert.equal(
+    worse.map((c) => [c.name, c.pass]),
+    [
+      ['minCosine', false],
+      ['minTop1', false],
+      ['minTop5', true],
+      ['minTokenAgreement', true],
+    ],
+  );
 });
 
 test('criteria file: thresholds read, unknown keys rejected (exit 2)', () => {
@@ -57,7 +101,10 @@ test('criteria file: thresholds read, unknown keys rejected (exit 2)', () => {
   assert.equal(readCriteriaFile(ok), { minCosine: 0.99, minTop5: null });
   const bad = join(tmp, 'bad.json');
   writeFileSync(bad, '{"minCosin": 0.9}');
-  assert.throws(() => readCriteriaFile(bad), (e: Error) => /unknown key "minCosin"/.test(e.message) && (e as { exitCode?: number }).exitCode === 2);
+  assert.throws(
+    () => readCriteriaFile(bad),
+    (e: Error) => /unknown key "minCosin"/.test(e.message) && (e as { exitCode?: number }).exitCode === 2,
+  );
 });
 
 test('tiny-llama on ort:cpu against tfjs:wasm: logits agree and greedy tokens match with the KV cache', async () => {
@@ -69,7 +116,10 @@ test('tiny-llama on ort:cpu against tfjs:wasm: logits agree and greedy tokens ma
   assert.equal(logits.dims, [1, 8, 512]);
   assert.ok(logits.minCosine! > 0.9999, `cosine ${logits.minCosine}`);
   assert.is(logits.topK!.rows, 16);
-  assert.ok(r.outputs.some((o) => o.name === 'present.1.value'), 'KV outputs compared too');
+  assert.ok(
+    r.outputs.some((o) => o.name === 'present.1.value'),
+    'KV outputs compared too',
+  );
   assert.is(r.generation!.samples.length, 2);
   assert.is(r.generation!.decode.steps, 12, 'teacher-forced: prefill + 5 decode steps per sample');
   assert.ok(r.generation!.decode.minCosine! > 0.9999);
@@ -80,14 +130,20 @@ test('tiny-llama on ort:cpu against tfjs:wasm: logits agree and greedy tokens ma
   const types = readJournal(path).records.map((x) => x.type);
   assert.equal(types, ['accuracy.start', 'accuracy.sample', 'accuracy.sample', 'accuracy.generation', 'accuracy.end']);
   // An impossible threshold fails the same run.
-  const strict = await runAccuracyOn({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-llama', samples: 1, tokens: 0, criteria: { maxAbsError: 0 } }, null);
+  const strict = await runAccuracyOn(
+    { device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-llama', samples: 1, tokens: 0, criteria: { maxAbsError: 0 } },
+    null,
+  );
   assert.is(strict.pass, false);
   assert.is(strict.generation, null);
   assert.match(strict.generationNote!, /--tokens 0/);
 });
 
 test('--dtype float16 builds the zoo decoder in fp16: fp16 outputs on both sides, still within the defaults', async () => {
-  const r = await runAccuracyOn({ device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-llama', samples: 1, tokens: 4, dtype: 'float16' }, null);
+  const r = await runAccuracyOn(
+    { device: 'ort:cpu', reference: 'tfjs:wasm', model: 'tiny-llama', samples: 1, tokens: 4, dtype: 'float16' },
+    null,
+  );
   assert.is(r.dtype, 'float16');
   const logits = r.outputs.find((o) => o.name === 'logits')!;
   assert.is(logits.type, 'float16');

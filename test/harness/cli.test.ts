@@ -4,7 +4,6 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { npuval } from '../helpers/cli.js';
 
-
 test('devices --json lists ort:cpu available and cuda unavailable with a reason', () => {
   const r = npuval('devices', '--json');
   assert.is(r.status, 0, r.stderr);
@@ -18,7 +17,10 @@ test('devices --json lists ort:cpu available and cuda unavailable with a reason'
 test('an unknown device exits 2 with one line that lists what is available', () => {
   const r = npuval('devices', '--device', 'ort:nosuch');
   assert.is(r.status, 2);
-  const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('npuval:'));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('npuval:'));
   assert.is(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /available here: .*ort:cpu/);
   assert.not.match(r.stderr, /\s+at .*\.js:\d+/);

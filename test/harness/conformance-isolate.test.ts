@@ -19,9 +19,17 @@ const FIXTURES = join(repoRoot(), 'test/fixtures/conformance');
 const FAULTY_WORKER = join(dirname(here), '..', 'fixtures', 'conformance', `faulty-worker${extname(here)}`);
 
 test('a child that exits mid-case is recorded as crashed, one that hangs as timeout, and the run goes on', async () => {
-  const r = await runConformance({
-    device: createDevice('ort:cpu'), roots: [join(FIXTURES, 'isolation')], isolate: true, timeoutS: 1.5, workers: 1, workerPath: FAULTY_WORKER,
-  }, null);
+  const r = await runConformance(
+    {
+      device: createDevice('ort:cpu'),
+      roots: [join(FIXTURES, 'isolation')],
+      isolate: true,
+      timeoutS: 1.5,
+      workers: 1,
+      workerPath: FAULTY_WORKER,
+    },
+    null,
+  );
   const cases = Object.fromEntries(r.runs[0]!.cases.map((c) => [c.id, c]));
   assert.is(cases['isolation/test_crash']!.status, 'error');
   assert.is(cases['isolation/test_crash']!.cause, 'crashed');

@@ -8,7 +8,8 @@ import { deps, systemTest, ONNX_TESTDATA } from '../helpers/system.js';
 
 // ~45 cases across all four folders: passes, missing kernels, preview-domain ops, opset < 7,
 // bfloat16, sequences/optionals (binding), batchwise RNN layouts and known numeric failures.
-const FILTER = '^(node/test_(abs|acos|add|relu|sequence_insert|adagrad|cast_FLOAT_to|bitshift|identity|dft|gru)|simple/test_gradient|pytorch-operator/test_operator_add)';
+const FILTER =
+  '^(node/test_(abs|acos|add|relu|sequence_insert|adagrad|cast_FLOAT_to|bitshift|identity|dft|gru)|simple/test_gradient|pytorch-operator/test_operator_add)';
 
 systemTest(test, deps.onnxTestdata, 'a filtered slice of the Debian suite: every case classified, none an error', async () => {
   const r = await runConformance({ device: createDevice('ort:cpu'), roots: [ONNX_TESTDATA], filter: FILTER }, null);
@@ -16,7 +17,14 @@ systemTest(test, deps.onnxTestdata, 'a filtered slice of the Debian suite: every
   assert.is(run.cases.length, 1072, 'the Debian package holds 1,072 cases');
   const ran = run.cases.filter((c) => c.cause !== 'filtered');
   assert.ok(ran.length >= 40 && ran.length <= 50, `${ran.length} cases selected`);
-  assert.is(run.counts.error, 0, ran.filter((c) => c.status === 'error').map((c) => `${c.id}: ${c.reason}`).join('\n'));
+  assert.is(
+    run.counts.error,
+    0,
+    ran
+      .filter((c) => c.status === 'error')
+      .map((c) => `${c.id}: ${c.reason}`)
+      .join('\n'),
+  );
   for (const c of ran) {
     assert.ok(['pass', 'fail', 'unsupported'].includes(c.status), `${c.id} is ${c.status}`);
     if (c.status !== 'pass') assert.ok(c.reason && c.cause, `${c.id} has a cause and reason`);

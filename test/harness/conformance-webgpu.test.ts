@@ -18,17 +18,28 @@ function repoRoot(): string {
 }
 const FALLBACK = join(repoRoot(), 'test/fixtures/conformance/fallback');
 
-systemTest(test, deps.swiftshader, 'cpuFallback=false turns a node the EP lacks into unsupported/op; with the fallback it passes', async () => {
-  const r = await runConformance({ device: createDevice('ort:webgpu'), compareDevice: createDevice('ort:webgpu?cpuFallback=false'), roots: [FALLBACK] }, null);
-  const [withFallback, without] = r.runs;
-  assert.equal(withFallback!.counts, { pass: 2, fail: 0, unsupported: 0, error: 0, skipped: 0 });
-  assert.is(withFallback!.deviceClass, 'accelerator');
-  const dbl = without!.cases.find((c) => c.id === 'fallback/test_relu_double')!;
-  assert.is(dbl.status, 'unsupported');
-  assert.is(dbl.cause, 'op');
-  assert.match(dbl.reason!, /fallback to CPU EP has been explicitly disabled/);
-  assert.is(without!.cases.find((c) => c.id === 'fallback/test_relu')!.status, 'pass', 'float32 Relu runs on WebGPU kernels');
-  assert.equal(r.diff!.cases.map((c) => c.id), ['fallback/test_relu_double']);
-});
+systemTest(
+  test,
+  deps.swiftshader,
+  'cpuFallback=false turns a node the EP lacks into unsupported/op; with the fallback it passes',
+  async () => {
+    const r = await runConformance(
+      { device: createDevice('ort:webgpu'), compareDevice: createDevice('ort:webgpu?cpuFallback=false'), roots: [FALLBACK] },
+      null,
+    );
+    const [withFallback, without] = r.runs;
+    assert.equal(withFallback!.counts, { pass: 2, fail: 0, unsupported: 0, error: 0, skipped: 0 });
+    assert.is(withFallback!.deviceClass, 'accelerator');
+    const dbl = without!.cases.find((c) => c.id === 'fallback/test_relu_double')!;
+    assert.is(dbl.status, 'unsupported');
+    assert.is(dbl.cause, 'op');
+    assert.match(dbl.reason!, /fallback to CPU EP has been explicitly disabled/);
+    assert.is(without!.cases.find((c) => c.id === 'fallback/test_relu')!.status, 'pass', 'float32 Relu runs on WebGPU kernels');
+    assert.equal(
+      r.diff!.cases.map((c) => c.id),
+      ['fallback/test_relu_double'],
+    );
+  },
+);
 
 test.run();

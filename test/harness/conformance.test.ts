@@ -149,7 +149,7 @@ test('a correct case passes; a deliberately wrong expected output is a fail with
   assert.equal(c.mismatch!.tolerance, { rtol: 1e-3, atol: 1e-7 });
 });
 
-test('opset 99 and IR version 99 are unsupported with the runtime\'s reason, not errors', async () => {
+test("opset 99 and IR version 99 are unsupported with the runtime's reason, not errors", async () => {
   const r = await fixtures();
   const opset = byId(r, 'test_relu_opset99');
   assert.is(opset.status, 'unsupported');
@@ -202,24 +202,33 @@ test('--filter records the other cases as skipped (filtered) and runs only the m
 test('a per-test override from a tolerance file turns the wrong expected output into a pass', async () => {
   const file = join(tmp, 'tol.yaml');
   writeFileSync(file, 'overrides:\n  - match: "wrong_expected$"\n    atol: 1.5\n    reason: fixture is off by one\n');
-  const r = await runConformance({ device: createDevice('ort:cpu'), roots: [CUSTOM], filter: 'wrong_expected', tolerancesFile: file }, null);
+  const r = await runConformance(
+    { device: createDevice('ort:cpu'), roots: [CUSTOM], filter: 'wrong_expected', tolerancesFile: file },
+    null,
+  );
   assert.is(byId(r, 'test_relu_wrong_expected').status, 'pass');
   assert.equal(r.tolerances.overrides, [{ match: 'wrong_expected$', atol: 1.5, reason: 'fixture is off by one', rtol: undefined }]);
   const bad = join(tmp, 'bad.json');
   writeFileSync(bad, JSON.stringify({ overrides: [{ match: 'x', rtol: -1 }] }));
-  assert.throws(() => readToleranceFile(bad), (e: Error) => /overrides\[0\]\.rtol/.test(e.message) && (e as { exitCode?: number }).exitCode === 2);
+  assert.throws(
+    () => readToleranceFile(bad),
+    (e: Error) => /overrides\[0\]\.rtol/.test(e.message) && (e as { exitCode?: number }).exitCode === 2,
+  );
 });
 
-test('a tolerance file\'s profiles replace the defaults only where they reach; the rest keep theirs, listed by name', () => {
+test("a tolerance file's profiles replace the defaults only where they reach; the rest keep theirs, listed by name", () => {
   const mine = { name: 'my-npu', deviceClass: 'accelerator' as const, dtypes: ['float16'], rtol: 5e-2, atol: 0.2, source: 'vendor' };
   const all = withDefaultProfiles([mine]);
-  assert.equal(all.map((p) => [p.name, p.deviceClass, p.dtypes]), [
-    ['my-npu', 'accelerator', ['float16']],
-    ['cpu-fp32 (default)', 'cpu', ['float32', 'float64']],
-    ['cpu-half (default)', 'cpu', ['float16', 'bfloat16']],
-    ['accelerator-fp32 (default)', 'accelerator', ['float32', 'float64']],
-    ['accelerator-half (default)', 'accelerator', ['bfloat16']],
-  ]);
+  assert.equal(
+    all.map((p) => [p.name, p.deviceClass, p.dtypes]),
+    [
+      ['my-npu', 'accelerator', ['float16']],
+      ['cpu-fp32 (default)', 'cpu', ['float32', 'float64']],
+      ['cpu-half (default)', 'cpu', ['float16', 'bfloat16']],
+      ['accelerator-fp32 (default)', 'accelerator', ['float32', 'float64']],
+      ['accelerator-half (default)', 'accelerator', ['bfloat16']],
+    ],
+  );
   const npu = new ToleranceResolver('accelerator', all).forCase('node/test_x');
   assert.equal(npu('float16'), { rtol: 5e-2, atol: 0.2 });
   assert.equal(npu('float32'), { rtol: 1e-3, atol: 1e-3 }); // accelerator-fp32, not cpu-fp32
@@ -236,7 +245,8 @@ test('profiles: ONNX defaults on CPU, looser for accelerators and half floats', 
 });
 
 test('classifier: each typed device failure maps to its cause; anything untyped is an error of its phase', () => {
-  const c = (failure: DeviceFailure, opset: number | null = 13) => classifyError(new DeviceRunError(`runtime says ${failure}`, failure), 'load', opset);
+  const c = (failure: DeviceFailure, opset: number | null = 13) =>
+    classifyError(new DeviceRunError(`runtime says ${failure}`, failure), 'load', opset);
   assert.is(c('unsupported-op').cause, 'op');
   assert.is(c('unsupported-dtype').cause, 'type');
   assert.is(c('unsupported-opset').cause, 'opset');
@@ -246,9 +256,14 @@ test('classifier: each typed device failure maps to its cause; anything untyped 
   assert.equal(c('unsupported-op'), { status: 'unsupported', cause: 'op', reason: 'runtime says unsupported-op' });
   assert.equal(c('runtime'), { status: 'error', cause: 'load', reason: 'runtime says runtime' });
   // A missing kernel below the runtime's first opset is an opset gap only for a model that old.
-  const old = new DeviceRunError("Could not find an implementation for Add(6) node with name ''", 'unsupported-op', { firstOpset: 7, runtime: 'ONNX Runtime' });
+  const old = new DeviceRunError("Could not find an implementation for Add(6) node with name ''", 'unsupported-op', {
+    firstOpset: 7,
+    runtime: 'ONNX Runtime',
+  });
   assert.equal(classifyError(old, 'load', 6), {
-    status: 'unsupported', cause: 'opset', reason: "Could not find an implementation for Add(6) node with name '' (model opset 6; ONNX Runtime implements opset 7 and later)",
+    status: 'unsupported',
+    cause: 'opset',
+    reason: "Could not find an implementation for Add(6) node with name '' (model opset 6; ONNX Runtime implements opset 7 and later)",
   });
   assert.is(classifyError(old, 'load', 13).cause, 'op');
   // Message text alone decides nothing: an untyped error is an error, whatever it says.
@@ -261,40 +276,76 @@ test('classifier: each typed device failure maps to its cause; anything untyped 
 
 test('discovery: ids are parent/case, cases sorted naturally, data sets found', () => {
   const cases = discoverCases([CUSTOM]);
-  assert.equal(cases.map((c) => c.id), [
-    'custom/test_no_data', 'custom/test_relu', 'custom/test_relu_ir99', 'custom/test_relu_opset99',
-    'custom/test_relu_wrong_expected', 'custom/test_sequence_construct',
-  ]);
+  assert.equal(
+    cases.map((c) => c.id),
+    [
+      'custom/test_no_data',
+      'custom/test_relu',
+      'custom/test_relu_ir99',
+      'custom/test_relu_opset99',
+      'custom/test_relu_wrong_expected',
+      'custom/test_sequence_construct',
+    ],
+  );
   const seq = cases.find((c) => c.id.endsWith('sequence_construct'))!;
   assert.is(seq.dataSets[0]!.inputs.length, 2);
   assert.match(seq.dataSets[0]!.inputs[1]!, /input_1\.pb$/);
-  assert.throws(() => discoverCases([join(tmp, 'missing')]), (e: Error) => (e as { exitCode?: number }).exitCode === 2);
+  assert.throws(
+    () => discoverCases([join(tmp, 'missing')]),
+    (e: Error) => (e as { exitCode?: number }).exitCode === 2,
+  );
 });
 
-test('op matrix: node tests count for the op under test, an expanded test for its sibling\'s op', () => {
+test("op matrix: node tests count for the op under test, an expanded test for its sibling's op", () => {
   const base = { status: 'pass' as const, cause: null, reason: null, ops: [], opset: 13, irVersion: 8, dataSets: 1, mismatch: null, ms: 1 };
   const results: CaseResult[] = [
     { ...base, id: 'node/test_softmax_axis_0', suite: 'node', nodeOps: ['Softmax'] },
-    { ...base, id: 'node/test_softmax_axis_0_expanded', suite: 'node', nodeOps: ['ReduceMax', 'Sub', 'Exp', 'ReduceSum', 'Div'], status: 'fail', cause: 'tolerance' },
+    {
+      ...base,
+      id: 'node/test_softmax_axis_0_expanded',
+      suite: 'node',
+      nodeOps: ['ReduceMax', 'Sub', 'Exp', 'ReduceSum', 'Div'],
+      status: 'fail',
+      cause: 'tolerance',
+    },
     { ...base, id: 'node/test_sce_mean_expanded', suite: 'node', nodeOps: ['LogSoftmax', 'NegativeLogLikelihoodLoss'] },
     { ...base, id: 'simple/test_mlp', suite: 'simple', nodeOps: ['MatMul', 'Relu'] },
   ];
   const assigned = assignOps(results);
-  assert.equal(assigned.map((r) => r.ops), [['Softmax'], ['Softmax'], ['LogSoftmax', 'NegativeLogLikelihoodLoss'], ['MatMul', 'Relu']]);
+  assert.equal(
+    assigned.map((r) => r.ops),
+    [['Softmax'], ['Softmax'], ['LogSoftmax', 'NegativeLogLikelihoodLoss'], ['MatMul', 'Relu']],
+  );
   const m = opMatrix(assigned);
   const softmax = m.find((r) => r.op === 'Softmax')!;
   assert.equal(softmax.counts, { pass: 1, fail: 1, unsupported: 0, error: 0, skipped: 0 });
   assert.is(softmax.verdict, 'fail');
-  const run = (device: string, cases: CaseResult[]) => ({ device, deviceClass: 'cpu' as const, runtime: 'x', driver: null, sessionOptions: {}, counts: { pass: 0, fail: 0, unsupported: 0, error: 0, skipped: 0 }, cases, matrix: opMatrix(cases), wallMs: 0 });
+  const run = (device: string, cases: CaseResult[]) => ({
+    device,
+    deviceClass: 'cpu' as const,
+    runtime: 'x',
+    driver: null,
+    sessionOptions: {},
+    counts: { pass: 0, fail: 0, unsupported: 0, error: 0, skipped: 0 },
+    cases,
+    matrix: opMatrix(cases),
+    wallMs: 0,
+  });
   const other = assigned.map((r) => ({ ...r, status: 'pass' as const, cause: null }));
   const d = diffRuns(run('b', other), run('a', assigned));
   assert.equal(d.opsOnlyA, ['Softmax']);
-  assert.equal(d.cases.map((c) => c.id), ['node/test_softmax_axis_0_expanded']);
+  assert.equal(
+    d.cases.map((c) => c.id),
+    ['node/test_softmax_axis_0_expanded'],
+  );
 });
 
 test('without the Debian test data, the default root is an environment error (exit 3) saying how to get it', () => {
-  assert.throws(() => defaultRoots(join(tmp, 'no-testdata')), (e: Error) =>
-    (e as { exitCode?: number }).exitCode === 3 && /apt-get install libonnx-testdata/.test(e.message) && /--onnx-tests/.test(e.message));
+  assert.throws(
+    () => defaultRoots(join(tmp, 'no-testdata')),
+    (e: Error) =>
+      (e as { exitCode?: number }).exitCode === 3 && /apt-get install libonnx-testdata/.test(e.message) && /--onnx-tests/.test(e.message),
+  );
 });
 
 test('an unavailable device (ort:coreml, an Apple-only EP) is exit 3 before any case runs', async () => {
@@ -339,7 +390,11 @@ test('CLI: --json prints only the result, writes conformance.json, exits 1 when 
     process.stdout.write = write;
   }
   assert.is(code, 1);
-  const { outDir, files, summary, ...printed } = JSON.parse(stdout) as ConformanceResult & { outDir: string; files: string[]; summary: { units: number } };
+  const { outDir, files, summary, ...printed } = JSON.parse(stdout) as ConformanceResult & {
+    outDir: string;
+    files: string[];
+    summary: { units: number };
+  };
   assert.is(printed.schema, 'npuval.conformance/1');
   assert.is(summary.units, 1);
   assert.ok(files.includes(join(outDir, 'report.json')));

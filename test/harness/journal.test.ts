@@ -15,7 +15,10 @@ test('records are appended and read back in order', () => {
   j.close();
   const { records, torn } = readJournal(path);
   assert.is(torn, null);
-  assert.equal(records.map((r) => r.type), ['start', 'unit']);
+  assert.equal(
+    records.map((r) => r.type),
+    ['start', 'unit'],
+  );
   assert.is(records[1]!.value, 2.5);
   assert.match(records[0]!.time, /^\d{4}-\d\d-\d\dT/);
 });
@@ -27,7 +30,10 @@ test('a torn last line is tolerated and reported', () => {
   j.close();
   appendFileSync(path, '{"type":"unit","id":"b","val');
   const { records, torn } = readJournal(path);
-  assert.equal(records.map((r) => r.id), ['a']);
+  assert.equal(
+    records.map((r) => r.id),
+    ['a'],
+  );
   assert.equal(torn, { line: 2, bytes: 28 });
 });
 
@@ -43,7 +49,10 @@ test('appending after reopen continues the same file', () => {
   const j = new Journal(path);
   j.append('two');
   j.close();
-  assert.equal(readJournal(path).records.map((r) => r.type), ['one', 'two']);
+  assert.equal(
+    readJournal(path).records.map((r) => r.type),
+    ['one', 'two'],
+  );
 });
 
 test.run();

@@ -35,7 +35,12 @@ test.before(async () => {
     }) as typeof process.stdout.write;
   });
   served = main(['serve', '--device', 'ort:cpu', '--model', 'tiny-llama', '--port', '0', '--max-batch', '4', '--json', '--out', dir]);
-  await Promise.race([ready, served.then((code) => { throw new Error(`serve exited ${code}`); })]);
+  await Promise.race([
+    ready,
+    served.then((code) => {
+      throw new Error(`serve exited ${code}`);
+    }),
+  ]);
   process.stdout.write = write;
   url = (JSON.parse(captured.trim()) as { url: string }).url;
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
@@ -66,7 +71,8 @@ test('streamed tokens at temperature 0 equal in-process greedy tokens; counts eq
 });
 
 test('concurrency 1, 2, 4 against npuval serve: every count matches usage; continuous batching batches', async () => {
-  const stats = async () => (await (await fetch(url.replace(/\/v1$/, '/npuval/stats'))).json()) as { maxBatchSeen: number; stepsByBatch: Record<string, number> };
+  const stats = async () =>
+    (await (await fetch(url.replace(/\/v1$/, '/npuval/stats'))).json()) as { maxBatchSeen: number; stepsByBatch: Record<string, number> };
   const report = await runLlm({ ...base, device: `endpoint:${url}?model=tiny-llama`, sweepConcurrency: [1, 2, 4] });
   assert.is(report.points.length, 3);
   for (const p of report.points) {
@@ -80,14 +86,19 @@ test('concurrency 1, 2, 4 against npuval serve: every count matches usage; conti
   assert.ok(s.maxBatchSeen <= 4);
   // The same load in-process (same engine code, no HTTP) to state the HTTP overhead.
   const inproc = await runLlm({ ...base, device: 'ort:cpu', model: 'tiny-llama', batch: 4, sweepConcurrency: [1], bandwidth: false });
-  const e1 = report.points[0]!.summary, i1 = inproc.points[0]!.summary;
-  console.log(`  serve tokens/s by concurrency: ${report.points.map((p) => `c${p.concurrency} ${p.summary.outputTokensPerS!.toFixed(0)}`).join(', ')}; decode steps by batch ${JSON.stringify(s.stepsByBatch)}`);
+  const e1 = report.points[0]!.summary,
+    i1 = inproc.points[0]!.summary;
+  console.log(
+    `  serve tokens/s by concurrency: ${report.points.map((p) => `c${p.concurrency} ${p.summary.outputTokensPerS!.toFixed(0)}`).join(', ')}; decode steps by batch ${JSON.stringify(s.stepsByBatch)}`,
+  );
   const o = report.httpOverhead!;
   assert.is(o.ttftMethod, 'probe', report.notes.join('; '));
   const off = await runLlm({ ...base, requests: 1, warmup: 0, device: `endpoint:${url}?model=tiny-llama`, httpOverhead: false });
   assert.is(off.httpOverhead, null);
   assert.ok(off.notes.includes('HTTP overhead not measured: turned off (--no-http-overhead)'), off.notes.join('; '));
-  console.log(`  c1 TTFT p50 endpoint ${e1.ttft!.p50.toFixed(2)} ms vs in-process ${i1.ttft!.p50.toFixed(2)} ms; TPOT p50 ${e1.tpot!.p50.toFixed(3)} vs ${i1.tpot!.p50.toFixed(3)} ms; ${overheadLine(o)}`);
+  console.log(
+    `  c1 TTFT p50 endpoint ${e1.ttft!.p50.toFixed(2)} ms vs in-process ${i1.ttft!.p50.toFixed(2)} ms; TPOT p50 ${e1.tpot!.p50.toFixed(3)} vs ${i1.tpot!.p50.toFixed(3)} ms; ${overheadLine(o)}`,
+  );
 });
 
 test('the HTTP overhead: probes run no model; the TPOT part paces probes at the unstreamed per-token time', async () => {
@@ -99,42 +110,88 @@ test('the HTTP overhead: probes run no model; the TPOT part paces probes at the 
   };
   const device = createDevice(`endpoint:${url}?model=tiny-llama`);
   const before = await stats();
-  const o = await measureHttpOverhead(device, { prompt, vocab: 512, genLen: 6, counter: 'chunks', timeoutMs: 10_000, requests: 5, warmup: 1, tpotRequests: 3 }, notes);
+  const o = await measureHttpOverhead(
+    device,
+    { prompt, vocab: 512, genLen: 6, counter: 'chunks', timeoutMs: 10_000, requests: 5, warmup: 1, tpotRequests: 3 },
+    notes,
+  );
   const after = await stats();
   assert.equal(notes, []);
   assert.is(o!.ttftMethod, 'probe');
   assert.is(o!.ttftMs.count, 5);
   assert.ok(o!.ttftMs.min > 0);
-  assert.equal([o!.samples.streamedTpotMs.length, o!.samples.pacedProbeTpotMs.length, o!.samples.unstreamedShortMs.length, o!.samples.unstreamedLongMs.length], [3, 3, 3, 3]);
+  assert.equal(
+    [
+      o!.samples.streamedTpotMs.length,
+      o!.samples.pacedProbeTpotMs.length,
+      o!.samples.unstreamedShortMs.length,
+      o!.samples.unstreamedLongMs.length,
+    ],
+    [3, 3, 3, 3],
+  );
   assert.is(o!.tpotMethod, 'paced-probe');
   // The slope over 3 requests of 6 tokens may come out 0 on a loaded machine (it is clamped there), so only its presence is checked.
   assert.ok(o!.streamedTpotMs! > 0 && o!.unstreamedTpotMs !== null);
   assert.is(o!.tpotMs, o!.pacedProbeTpotMs! - o!.unstreamedTpotMs!);
   // The pace is real: the server holds each of 5 tokens for 20 ms, so the last cannot arrive sooner than 100 ms after sending.
   const t0 = performance.now();
-  const paced = await fetch(`${url}/completions`, { method: 'POST', body: JSON.stringify({ model: HTTP_PROBE_MODEL, prompt: [7], max_tokens: 5, npuval_probe_step_ms: 20 }) });
+  const paced = await fetch(`${url}/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ model: HTTP_PROBE_MODEL, prompt: [7], max_tokens: 5, npuval_probe_step_ms: 20 }),
+  });
   await paced.text();
   assert.ok(performance.now() - t0 >= 100, `paced probe took ${performance.now() - t0} ms`);
   // The engine generated only the TPOT part's requests (1 + 3 warm-up and measured, each streamed, 1 token and 6 tokens unstreamed): none for the probes.
   assert.is(after.tokens - before.tokens, 4 * (6 + 1 + 6));
   // The probe echoes the prompt's ids (that is how the client knows it is the probe, not a generation).
-  const res = await fetch(`${url}/completions`, { method: 'POST', body: JSON.stringify({ model: HTTP_PROBE_MODEL, prompt: [7, 8, 9], max_tokens: 5 }) });
+  const res = await fetch(`${url}/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ model: HTTP_PROBE_MODEL, prompt: [7, 8, 9], max_tokens: 5 }),
+  });
   const j = (await res.json()) as { choices: { text: string }[]; usage: { completion_tokens: number } };
   assert.is(j.choices[0]!.text, ' 7 8 9 7 8');
   assert.is(j.usage.completion_tokens, 5);
-  const bad = await fetch(`${url}/completions`, { method: 'POST', body: JSON.stringify({ model: HTTP_PROBE_MODEL, prompt: [7], max_tokens: 2, npuval_probe_step_ms: 'slow' }) });
+  const bad = await fetch(`${url}/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ model: HTTP_PROBE_MODEL, prompt: [7], max_tokens: 2, npuval_probe_step_ms: 'slow' }),
+  });
   assert.is(bad.status, 400);
   await new Promise((r) => setTimeout(r, 1100)); // the server journals finished requests once a second
-  const served = readJournal(join(dir, 'journal.jsonl')).records.filter((r) => r.type === 'serve.requests').flatMap((r) => r.requests as { probe: boolean; promptTokens: number; completionTokens: number }[]);
-  assert.equal(served.filter((r) => r.promptTokens === 3).map((r) => [r.probe, r.completionTokens]), [[true, 5]], 'the probe is journaled as a probe');
+  const served = readJournal(join(dir, 'journal.jsonl'))
+    .records.filter((r) => r.type === 'serve.requests')
+    .flatMap((r) => r.requests as { probe: boolean; promptTokens: number; completionTokens: number }[]);
+  assert.equal(
+    served.filter((r) => r.promptTokens === 3).map((r) => [r.probe, r.completionTokens]),
+    [[true, 5]],
+    'the probe is journaled as a probe',
+  );
 });
 
 test('SLO goodput and SLA search over concurrency', async () => {
-  const report = await runLlm({ ...base, requests: 4, warmup: 0, device: `endpoint:${url}?model=tiny-llama`, slo: { e2eMs: 60_000, percentile: 99, source: 'user' }, slaSearch: 'concurrency', slaMax: 2 });
+  const report = await runLlm({
+    ...base,
+    requests: 4,
+    warmup: 0,
+    device: `endpoint:${url}?model=tiny-llama`,
+    slo: { e2eMs: 60_000, percentile: 99, source: 'user' },
+    slaSearch: 'concurrency',
+    slaMax: 2,
+  });
   assert.is(report.sla!.best, 2, JSON.stringify(report.sla));
-  assert.ok(report.notes.some((n) => /SLA search stopped at --sla-max 2: the SLO still held there/.test(n)), report.notes.join('; '));
+  assert.ok(
+    report.notes.some((n) => /SLA search stopped at --sla-max 2: the SLO still held there/.test(n)),
+    report.notes.join('; '),
+  );
   assert.ok(report.points.every((p) => p.summary.slo!.goodRequests === 4));
-  const strict = await runLlm({ ...base, requests: 2, warmup: 0, device: `endpoint:${url}?model=tiny-llama`, slo: { ttftMs: 0.000001, percentile: 99, source: 'user' }, slaSearch: 'concurrency', slaMax: 2 });
+  const strict = await runLlm({
+    ...base,
+    requests: 2,
+    warmup: 0,
+    device: `endpoint:${url}?model=tiny-llama`,
+    slo: { ttftMs: 0.000001, percentile: 99, source: 'user' },
+    slaSearch: 'concurrency',
+    slaMax: 2,
+  });
   assert.is(strict.sla!.best, null);
   assert.is(strict.points[0]!.summary.slo!.goodRequests, 0);
 });
@@ -142,7 +199,15 @@ test('SLO goodput and SLA search over concurrency', async () => {
 test('rate mode with a concurrency cap, prompts from a JSONL file', async () => {
   const file = join(dir, 'prompts.jsonl');
   writeFileSync(file, '{"prompt": [5, 6, 7]}\n{"prompt": "hello there"}\n');
-  const report = await runLlm({ ...base, requests: 4, warmup: 0, device: `endpoint:${url}?model=tiny-llama`, rate: Infinity, concurrency: 2, promptFile: file });
+  const report = await runLlm({
+    ...base,
+    requests: 4,
+    warmup: 0,
+    device: `endpoint:${url}?model=tiny-llama`,
+    rate: Infinity,
+    concurrency: 2,
+    promptFile: file,
+  });
   const p = report.points[0]!;
   assert.is(p.label, 'endpoint p8 g8 rate Infinity/s cap 2');
   assert.is(p.summary.succeeded, 4);
@@ -155,7 +220,8 @@ test('rate mode with a concurrency cap, prompts from a JSONL file', async () => 
 });
 
 test('bad requests get OpenAI-style 400s; the serve journal records requests', async () => {
-  const post = (body: unknown) => fetch(`${url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: unknown) =>
+    fetch(`${url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const r1 = await post({ model: 'tiny-llama', prompt: [1, 99999], max_tokens: 2 });
   assert.is(r1.status, 400);
   assert.match(((await r1.json()) as { error: { message: string } }).error.message, /outside the vocabulary/);
@@ -171,7 +237,10 @@ test('bad requests get OpenAI-style 400s; the serve journal records requests', a
   const notFound = ((await wrong.json()) as { error: { message: string; code: string } }).error;
   assert.match(notFound.message, /The model `gpt-4` does not exist.*; this server serves tiny-llama/);
   assert.is(notFound.code, 'model_not_found');
-  const chat = await fetch(`${url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'tiny-llama', messages: [{ role: 'user', content: '1 2 3' }], max_tokens: 2, stream: true }) });
+  const chat = await fetch(`${url}/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ model: 'tiny-llama', messages: [{ role: 'user', content: '1 2 3' }], max_tokens: 2, stream: true }),
+  });
   const body = await chat.text();
   assert.match(body, /"role":"assistant"/);
   assert.match(body, /data: \[DONE\]/);
@@ -180,12 +249,26 @@ test('bad requests get OpenAI-style 400s; the serve journal records requests', a
   assert.is(records[0]!.type, 'serve.start');
   const served = records.filter((r) => r.type === 'serve.requests').flatMap((r) => r.requests as { ok: boolean; ttftMs: number | null }[]);
   assert.ok(served.filter((r) => r.ok).length >= 3 * 9);
-  assert.ok(served.some((r) => !r.ok), 'the refused request is journaled with its error');
+  assert.ok(
+    served.some((r) => !r.ok),
+    'the refused request is journaled with its error',
+  );
 });
 
 test('npuval llm: SIGINT stops the run, writes the partial reports with a resume hint and exits 130; a bad --timeout is exit 2', async () => {
   const out = join(dir, 'llm-sigint');
-  const child = npuvalAsync('llm', '--device', `endpoint:${url}?model=tiny-llama`, '--requests', '100000', '--warmup-requests', '0', '--no-http-overhead', '--out', out);
+  const child = npuvalAsync(
+    'llm',
+    '--device',
+    `endpoint:${url}?model=tiny-llama`,
+    '--requests',
+    '100000',
+    '--warmup-requests',
+    '0',
+    '--no-http-overhead',
+    '--out',
+    out,
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let running = true;
@@ -198,7 +281,10 @@ test('npuval llm: SIGINT stops the run, writes the partial reports with a resume
   assert.is(await exited, 130, stderr);
   // The unit in flight is not journaled as finished: the partial report says so and the run can be resumed.
   assert.match(stderr, /Resume with: npuval run --resume /);
-  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { complete: boolean; summary: { planned: number; units: number } };
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+    complete: boolean;
+    summary: { planned: number; units: number };
+  };
   assert.equal([report.complete, report.summary.planned, report.summary.units], [false, 1, 0]);
   const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
     const c = npuvalAsync('llm', '--device', 'ort:cpu', '--model', 'tiny-llama', '--timeout', '-1', '--out', join(dir, 'llm-bad-timeout'));
@@ -211,14 +297,30 @@ test('npuval llm: SIGINT stops the run, writes the partial reports with a resume
 });
 
 test('serve on a port in use exits 3 with one sentence (and does not hang); a bad --port exits 2', async () => {
-  const run = (port: string) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = npuvalAsync('serve', '--device', 'ort:cpu', '--model', 'tiny-llama', '--port', port, '--out', join(dir, `busy-${port}`));
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-    // Before the fix the process stayed alive after the error; kill it so the test fails, not hangs.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stderr }); });
-  });
+  const run = (port: string) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = npuvalAsync(
+        'serve',
+        '--device',
+        'ort:cpu',
+        '--model',
+        'tiny-llama',
+        '--port',
+        port,
+        '--out',
+        join(dir, `busy-${port}`),
+      );
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      // Before the fix the process stayed alive after the error; kill it so the test fails, not hangs.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stderr });
+      });
+    });
   const busy = await run(new URL(url).port);
   assert.is(busy.code, 3, busy.stderr);
   assert.match(busy.stderr, /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);

@@ -57,7 +57,10 @@ test('continuous batching: sequences of different lengths joining mid-flight get
     await new Promise((r) => setTimeout(r, 0));
     const rest = reqs.slice(1).map((r) => engine.submit(r));
     const got = await Promise.all([first, ...rest]);
-    assert.equal(got.map((g) => g.tokens), solo);
+    assert.equal(
+      got.map((g) => g.tokens),
+      solo,
+    );
     const stats = engine.snapshot();
     assert.ok(stats.maxBatchSeen > 1, `batched: ${JSON.stringify(stats)}`);
     assert.ok(stats.maxBatchSeen <= 4, 'never above the max batch');
@@ -65,7 +68,12 @@ test('continuous batching: sequences of different lengths joining mid-flight get
     assert.ok(stats.prefills < reqs.length, `prefills ${stats.prefills} for ${reqs.length} requests`);
     // An aborted request is dropped with its reason; the others go on.
     const ctl = new AbortController();
-    const aborted = engine.submit({ prompt: [1, 2, 3], maxTokens: 50, signal: ctl.signal, onToken: () => ctl.abort(new Error('client went away')) });
+    const aborted = engine.submit({
+      prompt: [1, 2, 3],
+      maxTokens: 50,
+      signal: ctl.signal,
+      onToken: () => ctl.abort(new Error('client went away')),
+    });
     const ok = engine.submit({ prompt: [4, 5], maxTokens: 3 });
     let message = '';
     await aborted.catch((e: Error) => (message = e.message));
@@ -80,7 +88,17 @@ test('npuval llm in-process: TTFT, TPOT, tokens/s, prefill/decode split, journal
   const dir = mkdtempSync(join(tmpdir(), 'npuval-llm-'));
   const journal = new Journal(join(dir, 'journal.jsonl'));
   const report = await runLlm(
-    { ...DEFAULT_LLM_SETTINGS, device: 'ort:cpu', model: 'tiny-llama', batch: 2, promptLen: 8, genLen: 6, requests: 4, warmup: 0, sweepGenLen: [2, 6] },
+    {
+      ...DEFAULT_LLM_SETTINGS,
+      device: 'ort:cpu',
+      model: 'tiny-llama',
+      batch: 2,
+      promptLen: 8,
+      genLen: 6,
+      requests: 4,
+      warmup: 0,
+      sweepGenLen: [2, 6],
+    },
     { journal },
   );
   journal.close();
@@ -92,7 +110,11 @@ test('npuval llm in-process: TTFT, TPOT, tokens/s, prefill/decode split, journal
   assert.ok(p.summary.ttft!.avg > 0 && p.summary.tpot!.avg > 0 && p.summary.outputTokensPerS! > 0);
   assert.is(p.summary.icl!.count, 4 * 5);
   assert.ok(p.split!.prefillTflops! > 0 && p.split!.decodeTokensPerS! > 0 && p.split!.rooflineRatio! > 0);
-  assert.equal(report.bandwidth!.measurements.map((m) => m.method.split(' ')[0] === 'host' ? 'host' : m.method.split('=')[1]!.trim().split('(')[0]), ['host', 'Slice', 'ReduceSum'], 'host copy, device copy and device read kernels measured');
+  assert.equal(
+    report.bandwidth!.measurements.map((m) => (m.method.split(' ')[0] === 'host' ? 'host' : m.method.split('=')[1]!.trim().split('(')[0])),
+    ['host', 'Slice', 'ReduceSum'],
+    'host copy, device copy and device read kernels measured',
+  );
   assert.is(report.bandwidth!.rooflineBytesPerS, Math.max(...report.bandwidth!.measurements.map((m) => m.bytesPerS)));
   const { records } = readJournal(join(dir, 'journal.jsonl'));
   const types = records.map((r) => r.type);
@@ -105,7 +127,16 @@ test('npuval llm in-process: TTFT, TPOT, tokens/s, prefill/decode split, journal
 test('a user ONNX export that follows the convention runs from its file, with the same tokens', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'npuval-llm-file-'));
   const { path } = await exportZooModel('tiny-llama', join(dir, 'exported.onnx'));
-  const settings = { ...DEFAULT_LLM_SETTINGS, device: 'ort:cpu', batch: 2, promptLen: 12, genLen: 10, requests: 2, warmup: 0, bandwidth: false };
+  const settings = {
+    ...DEFAULT_LLM_SETTINGS,
+    device: 'ort:cpu',
+    batch: 2,
+    promptLen: 12,
+    genLen: 10,
+    requests: 2,
+    warmup: 0,
+    bandwidth: false,
+  };
   const fromFile = await runLlm({ ...settings, model: path });
   const fromZoo = await runLlm({ ...settings, model: 'tiny-llama' });
   assert.is(fromFile.model.source, 'file');
@@ -120,21 +151,44 @@ test('a non-decoder model is bad input', async () => {
   assert.match(err!.message, /decoder/);
 });
 
-test('prompt + generation beyond the zoo preset\'s context is bad input (it would run for hours)', async () => {
+test("prompt + generation beyond the zoo preset's context is bad input (it would run for hours)", async () => {
   let err: (Error & { exitCode?: number }) | null = null;
-  await runLlm({ ...DEFAULT_LLM_SETTINGS, device: 'ort:cpu', model: 'tiny-llama', requests: 1, sweepGenLen: [8, 100000] }).catch((e: Error) => (err = e));
+  await runLlm({ ...DEFAULT_LLM_SETTINGS, device: 'ort:cpu', model: 'tiny-llama', requests: 1, sweepGenLen: [8, 100000] }).catch(
+    (e: Error) => (err = e),
+  );
   assert.is(err!.exitCode, 2);
   assert.match(err!.message, /exceed tiny-llama's context of 512 tokens/);
 });
 
-test('the suites\' llm unit reports registry metrics and judges the SLO', async () => {
+test("the suites' llm unit reports registry metrics and judges the SLO", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'npuval-llm-unit-'));
   const journal = new Journal(join(dir, 'journal.jsonl'));
-  const [planned] = planUnits({ name: 's', units: [{ kind: 'llm', model: 'tiny-llama', settings: { promptLen: 4, genLen: 3, requests: 2, warmup: 0, bandwidth: false, slo: 'ttft=0.000001' } }] }, [], ['ort:cpu']);
+  const [planned] = planUnits(
+    {
+      name: 's',
+      units: [
+        {
+          kind: 'llm',
+          model: 'tiny-llama',
+          settings: { promptLen: 4, genLen: 3, requests: 2, warmup: 0, bandwidth: false, slo: 'ttft=0.000001' },
+        },
+      ],
+    },
+    [],
+    ['ort:cpu'],
+  );
   const unit = resolveUnit(planned!, 0);
   const ctx = {
-    unitId: unit.id, device: createDevice('ort:cpu'), seed: 0, journal, outDir: dir, signal: new AbortController().signal,
-    model: (name: string) => ({ ...new ModelStore().load(name).model }), otherDevice: () => { throw new Error('unused'); },
+    unitId: unit.id,
+    device: createDevice('ort:cpu'),
+    seed: 0,
+    journal,
+    outDir: dir,
+    signal: new AbortController().signal,
+    model: (name: string) => ({ ...new ModelStore().load(name).model }),
+    otherDevice: () => {
+      throw new Error('unused');
+    },
   };
   const out = await unit.w.run(unit.params, ctx);
   journal.close();

@@ -29,16 +29,24 @@ test.after(async () => {
 
 test('llm units run on the endpoint; tensor units are skipped with the reason', async () => {
   const suitePath = join(dir, 'suite.json');
-  writeFileSync(suitePath, JSON.stringify({
-    name: 'endpoint',
-    units: [
-      { kind: 'llm', settings: { requests: 4, promptLen: 8, genLen: 4, warmup: 1, concurrency: 2 } },
-      { kind: 'scenario', scenario: 'single-stream', model: 'tiny-bert' },
-    ],
-  }));
+  writeFileSync(
+    suitePath,
+    JSON.stringify({
+      name: 'endpoint',
+      units: [
+        { kind: 'llm', settings: { requests: 4, promptLen: 8, genLen: 4, warmup: 1, concurrency: 2 } },
+        { kind: 'scenario', scenario: 'single-stream', model: 'tiny-bert' },
+      ],
+    }),
+  );
   const device = `endpoint:${url}?model=tiny-llama`;
   const result = await runSuite({
-    suite: suitePath, devices: [device], outDir: join(dir, 'out'), argv: [], log: () => {}, signal: new AbortController().signal,
+    suite: suitePath,
+    devices: [device],
+    outDir: join(dir, 'out'),
+    argv: [],
+    log: () => {},
+    signal: new AbortController().signal,
   });
   const { report } = await writeReports(result.outDir, result.state, result.inputs);
   assert.equal(validate('run-report', report), []);

@@ -12,7 +12,9 @@ const out = join(mkdtempSync(join(tmpdir(), 'npuval-resume-')), 'smoke');
 
 function unitEnds(): string[] {
   if (!existsSync(join(out, 'journal.jsonl'))) return [];
-  return readJournal(join(out, 'journal.jsonl')).records.filter((r) => r.type === 'unit-end').map((r) => (r.unit as UnitRecord).id);
+  return readJournal(join(out, 'journal.jsonl'))
+    .records.filter((r) => r.type === 'unit-end')
+    .map((r) => (r.unit as UnitRecord).id);
 }
 
 test('SIGINT mid-suite stops with a resume hint; --resume completes it and every unit ran exactly once to completion', async () => {
@@ -42,7 +44,10 @@ test('SIGINT mid-suite stops with a resume hint; --resume completes it and every
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
   assert.equal(validate('run-report', report), []);
   assert.is(report.complete, true);
-  assert.equal(report.sessions.map((s) => s.outcome), ['interrupted', 'completed']);
+  assert.equal(
+    report.sessions.map((s) => s.outcome),
+    ['interrupted', 'completed'],
+  );
   const ends = unitEnds();
   const planned = report.summary.planned;
   assert.is(ends.length, planned, 'one unit-end per unit');
@@ -51,7 +56,9 @@ test('SIGINT mid-suite stops with a resume hint; --resume completes it and every
   assert.is(report.units.length, planned);
   for (const u of report.units) assert.ok(u.status !== 'error', `${u.id}: ${u.error?.message}`);
   // The unit that was in flight (if any) shows two starts; all others one.
-  const starts = readJournal(join(out, 'journal.jsonl')).records.filter((r) => r.type === 'unit-start').map((r) => r.unit as string);
+  const starts = readJournal(join(out, 'journal.jsonl'))
+    .records.filter((r) => r.type === 'unit-start')
+    .map((r) => r.unit as string);
   for (const u of report.units) assert.is(u.attempts, starts.filter((s) => s === u.id).length);
   assert.ok(report.units.filter((u) => u.attempts > 1).length <= 1);
 });

@@ -18,24 +18,45 @@ const suite = {
     { kind: 'micro', settings: { iterations: 20, warmup: 1 } },
     { kind: 'scenario', scenario: 'single-stream', model: 'tiny-bert', settings: { minDurationMs: 50, warmupMs: 10 } },
     // Unreachable bound: must come back INVALID with the reason, and make the run exit 1.
-    { kind: 'scenario', id: 'ss-bound', scenario: 'single-stream', model: 'tiny-bert', settings: { minDurationMs: 50, warmupMs: 10, targetLatencyMs: 0.000001 } },
+    {
+      kind: 'scenario',
+      id: 'ss-bound',
+      scenario: 'single-stream',
+      model: 'tiny-bert',
+      settings: { minDurationMs: 50, warmupMs: 10, targetLatencyMs: 0.000001 },
+    },
     // Past its wall-clock limit: recorded as an error, and the run still ends with a complete report.
     { kind: 'micro', id: 'too-slow', timeoutS: 0.01, settings: { iterations: 20000, warmup: 0 } },
   ],
   fleet: [{ device: 'nvidia-h100-sxm', count: 100 }],
   targetDate: '2026-01-01',
   product: {
-    vendor: 'Test Vendor <b>', chip: 'host CPU', sdk: { name: 'onnxruntime-node', version: '1.30' }, device: 'ort:cpu',
+    vendor: 'Test Vendor <b>',
+    chip: 'host CPU',
+    sdk: { name: 'onnxruntime-node', version: '1.30' },
+    device: 'ort:cpu',
     system: {
-      system_name: 'test box', number_of_nodes: '1', host_processor_model_name: 'x86', accelerators_per_node: '0',
-      accelerator_model_name: 'none', accelerator_memory_capacity: '0 GB', framework: 'onnxruntime 1.30', operating_system: 'Linux',
+      system_name: 'test box',
+      number_of_nodes: '1',
+      host_processor_model_name: 'x86',
+      accelerators_per_node: '0',
+      accelerator_model_name: 'none',
+      accelerator_memory_capacity: '0 GB',
+      framework: 'onnxruntime 1.30',
+      operating_system: 'Linux',
     },
   },
 };
 const criteria = {
   $schema: 'https://npuval.dev/schemas/criteria/1.0.0.json',
   criteria: [
-    { id: 'throughput', metric: 'samples_per_second', op: '>=', threshold: 1, select: { kind: 'scenario', unit: 'scenario:single-stream:tiny-bert@ort:cpu' } },
+    {
+      id: 'throughput',
+      metric: 'samples_per_second',
+      op: '>=',
+      threshold: 1,
+      select: { kind: 'scenario', unit: 'scenario:single-stream:tiny-bert@ort:cpu' },
+    },
     { id: 'impossible-latency', metric: 'latency_p90_ms', op: '<=', threshold: 0.000001, select: { kind: 'scenario' } },
     { id: 'conformance', metric: 'conformance_pass_rate_pct', op: '>=', threshold: 95 },
   ],
@@ -50,7 +71,16 @@ test('npuval run writes every file; report.json is schema-valid; INVALID results
   const r = npuval('run', '--suite', suitePath, '--criteria', criteriaPath, '--out', out, '--json');
   assert.is(r.status, 1, r.stderr);
   const printed = JSON.parse(r.stdout) as { files: string[]; summary: RunReport['summary']; commercialization: string };
-  for (const f of ['journal.jsonl', 'report.json', 'report.md', 'report.html', 'junit.xml', 'results.csv', 'commercialization.json', 'commercialization.md']) {
+  for (const f of [
+    'journal.jsonl',
+    'report.json',
+    'report.md',
+    'report.html',
+    'junit.xml',
+    'results.csv',
+    'commercialization.json',
+    'commercialization.md',
+  ]) {
     assert.ok(existsSync(join(out, f)), f);
   }
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
@@ -59,7 +89,10 @@ test('npuval run writes every file; report.json is schema-valid; INVALID results
   assert.is(printed.summary.invalid, 1);
   const bound = report.units.find((u) => u.id === 'ss-bound@ort:cpu')!;
   assert.is(bound.validity.valid, false);
-  assert.ok(bound.validity.reasons.some((x) => /latency/i.test(x)), bound.validity.reasons.join('; '));
+  assert.ok(
+    bound.validity.reasons.some((x) => /latency/i.test(x)),
+    bound.validity.reasons.join('; '),
+  );
   assert.ok(bound.validity.checks.some((c) => c.name === 'latency bound' && !c.passed));
   const slow = report.units.find((u) => u.id === 'too-slow@ort:cpu')!;
   assert.is(slow.status, 'error');
@@ -76,7 +109,10 @@ test('npuval run writes every file; report.json is schema-valid; INVALID results
   assert.is(csv[0], 'unit,kind,device,model,status,valid,metric,value,unit_of_measure,better');
   assert.ok(csv.some((l) => l.startsWith('ss-bound@ort:cpu,scenario,ort:cpu,tiny-bert,fail,INVALID,latency_p90_ms,')));
 
-  const c = JSON.parse(readFileSync(join(out, 'commercialization.json'), 'utf8')) as { overall: string; verdicts: { id: string; verdict: string; evidence: { unit: string; digest: string }[] }[] };
+  const c = JSON.parse(readFileSync(join(out, 'commercialization.json'), 'utf8')) as {
+    overall: string;
+    verdicts: { id: string; verdict: string; evidence: { unit: string; digest: string }[] }[];
+  };
   assert.equal(validate('commercialization-report', c), []);
   assert.is(printed.commercialization, 'fail');
   const v = Object.fromEntries(c.verdicts.map((x) => [x.id, x]));
@@ -90,14 +126,26 @@ test('npuval run writes every file; report.json is schema-valid; INVALID results
 
 test('--baseline: the reports compare per workload, and the commercialization report gives ratios', () => {
   const out2 = join(tmp, 'out2');
-  const r = npuval('run', '--suite', join(tmp, 'suite.yaml'), '--criteria', join(tmp, 'criteria.json'), '--baseline', join(tmp, 'out', 'report.json'), '--out', out2);
+  const r = npuval(
+    'run',
+    '--suite',
+    join(tmp, 'suite.yaml'),
+    '--criteria',
+    join(tmp, 'criteria.json'),
+    '--baseline',
+    join(tmp, 'out', 'report.json'),
+    '--out',
+    out2,
+  );
   assert.is(r.status, 1, r.stderr);
   const report = JSON.parse(readFileSync(join(out2, 'report.json'), 'utf8')) as RunReport;
   assert.match(report.baseline!.sha256, /^[0-9a-f]{64}$/);
   assert.ok(report.artifacts.some((a) => a.role === 'baseline report' && a.sha256 === report.baseline!.sha256));
   assert.match(readFileSync(join(out2, 'report.md'), 'utf8'), /## Against the baseline/);
   assert.match(readFileSync(join(out2, 'report.html'), 'utf8'), /data-chart="ratios"><figcaption>[^<]*<\/figcaption><svg/);
-  const c = JSON.parse(readFileSync(join(out2, 'commercialization.json'), 'utf8')) as { performance: { workloads: { metric: string; ratio: number | null }[] } };
+  const c = JSON.parse(readFileSync(join(out2, 'commercialization.json'), 'utf8')) as {
+    performance: { workloads: { metric: string; ratio: number | null }[] };
+  };
   assert.ok(c.performance.workloads.some((w) => w.metric === 'samples_per_second' && typeof w.ratio === 'number' && w.ratio > 0));
 });
 
@@ -116,15 +164,28 @@ test('relative paths in a suite file are read from its folder, not the current d
   writeFileSync(join(dir, 'm.onnx'), buildZooModel('tiny-resnet'));
   writeFileSync(join(dir, 'tol.yaml'), 'overrides: [{ match: "^node/test_add$", rtol: 0.001, reason: "a test" }]\n');
   const suite = join(dir, 'suite.yaml');
-  writeFileSync(suite, [
-    'name: paths', 'devices: [ort:cpu]', 'units:',
-    '  - { kind: scenario, scenario: offline, model: m.onnx, settings: { minDurationMs: 50, minQueryCount: 1, minSampleCount: 8, warmupMs: 0 } }',
-    '  - { kind: conformance, onnxTests: [data], settings: { tolerancesFile: tol.yaml } }', '',
-  ].join('\n'));
+  writeFileSync(
+    suite,
+    [
+      'name: paths',
+      'devices: [ort:cpu]',
+      'units:',
+      '  - { kind: scenario, scenario: offline, model: m.onnx, settings: { minDurationMs: 50, minQueryCount: 1, minSampleCount: 8, warmupMs: 0 } }',
+      '  - { kind: conformance, onnxTests: [data], settings: { tolerancesFile: tol.yaml } }',
+      '',
+    ].join('\n'),
+  );
   const listed = npuval('run', '--suite', suite, '--list', '--json');
   assert.is(listed.status, 0, listed.stderr);
-  const units = (JSON.parse(listed.stdout) as { units: { id: string; model: string | null; spec: { onnxTests?: string[]; settings?: { tolerancesFile?: string } } }[] }).units;
-  assert.equal(units.map((u) => u.id), ['scenario:offline:m.onnx@ort:cpu', 'conformance@ort:cpu']);
+  const units = (
+    JSON.parse(listed.stdout) as {
+      units: { id: string; model: string | null; spec: { onnxTests?: string[]; settings?: { tolerancesFile?: string } } }[];
+    }
+  ).units;
+  assert.equal(
+    units.map((u) => u.id),
+    ['scenario:offline:m.onnx@ort:cpu', 'conformance@ort:cpu'],
+  );
   assert.is(units[0]!.model, join(dir, 'm.onnx'));
   assert.equal(units[1]!.spec.onnxTests, [join(dir, 'data')]);
   assert.is(units[1]!.spec.settings!.tolerancesFile, join(dir, 'tol.yaml'));
@@ -134,7 +195,10 @@ test('relative paths in a suite file are read from its folder, not the current d
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
   const scenario = report.units.find((u) => u.id === 'scenario:offline:m.onnx@ort:cpu')!;
   assert.ok(scenario.status !== 'error' && (scenario.metrics.query_count ?? 0) > 0, `${r.stderr}\n${JSON.stringify(scenario.notes)}`);
-  assert.ok(report.models.some((m) => m.name === join(dir, 'm.onnx') && m.source === 'file'), JSON.stringify(report.models));
+  assert.ok(
+    report.models.some((m) => m.name === join(dir, 'm.onnx') && m.source === 'file'),
+    JSON.stringify(report.models),
+  );
   // The empty data folder is looked for beside the suite (and found empty), not under the cwd.
   assert.match(r.stderr, new RegExp(`no test cases .* found under ${join(dir, 'data').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 });
@@ -156,17 +220,53 @@ test('bad input exits 2 with one problem per line: a suite typo, an unknown suit
 
 test('a suite is checked before anything runs: setting typos, bad values, malformed device specs, missing model files, a baseline that is not a report', () => {
   const cases: [string, string, RegExp][] = [
-    ['settings-typo', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: scenario, scenario: offline, model: tiny-bert, settings: { minDurationMz: 5 } }\n', /\/units\/0\/settings\/minDurationMz: is not an allowed property/],
-    ['llm-dtype', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: llm, model: tiny-llama, settings: { dtype: fp16 } }\n', /\/units\/0\/settings\/dtype: must be one of "float32", "float16"/],
+    [
+      'settings-typo',
+      'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: scenario, scenario: offline, model: tiny-bert, settings: { minDurationMz: 5 } }\n',
+      /\/units\/0\/settings\/minDurationMz: is not an allowed property/,
+    ],
+    [
+      'llm-dtype',
+      'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: llm, model: tiny-llama, settings: { dtype: fp16 } }\n',
+      /\/units\/0\/settings\/dtype: must be one of "float32", "float16"/,
+    ],
     ['llm-slo', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: llm, model: tiny-llama, settings: { slo: "ttft=fast" } }\n', /ttft=fast/],
     ['device', 'name: t\ndevices: [bogus:dev]\nunits:\n  - { kind: micro }\n', /device spec "bogus:dev" has unknown kind/],
-    ['model-file', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: scenario, scenario: offline, model: no-such-model.onnx }\n', /model file .*no-such-model\.onnx does not exist/],
-    ['accuracy-criteria', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: accuracy, model: tiny-bert, reference: tfjs:cpu, settings: { criteria: { minCosine: 2 } } }\n', /accuracy threshold minCosine = 2 is outside -1…1/],
-    ['accuracy-dims', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: accuracy, model: tiny-bert, reference: tfjs:cpu, settings: { dims: { batch_size: two } } }\n', /\/units\/0\/settings\/dims\/batch_size: must be integer/],
-    ['conformance-isolate', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: conformance, settings: { isolate: "yes" } }\n', /\/units\/0\/settings\/isolate: must be boolean/],
-    ['micro-op', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: micro, settings: { op: Matmul } }\n', /\/units\/0\/settings\/op: must be one of "MatMul"/],
-    ['tolerances-file', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: conformance, settings: { tolerancesFile: no-such-tolerances.yaml } }\n', /--tolerances .*no-such-tolerances\.yaml cannot be read/],
-    ['micro-iterations', 'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: micro, settings: { iterations: many } }\n', /\/units\/0\/settings\/iterations: must be integer/],
+    [
+      'model-file',
+      'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: scenario, scenario: offline, model: no-such-model.onnx }\n',
+      /model file .*no-such-model\.onnx does not exist/,
+    ],
+    [
+      'accuracy-criteria',
+      'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: accuracy, model: tiny-bert, reference: tfjs:cpu, settings: { criteria: { minCosine: 2 } } }\n',
+      /accuracy threshold minCosine = 2 is outside -1…1/,
+    ],
+    [
+      'accuracy-dims',
+      'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: accuracy, model: tiny-bert, reference: tfjs:cpu, settings: { dims: { batch_size: two } } }\n',
+      /\/units\/0\/settings\/dims\/batch_size: must be integer/,
+    ],
+    [
+      'conformance-isolate',
+      'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: conformance, settings: { isolate: "yes" } }\n',
+      /\/units\/0\/settings\/isolate: must be boolean/,
+    ],
+    [
+      'micro-op',
+      'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: micro, settings: { op: Matmul } }\n',
+      /\/units\/0\/settings\/op: must be one of "MatMul"/,
+    ],
+    [
+      'tolerances-file',
+      'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: conformance, settings: { tolerancesFile: no-such-tolerances.yaml } }\n',
+      /--tolerances .*no-such-tolerances\.yaml cannot be read/,
+    ],
+    [
+      'micro-iterations',
+      'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: micro, settings: { iterations: many } }\n',
+      /\/units\/0\/settings\/iterations: must be integer/,
+    ],
   ];
   for (const [name, text, message] of cases) {
     const file = join(tmp, `check-${name}.yaml`);

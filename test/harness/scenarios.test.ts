@@ -11,7 +11,16 @@ import { createDevice } from '../../devices/index.js';
 import type { Session } from '../../devices/types.js';
 import { Journal, readJournal } from '../../harness/journal.js';
 import {
-  effectiveCompute, findPeak, loadBenchModel, modelWorkload, renderSummary, resolveSettings, runScenario, startProgress, type SettingsOverrides, type Workload,
+  effectiveCompute,
+  findPeak,
+  loadBenchModel,
+  modelWorkload,
+  renderSummary,
+  resolveSettings,
+  runScenario,
+  startProgress,
+  type SettingsOverrides,
+  type Workload,
 } from '../../harness/scenarios/index.js';
 import { lookUpPeak } from '../../harness/scenarios/peak.js';
 import { mlpModel } from '../helpers/tiny-model.js';
@@ -74,7 +83,12 @@ test('MultiStream: VALID with 8 samples per query batched as one tensor', async 
 
 test('Server: VALID at a reachable rate and bound; issue delay recorded', async () => {
   // A generous bound (5 s for a ~0.1 ms model) so a busy shared machine still meets it.
-  const r = await runScenario(session, workload, resolveSettings('server', { ...quick, targetQps: 300, targetLatencyMs: 5000, minQueryCount: 500 }), { device: 'ort:cpu' });
+  const r = await runScenario(
+    session,
+    workload,
+    resolveSettings('server', { ...quick, targetQps: 300, targetLatencyMs: 5000, minQueryCount: 500 }),
+    { device: 'ort:cpu' },
+  );
   assert.is(r.result, 'VALID', r.validity.reasons.join('; '));
   assert.is(r.counts.queries, 500);
   assert.ok(r.latency.issueDelay!.min >= 0);
@@ -84,7 +98,12 @@ test('Server: VALID at a reachable rate and bound; issue delay recorded', async 
 });
 
 test('Server: INVALID when the latency bound is unreachable, with every reason and the queries needed', async () => {
-  const r = await runScenario(session, workload, resolveSettings('server', { ...quick, targetQps: 1000, targetLatencyMs: 0.000001, minQueryCount: 300 }), { device: 'ort:cpu' });
+  const r = await runScenario(
+    session,
+    workload,
+    resolveSettings('server', { ...quick, targetQps: 1000, targetLatencyMs: 0.000001, minQueryCount: 300 }),
+    { device: 'ort:cpu' },
+  );
   assert.is(r.result, 'INVALID');
   assert.is(r.counts.overBound, r.counts.queries);
   const reasons = r.validity.reasons.join('\n');
@@ -107,10 +126,17 @@ test('every scenario is VALID with the default settings (2 s minimum, LoadGen qu
 });
 
 test('SingleStream: INVALID when an optional bound is unreachable or max duration cuts the run', async () => {
-  const bound = await runScenario(session, workload, resolveSettings('single-stream', { ...quick, targetLatencyMs: 0.000001 }), { device: 'ort:cpu' });
+  const bound = await runScenario(session, workload, resolveSettings('single-stream', { ...quick, targetLatencyMs: 0.000001 }), {
+    device: 'ort:cpu',
+  });
   assert.is(bound.result, 'INVALID');
   assert.match(bound.validity.reasons.join('\n'), /latency constraint not met: p90 latency/);
-  const cut = await runScenario(session, workload, resolveSettings('single-stream', { minDurationMs: 60_000, maxDurationMs: 100, warmupMs: 0, minQueryCount: 10 }), { device: 'ort:cpu' });
+  const cut = await runScenario(
+    session,
+    workload,
+    resolveSettings('single-stream', { minDurationMs: 60_000, maxDurationMs: 100, warmupMs: 0, minQueryCount: 10 }),
+    { device: 'ort:cpu' },
+  );
   assert.is(cut.result, 'INVALID');
   const reasons = cut.validity.reasons.join('\n');
   assert.match(reasons, /min duration not met/);
@@ -119,10 +145,18 @@ test('SingleStream: INVALID when an optional bound is unreachable or max duratio
 });
 
 test('MultiStream: INVALID with the queries early stopping still needs', async () => {
-  const r = await runScenario(session, workload, resolveSettings('multi-stream', { minDurationMs: 0, maxDurationMs: 20_000, warmupMs: 0, minQueryCount: 100 }), { device: 'ort:cpu' });
+  const r = await runScenario(
+    session,
+    workload,
+    resolveSettings('multi-stream', { minDurationMs: 0, maxDurationMs: 20_000, warmupMs: 0, minQueryCount: 100 }),
+    { device: 'ort:cpu' },
+  );
   assert.is(r.result, 'INVALID');
   assert.is(r.counts.queries, 100);
-  assert.match(r.validity.reasons.join('\n'), /early stopping not met: only 100 queries processed; early stopping at p99 needs at least 662 \(562 more\)/);
+  assert.match(
+    r.validity.reasons.join('\n'),
+    /early stopping not met: only 100 queries processed; early stopping at p99 needs at least 662 \(562 more\)/,
+  );
   assert.match(renderSummary(r), /Need to process at least 662 queries/);
 });
 
@@ -139,7 +173,9 @@ test('Offline: VALID batch sweep; one query sized to cover min duration', async 
 });
 
 test('Offline: INVALID when max duration stops the query part-way', async () => {
-  const r = await runScenario(session, workload, resolveSettings('offline', { minDurationMs: 5000, maxDurationMs: 50, warmupMs: 20 }), { device: 'ort:cpu' });
+  const r = await runScenario(session, workload, resolveSettings('offline', { minDurationMs: 5000, maxDurationMs: 50, warmupMs: 20 }), {
+    device: 'ort:cpu',
+  });
   assert.is(r.result, 'INVALID');
   const reasons = r.validity.reasons.join('\n');
   assert.match(reasons, /min duration not met/);
@@ -150,7 +186,11 @@ test('a model with a fixed batch runs multi-sample queries as concurrent runs', 
   const s = await device.open({ bytes: mlpModel().bytes });
   try {
     const w = buildWorkload(s, {
-      name: 'mlp', count: 4, qslSeed: 1, flopsPerSample: null, precision: 'fp32',
+      name: 'mlp',
+      count: 4,
+      qslSeed: 1,
+      flopsPerSample: null,
+      precision: 'fp32',
       generate: (seed) => ({ X: { type: 'float32', dims: [2, 8], data: Float32Array.from({ length: 16 }, (_, i) => seed + i) } }),
     });
     assert.equal(w.batchInputs, []);
@@ -168,7 +208,9 @@ test('a session that takes one run at a time never gets overlapping runs (Server
   let inFlight = 0;
   let maxInFlight = 0;
   const serial: Session = {
-    inputs: session.inputs, outputs: session.outputs, concurrentRuns: false,
+    inputs: session.inputs,
+    outputs: session.outputs,
+    concurrentRuns: false,
     run: async (feeds) => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
@@ -181,9 +223,16 @@ test('a session that takes one run at a time never gets overlapping runs (Server
     close: async () => {},
   };
   const fixed: Workload = { ...workload, batchInputs: [] }; // as if the batch were fixed
-  const server = await runScenario(serial, workload, resolveSettings('server', { ...quick, targetQps: 2000, targetLatencyMs: 5000, minQueryCount: 300 }), { device: 'test:serial' });
+  const server = await runScenario(
+    serial,
+    workload,
+    resolveSettings('server', { ...quick, targetQps: 2000, targetLatencyMs: 5000, minQueryCount: 300 }),
+    { device: 'test:serial' },
+  );
   assert.ok(server.counts.queries >= 300 && server.counts.samples === server.counts.queries);
-  const ms = await runScenario(serial, fixed, resolveSettings('multi-stream', { ...quick, minQueryCount: 20, minDurationMs: 0 }), { device: 'test:serial' });
+  const ms = await runScenario(serial, fixed, resolveSettings('multi-stream', { ...quick, minQueryCount: 20, minDurationMs: 0 }), {
+    device: 'test:serial',
+  });
   assert.is(ms.batching, 'sequential-runs');
   assert.is(ms.counts.samples, ms.counts.queries * 8);
   assert.is(maxInFlight, 1);
@@ -191,7 +240,14 @@ test('a session that takes one run at a time never gets overlapping runs (Server
 
 test('find-peak: bounded probes, each journaled, peak below the first INVALID rate', async () => {
   const journal = new Journal(join(dir, 'peak.jsonl'));
-  const settings = resolveSettings('server', { minDurationMs: 100, warmupMs: 20, maxDurationMs: 5000, minQueryCount: 100, targetQps: 400, targetLatencyMs: 200 });
+  const settings = resolveSettings('server', {
+    minDurationMs: 100,
+    warmupMs: 20,
+    maxDurationMs: 5000,
+    minQueryCount: 100,
+    targetQps: 400,
+    targetLatencyMs: 200,
+  });
   const search = await findPeak(session, workload, settings, { device: 'ort:cpu', journal }, { maxProbes: 3 });
   journal.close();
   assert.ok(search.probes.length <= 3 && search.probes.length >= 1);
@@ -203,7 +259,10 @@ test('find-peak: bounded probes, each journaled, peak below the first INVALID ra
   if (search.best) assert.is(search.best.settings.targetQps, search.peakQps);
   // min query count 100 is below early stopping's 459, so every probe is INVALID and the search halves.
   assert.is(search.peakQps, null);
-  assert.equal(search.probes.map((p) => p.qps), [400, 200, 100]);
+  assert.equal(
+    search.probes.map((p) => p.qps),
+    [400, 200, 100],
+  );
 });
 
 test('effective compute: the host CPU has no catalog peak, and says so', async () => {
@@ -241,7 +300,10 @@ test('the progress line is drawn only on a terminal, with elapsed time, queries 
   p.counters.samples = 5;
   await new Promise((r) => setTimeout(r, 40));
   p.stop();
-  assert.ok(written.some((w) => /bench: \d+\.\d s, 5 queries, [\d.]+ samples\/s now/.test(w)), written.join('|'));
+  assert.ok(
+    written.some((w) => /bench: \d+\.\d s, 5 queries, [\d.]+ samples\/s now/.test(w)),
+    written.join('|'),
+  );
   const pipe = { isTTY: false, write: (s: string) => written.push(`pipe:${s}`) } as unknown as NodeJS.WriteStream;
   const q = startProgress('bench', true, pipe, 10);
   await new Promise((r) => setTimeout(r, 30));

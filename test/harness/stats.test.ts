@@ -3,8 +3,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  binomialCdf, bootstrapInterval, boundEarlyStopping, median, earlyStoppingMinQueries, kolmogorovSmirnov, minPassingQueries, percentile,
-  percentileEarlyStopping, summarize,
+  binomialCdf,
+  bootstrapInterval,
+  boundEarlyStopping,
+  median,
+  earlyStoppingMinQueries,
+  kolmogorovSmirnov,
+  minPassingQueries,
+  percentile,
+  percentileEarlyStopping,
+  summarize,
 } from '../../harness/stats.js';
 import { poissonSchedule, seededRng } from '../../harness/random.js';
 
@@ -36,13 +44,23 @@ test('summarize gives AIPerf-shaped statistics with LoadGen percentiles', () => 
   assert.is(s.p1, 1);
   assert.is(s.p99, 4);
   assert.is(s.p99_9, 4);
-  for (const k of ['p1', 'p5', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95', 'p97', 'p99', 'p99_9', 'avg', 'min', 'max', 'std', 'unit']) assert.ok(k in s, k);
+  for (const k of ['p1', 'p5', 'p10', 'p25', 'p50', 'p75', 'p90', 'p95', 'p97', 'p99', 'p99_9', 'avg', 'min', 'max', 'std', 'unit'])
+    assert.ok(k in s, k);
   assert.is(summarize([], 'ms'), null);
 });
 
 test('binomialCdf matches the direct sum on small cases', () => {
-  const choose = (n: number, k: number) => { let c = 1; for (let i = 0; i < k; i++) c = (c * (n - i)) / (i + 1); return c; };
-  for (const [k, n, q] of [[0, 10, 0.1], [1, 10, 0.1], [3, 20, 0.25], [5, 12, 0.5]] as const) {
+  const choose = (n: number, k: number) => {
+    let c = 1;
+    for (let i = 0; i < k; i++) c = (c * (n - i)) / (i + 1);
+    return c;
+  };
+  for (const [k, n, q] of [
+    [0, 10, 0.1],
+    [1, 10, 0.1],
+    [3, 20, 0.25],
+    [5, 12, 0.5],
+  ] as const) {
     let direct = 0;
     for (let x = 0; x <= k; x++) direct += choose(n, x) * q ** x * (1 - q) ** (n - x);
     assert.ok(Math.abs(binomialCdf(k, n, q) - direct) < 1e-12, `k=${k} n=${n} q=${q}`);
@@ -56,7 +74,13 @@ test("LoadGen's early-stopping minimums: 64 (SingleStream p90), 662 (MultiStream
   assert.is(earlyStoppingMinQueries(0.99), 662);
   assert.is(minPassingQueries(0, 0.99), 459);
   // The defining inequality holds at h and fails at h − 1.
-  for (const [t, p] of [[0, 0.99], [1, 0.9], [1, 0.99], [5, 0.99], [40, 0.9]] as const) {
+  for (const [t, p] of [
+    [0, 0.99],
+    [1, 0.9],
+    [1, 0.99],
+    [5, 0.99],
+    [40, 0.9],
+  ] as const) {
     const h = minPassingQueries(t, p);
     assert.ok(binomialCdf(t, h + t, 1 - p) <= 0.01, `t=${t} p=${p} h=${h}`);
     if (h > 0) assert.ok(binomialCdf(t, h - 1 + t, 1 - p) > 0.01, `t=${t} p=${p} h−1`);
@@ -80,7 +104,13 @@ test('percentile early stopping: not met below the minimum (with how many more),
   const t = many.discarded! + 1;
   assert.ok(minPassingQueries(t, 0.9) + t <= 1000 && minPassingQueries(t + 1, 0.9) + t + 1 > 1000);
   assert.is(many.estimate, 1000 - t + 1); // the t-th highest of 1…1000
-  assert.ok(many.estimate! >= percentile(Array.from({ length: 1000 }, (_, i) => i + 1), 0.9)); // conservative
+  assert.ok(
+    many.estimate! >=
+      percentile(
+        Array.from({ length: 1000 }, (_, i) => i + 1),
+        0.9,
+      ),
+  ); // conservative
 });
 
 test('bound early stopping (Server): over-bound queries raise the count needed', () => {
@@ -110,7 +140,12 @@ test('Server arrivals are Poisson at the asked rate: mean gap and a Kolmogorov�
   assert.ok(ks.pValue > 0.01, `KS p = ${ks.pValue}, D = ${ks.d}`);
   // The test can fail: the same gaps against twice the rate, and evenly spaced gaps, are rejected.
   assert.ok(kolmogorovSmirnov(gaps, (x) => 1 - Math.exp(-2 * qps * x)).pValue < 1e-6);
-  assert.ok(kolmogorovSmirnov(gaps.map(() => 1 / qps), exp).pValue < 1e-6);
+  assert.ok(
+    kolmogorovSmirnov(
+      gaps.map(() => 1 / qps),
+      exp,
+    ).pValue < 1e-6,
+  );
   // Seeded: the same seed gives the same schedule, another seed another one.
   assert.equal(poissonSchedule(qps, 7, 0, 100, Infinity), times.slice(0, 100));
   assert.not.equal(poissonSchedule(qps, 8, 0, 100, Infinity), times.slice(0, 100));
@@ -125,9 +160,13 @@ test('the schedule covers min duration and min queries, and stops at max duratio
 });
 
 test('seededRng is uniform enough and reproducible', () => {
-  const a = seededRng(5), b = seededRng(5);
+  const a = seededRng(5),
+    b = seededRng(5);
   const xs = Array.from({ length: 10_000 }, () => a.next());
-  assert.equal(xs.slice(0, 5), Array.from({ length: 5 }, () => b.next()));
+  assert.equal(
+    xs.slice(0, 5),
+    Array.from({ length: 5 }, () => b.next()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   assert.ok(kolmogorovSmirnov(xs, (x) => x).pValue > 0.01);
 });
@@ -143,7 +182,14 @@ test('bootstrap interval: covers the estimate, separates distinct samples, not e
   assert.ok(apart.low <= apart.estimate && apart.estimate <= apart.high);
   const same = bootstrapInterval([a, [...a].reverse()], diff, random);
   assert.ok(same.low <= 0 && same.high >= 0, JSON.stringify(same));
-  const again = bootstrapInterval([a, b], diff, (() => { const r = seededRng(1); return () => r.next(); })());
+  const again = bootstrapInterval(
+    [a, b],
+    diff,
+    (() => {
+      const r = seededRng(1);
+      return () => r.next();
+    })(),
+  );
   assert.equal(again, apart);
   assert.is(median([3, 1, 2, 4]), 3); // element floor(4/2) of [1, 2, 3, 4]
   assert.throws(() => bootstrapInterval([[]], diff, random), /empty sample/);

@@ -4,9 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  evaluateTargets, loadTargets, targetForDate, validateTargets, DEFAULT_PRECISION,
-} from '../../harness/targets.js';
+import { evaluateTargets, loadTargets, targetForDate, validateTargets, DEFAULT_PRECISION } from '../../harness/targets.js';
 import targetsJson from '../../seeds/targets.json' with { type: 'json' };
 import targetsSchema from '../../seeds/targets.schema.json' with { type: 'json' };
 import { deps, systemTest } from '../helpers/system.js';
@@ -20,7 +18,13 @@ test('the seed targets validate against their schema', () => {
   assert.equal(r.errors, []);
   const t = loadTargets();
   const npu = t.computeTargets.find((c) => c.id === 'npu-validation-testbed')!;
-  assert.equal(npu.milestones.map((m) => [m.year, m.pf]), [[2025, 50], [2027, 120]]);
+  assert.equal(
+    npu.milestones.map((m) => [m.year, m.pf]),
+    [
+      [2025, 50],
+      [2027, 120],
+    ],
+  );
   assert.is(npu.precisionStated, false);
   assert.ok(npu.unstated.some((u) => u.includes('precision')));
 });
@@ -45,7 +49,7 @@ test('made-up fields, a missing quote and a stated precision are rejected', () =
   a.computeTargets[0]!.guess = 1;
   assert.not.ok(validateTargets(a).valid);
   const b = clone();
-  delete ((b.computeTargets[0]!.provenance as Record<string, unknown>[])[0]!).quote;
+  delete (b.computeTargets[0]!.provenance as Record<string, unknown>[])[0]!.quote;
   assert.not.ok(validateTargets(b).valid);
   const c = clone();
   c.computeTargets[0]!.precisionStated = true;
@@ -53,7 +57,10 @@ test('made-up fields, a missing quote and a stated precision are rejected', () =
   const d = clone();
   (d.computeTargets[0]!.milestones as Record<string, unknown>[]).reverse();
   assert.ok(validateTargets(d).errors.some((e) => e.includes('increasing date order')));
-  assert.throws(() => loadTargets(d), (e: Err) => e.exitCode === 2);
+  assert.throws(
+    () => loadTargets(d),
+    (e: Err) => e.exitCode === 2,
+  );
 });
 
 test('target for a date: clamped before 2025, linear between, clamped after 2027 (hand-computed)', () => {
@@ -83,9 +90,16 @@ test('target for a date: clamped before 2025, linear between, clamped after 2027
 
 test('bad dates and unknown targets are bad input (exit 2)', () => {
   for (const d of ['2026-13-01', '2026-02-30', '26-01-01', 'tomorrow']) {
-    assert.throws(() => targetForDate(d), (e: Err) => e.exitCode === 2 && e.message.includes(d), d);
+    assert.throws(
+      () => targetForDate(d),
+      (e: Err) => e.exitCode === 2 && e.message.includes(d),
+      d,
+    );
   }
-  assert.throws(() => targetForDate('2026-01-01', 'nosuch'), (e: Err) => e.exitCode === 2 && e.message.includes('npu-validation-testbed'));
+  assert.throws(
+    () => targetForDate('2026-01-01', 'nosuch'),
+    (e: Err) => e.exitCode === 2 && e.message.includes('npu-validation-testbed'),
+  );
 });
 
 test('fleet evaluation: peak, effective, fraction and devices to close the gap (hand-checked)', () => {
@@ -117,7 +131,13 @@ test('fleet evaluation: peak, effective, fraction and devices to close the gap (
   close(r.fractionOfTarget.effective!, 12.8 / 85, 'fraction effective');
   // Gap by peak 53 PF: RNGD 53,000/256 = 207.03 → 208; ATOM 53,000/32 = 1,656.25 → 1,657.
   close(r.gapPf.peak, 53, 'gap peak');
-  assert.equal(r.toCloseGap.byPeak.map((g) => [g.catalogId, g.additionalDevices]), [['furiosa-rngd', 208], ['rebellions-atom', 1657]]);
+  assert.equal(
+    r.toCloseGap.byPeak.map((g) => [g.catalogId, g.additionalDevices]),
+    [
+      ['furiosa-rngd', 208],
+      ['rebellions-atom', 1657],
+    ],
+  );
   // Gap by measured 72.2 PF: RNGD 72,200/128 = 564.06 → 565; ATOM has no measured rate.
   close(r.gapPf.effective!, 72.2, 'gap effective');
   assert.is(r.toCloseGap.byMeasured[0]!.additionalDevices, 565);
@@ -139,7 +159,10 @@ test('an exact fit needs no extra device and a surplus needs none', () => {
 });
 
 test('precision and sparsity change the count and are recorded; unknown peaks are listed, not guessed', () => {
-  const fleet = [{ catalogId: 'nvidia-h100-sxm', count: 1000 }, { catalogId: 'mobilint-aries', count: 10 }];
+  const fleet = [
+    { catalogId: 'nvidia-h100-sxm', count: 1000 },
+    { catalogId: 'mobilint-aries', count: 10 },
+  ];
   const dense = evaluateTargets({ date: '2026-01-01', precision: 'fp8', fleet });
   const sparse = evaluateTargets({ date: '2026-01-01', precision: 'fp8', sparse: true, fleet });
   close(dense.totals.peakPf, 1978.9, 'dense fp8 PF');
@@ -162,7 +185,12 @@ test('bad fleets are bad input (exit 2)', () => {
     { date: '2026-01-01', fleet: [{ catalogId: 'furiosa-rngd', count: 1, measuredTflopsPerDevice: Number.NaN }] },
     { date: '2026-01-01', precision: 'fp64' as never, fleet: [{ catalogId: 'furiosa-rngd', count: 1 }] },
   ];
-  for (const o of bad) assert.throws(() => evaluateTargets(o), (e: Err) => e.exitCode === 2, JSON.stringify(o));
+  for (const o of bad)
+    assert.throws(
+      () => evaluateTargets(o),
+      (e: Err) => e.exitCode === 2,
+      JSON.stringify(o),
+    );
 });
 
 test('the result is plain JSON: it survives a round trip unchanged', () => {
@@ -191,8 +219,12 @@ const quoteTest = existsSync(docPath) ? test : test.skip;
 if (!existsSync(docPath)) console.log(`  skip: policy document not found at ${docPath} (it sits in shared/ beside the checkout)`);
 
 systemTest(test, deps.pythonJsonschema, 'python jsonschema agrees that the targets are valid', () => {
-  const script = 'import json,sys,jsonschema\nd=json.load(sys.stdin)\nprint(len(list(jsonschema.Draft202012Validator(d["schema"]).iter_errors(d["doc"]))))';
-  const r = spawnSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify({ schema: targetsSchema, doc: targetsJson }), encoding: 'utf8' });
+  const script =
+    'import json,sys,jsonschema\nd=json.load(sys.stdin)\nprint(len(list(jsonschema.Draft202012Validator(d["schema"]).iter_errors(d["doc"]))))';
+  const r = spawnSync('/usr/bin/python3', ['-c', script], {
+    input: JSON.stringify({ schema: targetsSchema, doc: targetsJson }),
+    encoding: 'utf8',
+  });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.trim(), '0');
 });

@@ -28,12 +28,32 @@ if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK
 export const ONNX_TESTDATA = '/usr/share/libonnx-testdata/data';
 
 export const deps = {
-  swiftshader: { name: 'SwiftShader Vulkan ICD', present: once('swiftshader', () => existsSync(SWIFTSHADER_ICD) && existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1')), install: 'apt-get install chromium libvulkan1' },
+  swiftshader: {
+    name: 'SwiftShader Vulkan ICD',
+    present: once('swiftshader', () => existsSync(SWIFTSHADER_ICD) && existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1')),
+    install: 'apt-get install chromium libvulkan1',
+  },
   chromium: { name: 'Chromium', present: once('chromium', () => existsSync('/usr/bin/chromium')), install: 'apt-get install chromium' },
-  onnxTestdata: { name: 'ONNX backend test data', present: once('onnxTestdata', () => existsSync(ONNX_TESTDATA)), install: 'apt-get install libonnx-testdata' },
-  pythonOnnx: { name: 'python3-onnx', present: once('pythonOnnx', () => runs('/usr/bin/python3', ['-c', 'import onnx'])), install: 'apt-get install python3-onnx' },
-  pythonJsonschema: { name: 'python3-jsonschema', present: once('pythonJsonschema', () => runs('/usr/bin/python3', ['-c', 'import jsonschema'])), install: 'apt-get install python3-jsonschema' },
-  slurm: { name: 'Slurm (srun)', present: once('slurm', () => runs('srun', ['--version']) && runs('sinfo', [])), install: 'apt-get install slurm-wlm munge, then start munged, slurmctld and slurmd (see .ci/run)' },
+  onnxTestdata: {
+    name: 'ONNX backend test data',
+    present: once('onnxTestdata', () => existsSync(ONNX_TESTDATA)),
+    install: 'apt-get install libonnx-testdata',
+  },
+  pythonOnnx: {
+    name: 'python3-onnx',
+    present: once('pythonOnnx', () => runs('/usr/bin/python3', ['-c', 'import onnx'])),
+    install: 'apt-get install python3-onnx',
+  },
+  pythonJsonschema: {
+    name: 'python3-jsonschema',
+    present: once('pythonJsonschema', () => runs('/usr/bin/python3', ['-c', 'import jsonschema'])),
+    install: 'apt-get install python3-jsonschema',
+  },
+  slurm: {
+    name: 'Slurm (srun)',
+    present: once('slurm', () => runs('srun', ['--version']) && runs('sinfo', [])),
+    install: 'apt-get install slurm-wlm munge, then start munged, slurmctld and slurmd (see .ci/run)',
+  },
 } satisfies Record<string, SystemDep>;
 
 export const requireSystem = process.env.NPUVAL_REQUIRE_SYSTEM === '1';

@@ -13,7 +13,10 @@ export function mlpModel(seed = 1): { bytes: Uint8Array; w: Float32Array; b: Flo
     type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
   });
   const init = (name: string, dims: number[], data: Float32Array) => ({
-    name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer.slice(0)),
+    name,
+    dims,
+    dataType: onnx.TensorProto.DataType.FLOAT,
+    rawData: new Uint8Array(data.buffer.slice(0)),
   });
   const model = onnx.ModelProto.create({
     irVersion: 8,

@@ -52,7 +52,14 @@ systemTest(test, deps.pythonOnnx, 'every CI-sized zoo model passes onnx.checker.
   const list = files();
   const r = spawnSync('/usr/bin/python3', ['-c', CHECK, ...list], { encoding: 'utf8', timeout: 120_000 });
   assert.is(r.status, 0, r.stdout + r.stderr);
-  assert.is(r.stdout.trim().split('\n').filter((l) => l.startsWith('ok ')).length, list.length, r.stdout);
+  assert.is(
+    r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('ok ')).length,
+    list.length,
+    r.stdout,
+  );
 });
 
 test('streamed single-file output decodes to the same model as the in-memory encoding', () => {
@@ -81,7 +88,10 @@ test('every zoo model carries npuval.model metadata with its family and config',
     const parsed = JSON.parse(meta?.value ?? '{}') as { name?: string; family?: string; config?: object };
     assert.is(parsed.name, name);
     assert.ok(parsed.family && parsed.config);
-    assert.ok((m.opsetImport ?? []).every((o) => Number(o.version) <= 17), 'opset ≤ 17');
+    assert.ok(
+      (m.opsetImport ?? []).every((o) => Number(o.version) <= 17),
+      'opset ≤ 17',
+    );
   }
 });
 

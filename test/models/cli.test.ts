@@ -10,16 +10,24 @@ import { readTensorFile } from '../../models/onnx/tensor.js';
 const cli = new URL('../../harness/cli.js', import.meta.url).href;
 // The same loader flags as this process (tsx during development, none under compiled dist/).
 const npuval = (...args: string[]) =>
-  spawnSync(process.execPath, [...process.execArgv, '--input-type=module', '-e',
-    `const m = await import(${JSON.stringify(cli)}); process.exitCode = await m.main(process.argv.slice(1));`, ...args],
-  { encoding: 'utf8', timeout: 60_000 });
+  spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(cli)}); process.exitCode = await m.main(process.argv.slice(1));`,
+      ...args,
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
 
 /**
  * The same CLI in this process (main() with stdout/stderr captured), for the cases where a child
  * process would only add start-up time; exit codes still come from main()'s own mapping.
  */
 async function npuvalHere(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const { main } = await import(cli) as { main: (argv: string[]) => Promise<number> };
+  const { main } = (await import(cli)) as { main: (argv: string[]) => Promise<number> };
   let stdout = '';
   let stderr = '';
   const out = process.stdout.write.bind(process.stdout);
@@ -47,9 +55,33 @@ const oneSentenceError = (r: { status: number | null; stdout: string; stderr: st
 test('models list --json: every preset with params, shape columns and its source', () => {
   const r = npuval('models', 'list', '--json');
   assert.is(r.status, 0, r.stderr);
-  const { models } = JSON.parse(r.stdout) as { models: { name: string; params: number; layers: number; hidden: number; heads: number | null; kvHeads: number | null; vocab: number | null; context: number | null; source: { url: string } }[] };
+  const { models } = JSON.parse(r.stdout) as {
+    models: {
+      name: string;
+      params: number;
+      layers: number;
+      hidden: number;
+      heads: number | null;
+      kvHeads: number | null;
+      vocab: number | null;
+      context: number | null;
+      source: { url: string };
+    }[];
+  };
   const names = models.map((m) => m.name);
-  for (const n of ['tiny-llama', 'llama-100m', 'llama-3.2-1b', 'llama-3.1-8b', 'exaone-3.5-2.4b', 'solar-10.7b', 'bert-base-128', 'bert-base-384', 'resnet-50', 'tiny-bert', 'tiny-resnet']) {
+  for (const n of [
+    'tiny-llama',
+    'llama-100m',
+    'llama-3.2-1b',
+    'llama-3.1-8b',
+    'exaone-3.5-2.4b',
+    'solar-10.7b',
+    'bert-base-128',
+    'bert-base-384',
+    'resnet-50',
+    'tiny-bert',
+    'tiny-resnet',
+  ]) {
     assert.ok(names.includes(n), n);
   }
   for (const m of models) {
@@ -71,8 +103,10 @@ test('models export then inspect: a decoder-with-past model with symbolic dims',
   const r = await npuvalHere('models', 'inspect', file, '--json');
   assert.is(r.status, 0, r.stderr);
   const info = JSON.parse(r.stdout) as {
-    opsets: { domain: string; version: number }[]; params: number;
-    inputs: { name: string; dtype: string; shape: (string | number)[] }[]; decoderWithPast: { follows: boolean; layers: number };
+    opsets: { domain: string; version: number }[];
+    params: number;
+    inputs: { name: string; dtype: string; shape: (string | number)[] }[];
+    decoderWithPast: { follows: boolean; layers: number };
     metadata: Record<string, string>;
   };
   assert.equal(info.opsets, [{ domain: 'ai.onnx', version: 17 }]);
@@ -94,7 +128,20 @@ test('models export into a directory names the file after the preset; fp16 for b
 
 test('models inputs writes seeded input_N.pb files bound by --dim, readable as TensorProtos', async () => {
   const out = join(dir, 'inputs');
-  const r = await npuvalHere('models', 'inputs', join(dir, 'tiny.onnx'), '--dim', 'batch_size=3', '--dim', 'sequence_length=4', '--seed', '5', '--out', out, '--json');
+  const r = await npuvalHere(
+    'models',
+    'inputs',
+    join(dir, 'tiny.onnx'),
+    '--dim',
+    'batch_size=3',
+    '--dim',
+    'sequence_length=4',
+    '--seed',
+    '5',
+    '--out',
+    out,
+    '--json',
+  );
   assert.is(r.status, 0, r.stderr);
   const { inputs, vocab } = JSON.parse(r.stdout) as { vocab: number; inputs: { name: string; dims: number[]; file: string }[] };
   assert.is(vocab, 512); // from the zoo metadata
@@ -104,12 +151,17 @@ test('models inputs writes seeded input_N.pb files bound by --dim, readable as T
   assert.equal(readTensorFile(inputs.find((i) => i.name === 'past_key_values.0.key')!.file).dims, [3, 2, 0, 16]);
   oneSentenceError(await npuvalHere('models', 'inputs', join(dir, 'tiny.onnx'), '--dim', 'batch_size', '--out', out), /NAME=N/);
   // A name the model does not have (the brief's own `--dim batch=4`) is an error, not silently ignored.
-  oneSentenceError(await npuvalHere('models', 'inputs', join(dir, 'tiny.onnx'), '--dim', 'batch=4', '--out', out), /--dim batch: .* symbolic input dims are batch_size, sequence_length/);
+  oneSentenceError(
+    await npuvalHere('models', 'inputs', join(dir, 'tiny.onnx'), '--dim', 'batch=4', '--out', out),
+    /--dim batch: .* symbolic input dims are batch_size, sequence_length/,
+  );
 });
 
 test('inspect of a non-decoder says why it is not decoder-with-past', async () => {
   assert.is((await npuvalHere('models', 'export', 'tiny-bert', '--out', join(dir, 'bert.onnx'))).status, 0);
-  const info = JSON.parse((await npuvalHere('models', 'inspect', join(dir, 'bert.onnx'), '--json')).stdout) as { decoderWithPast: { follows: boolean; reasons: string[] } };
+  const info = JSON.parse((await npuvalHere('models', 'inspect', join(dir, 'bert.onnx'), '--json')).stdout) as {
+    decoderWithPast: { follows: boolean; reasons: string[] };
+  };
   assert.is(info.decoderWithPast.follows, false);
   assert.ok(info.decoderWithPast.reasons.some((r) => /logits/.test(r)));
 });

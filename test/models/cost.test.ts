@@ -21,8 +21,18 @@ import { getZooEntry, listZoo } from '../../models/zoo/index.js';
 //   embedding rows 2·4 = 8 elems = 32 B; K and V 2 seq · 2 · 1 layer · 1 head · 2 dims · 4 tokens = 32 elems = 128 B
 //   → 688 + 32 + 128 = 848 B
 const small: LlamaConfig = {
-  vocab_size: 10, hidden_size: 4, intermediate_size: 6, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1,
-  head_dim: 2, rms_norm_eps: 1e-5, rope_theta: 10000, max_position_embeddings: 16, tie_word_embeddings: false, dtype: 'float32',
+  vocab_size: 10,
+  hidden_size: 4,
+  intermediate_size: 6,
+  num_hidden_layers: 1,
+  num_attention_heads: 2,
+  num_key_value_heads: 1,
+  head_dim: 2,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000,
+  max_position_embeddings: 16,
+  tie_word_embeddings: false,
+  dtype: 'float32',
 };
 
 test('llama: params, prefill and decode FLOPs, decode bytes (hand counts)', () => {
@@ -50,7 +60,17 @@ test('llama tied fp16: params and decode bytes (hand counts)', () => {
 //   attention: q·kᵀ 3·3·4 = 36 MACs, p·v 36 MACs = 144 FLOPs      → 912 FLOPs per sequence
 //   params: embeddings (5+3+2)·4 = 40 + LayerNorm 8 = 48; layer: 4·(16+4) = 80 + LN 8 + (32+8) + (32+4) + LN 8 = 172 → 220
 test('bert: FLOPs per sequence and params (hand counts)', () => {
-  const c: BertConfig = { vocab_size: 5, hidden_size: 4, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 8, max_position_embeddings: 3, type_vocab_size: 2, layer_norm_eps: 1e-12, seq_len: 3 };
+  const c: BertConfig = {
+    vocab_size: 5,
+    hidden_size: 4,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    intermediate_size: 8,
+    max_position_embeddings: 3,
+    type_vocab_size: 2,
+    layer_norm_eps: 1e-12,
+    seq_len: 3,
+  };
   assert.is(bertFlops(c), 912);
   assert.is(bertParams(c), 220);
 });

@@ -57,8 +57,10 @@ test('unbound dims, unknown dims and token ids without a vocabulary are input er
   }
   // A vocabulary of 0 (or a fraction) has no valid token id to draw.
   for (const vocabSize of [0, -3, 2.5]) {
-    assert.throws(() => seededInputs([{ name: 'input_ids', kind: 'tensor', type: 'int64', shape: [1, 4] }], { seed: 0, vocabSize }),
-      (e: Error) => /must be a positive integer/.test(e.message) && (e as { exitCode?: number }).exitCode === 2);
+    assert.throws(
+      () => seededInputs([{ name: 'input_ids', kind: 'tensor', type: 'int64', shape: [1, 4] }], { seed: 0, vocabSize }),
+      (e: Error) => /must be a positive integer/.test(e.message) && (e as { exitCode?: number }).exitCode === 2,
+    );
   }
 });
 
@@ -72,7 +74,9 @@ test('every CI-sized zoo model runs on ort:cpu with seeded inputs: finite output
       const out = await session.run(feeds);
       for (const info of session.outputs) {
         const t = out[info.name] as Tensor;
-        const want = info.shape!.map((d) => (typeof d === 'number' ? d : d === 'batch_size' ? 2 : d === 'sequence_length' || d === 'total_sequence_length' ? 5 : -1));
+        const want = info.shape!.map((d) =>
+          typeof d === 'number' ? d : d === 'batch_size' ? 2 : d === 'sequence_length' || d === 'total_sequence_length' ? 5 : -1,
+        );
         assert.equal([...t.dims], want, `${e.name} ${info.name}`);
         assert.ok(Array.from(t.data as Float32Array).every(Number.isFinite), `${e.name} ${info.name} finite`);
       }

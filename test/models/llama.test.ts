@@ -26,13 +26,21 @@ async function open(name: string, dtype: 'float32' | 'float16' = 'float32', vari
   return { cfg, session, dtype };
 }
 
-const i64 = (rows: number[][]): Tensor => ({ type: 'int64', dims: [rows.length, rows[0]!.length], data: BigInt64Array.from(rows.flat().map(BigInt)) });
+const i64 = (rows: number[][]): Tensor => ({
+  type: 'int64',
+  dims: [rows.length, rows[0]!.length],
+  data: BigInt64Array.from(rows.flat().map(BigInt)),
+});
 
 function emptyPast(cfg: LlamaConfig, batch: number, dtype: 'float32' | 'float16'): Feeds {
   const feeds: Feeds = {};
   for (let i = 0; i < cfg.num_hidden_layers; i++) {
     for (const kind of ['key', 'value']) {
-      feeds[`past_key_values.${i}.${kind}`] = { type: dtype, dims: [batch, cfg.num_key_value_heads, 0, cfg.head_dim], data: dtype === 'float16' ? new Uint16Array(0) : new Float32Array(0) };
+      feeds[`past_key_values.${i}.${kind}`] = {
+        type: dtype,
+        dims: [batch, cfg.num_key_value_heads, 0, cfg.head_dim],
+        data: dtype === 'float16' ? new Uint16Array(0) : new Float32Array(0),
+      };
     }
   }
   return feeds;
@@ -57,7 +65,13 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 const argmax = (a: Float32Array) => a.reduce((best, v, i) => (v > a[best]! ? i : best), 0);
 
 /** Runs a prompt, then feeds tokens one at a time through the cache; returns the logits of every position. */
-async function cachedRun(s: Session, cfg: LlamaConfig, dtype: 'float32' | 'float16', tokens: number[][], prefill: number): Promise<Float32Array[][]> {
+async function cachedRun(
+  s: Session,
+  cfg: LlamaConfig,
+  dtype: 'float32' | 'float16',
+  tokens: number[][],
+  prefill: number,
+): Promise<Float32Array[][]> {
   const batch = tokens.length;
   const n = tokens[0]!.length;
   const out: Float32Array[][] = tokens.map(() => []);
@@ -100,7 +114,10 @@ async function fullRun(s: Session, cfg: LlamaConfig, dtype: 'float32' | 'float16
 async function checkCacheEquivalence(name: string, dtype: 'float32' | 'float16', tol: number): Promise<number> {
   const { cfg, session } = await open(name, dtype);
   try {
-    const tokens = [[5, 17, 300, 2, 44, 9, 123, 77, 1, 250, 31, 8], [400, 3, 3, 99, 12, 0, 64, 128, 7, 200, 150, 11]].map((r) => r.map((t) => t % cfg.vocab_size));
+    const tokens = [
+      [5, 17, 300, 2, 44, 9, 123, 77, 1, 250, 31, 8],
+      [400, 3, 3, 99, 12, 0, 64, 128, 7, 200, 150, 11],
+    ].map((r) => r.map((t) => t % cfg.vocab_size));
     const full = await fullRun(session, cfg, dtype, tokens);
     assert.equal([...full.dims], [2, 12, cfg.vocab_size]);
     const cached = await cachedRun(session, cfg, dtype, tokens, 5);
@@ -132,11 +149,17 @@ test('tiny-llama fp16: cached == full within half precision', async () => {
 test('ort-contrib variant (com.microsoft.GroupQueryAttention): cached logits == standard full logits, fp32 and fp16', async () => {
   // GQA's CPU kernel orders and rounds its fp16 arithmetic differently from the standard graph
   // (observed max 4.9e-4 in fp16, 1.5e-7 in fp32), so fp16 gets twice the cached-vs-full bound.
-  for (const [dtype, tol] of [['float32', TOL_FP32], ['float16', 2 * TOL_FP16]] as const) {
+  for (const [dtype, tol] of [
+    ['float32', TOL_FP32],
+    ['float16', 2 * TOL_FP16],
+  ] as const) {
     const std = await open('tiny-llama', dtype);
     const gqa = await open('tiny-llama', dtype, 'ort-contrib');
     try {
-      const tokens = [[5, 17, 300, 2, 44, 9, 123, 77], [400, 3, 3, 99, 12, 0, 64, 128]];
+      const tokens = [
+        [5, 17, 300, 2, 44, 9, 123, 77],
+        [400, 3, 3, 99, 12, 0, 64, 128],
+      ];
       const full = await fullRun(std.session, std.cfg, dtype, tokens);
       const cached = await cachedRun(gqa.session, gqa.cfg, dtype, tokens, 3);
       let worst = 0;
@@ -188,7 +211,11 @@ test('32 greedy tokens from the KV cache equal greedy tokens from full re-runs',
       });
       const next = argmax(row(r.logits as Tensor, 0, ids.length - 1));
       cachedTokens.push(next);
-      past = Object.fromEntries(Object.entries(r).filter(([k]) => k.startsWith('present.')).map(([k, v]) => [k.replace('present.', 'past_key_values.'), v]));
+      past = Object.fromEntries(
+        Object.entries(r)
+          .filter(([k]) => k.startsWith('present.'))
+          .map(([k, v]) => [k.replace('present.', 'past_key_values.'), v]),
+      );
       pos += ids.length;
       ids = [next];
     }
@@ -207,9 +234,13 @@ test('32 greedy tokens from the KV cache equal greedy tokens from full re-runs',
   }
 });
 
-test('the ort-contrib variant refuses a head size ONNX Runtime\'s GroupQueryAttention cannot run, when it is built', () => {
-  assert.throws(() => buildZooModel('tiny-llama-tied', { variant: 'ort-contrib' }), (e: Error) =>
-    /tiny-llama-tied has head_dim 12; the ort-contrib variant needs a multiple of 8/.test(e.message) && (e as { exitCode?: number }).exitCode === 2);
+test("the ort-contrib variant refuses a head size ONNX Runtime's GroupQueryAttention cannot run, when it is built", () => {
+  assert.throws(
+    () => buildZooModel('tiny-llama-tied', { variant: 'ort-contrib' }),
+    (e: Error) =>
+      /tiny-llama-tied has head_dim 12; the ort-contrib variant needs a multiple of 8/.test(e.message) &&
+      (e as { exitCode?: number }).exitCode === 2,
+  );
 });
 
 test.run();

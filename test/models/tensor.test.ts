@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tensor, Value } from '../../devices/types.js';
 import {
-  tensorFromProto, tensorToProto, readTensorFile, readValueFile, decodeModel, encodeValue, encodeMap, onnx, ONNX_DTYPE,
+  tensorFromProto,
+  tensorToProto,
+  readTensorFile,
+  readValueFile,
+  decodeModel,
+  encodeValue,
+  encodeMap,
+  onnx,
+  ONNX_DTYPE,
 } from '../../models/onnx/tensor.js';
 import { deps, systemTest, ONNX_TESTDATA } from '../helpers/system.js';
 import { fromHalfBits, toHalfBits, toBfloat16Bits, fromBfloat16Bits } from '../../models/onnx/half.js';
@@ -52,20 +60,62 @@ test('raw_data round trip for every dtype, through bytes on disk', () => {
 test('typed fields: float_data, double_data, int32_data (small ints, bool, half bits), int64_data, uint64_data, string_data', () => {
   const T = onnx.TensorProto.DataType;
   const cases: [onnxTensor, Tensor][] = [
-    [{ dataType: T.FLOAT, dims: [2], floatData: [1.5, -2] }, { type: 'float32', dims: [2], data: Float32Array.from([1.5, -2]) }],
-    [{ dataType: T.DOUBLE, dims: [1], doubleData: [0.1] }, { type: 'float64', dims: [1], data: Float64Array.from([0.1]) }],
-    [{ dataType: T.INT8, dims: [2], int32Data: [-5, 100] }, { type: 'int8', dims: [2], data: Int8Array.from([-5, 100]) }],
-    [{ dataType: T.UINT8, dims: [1], int32Data: [200] }, { type: 'uint8', dims: [1], data: Uint8Array.from([200]) }],
-    [{ dataType: T.INT16, dims: [1], int32Data: [-300] }, { type: 'int16', dims: [1], data: Int16Array.from([-300]) }],
-    [{ dataType: T.UINT16, dims: [1], int32Data: [60000] }, { type: 'uint16', dims: [1], data: Uint16Array.from([60000]) }],
-    [{ dataType: T.INT32, dims: [1], int32Data: [-7] }, { type: 'int32', dims: [1], data: Int32Array.from([-7]) }],
-    [{ dataType: T.BOOL, dims: [3], int32Data: [1, 0, 1] }, { type: 'bool', dims: [3], data: Uint8Array.from([1, 0, 1]) }],
-    [{ dataType: T.FLOAT16, dims: [1], int32Data: [0x3c00] }, { type: 'float16', dims: [1], data: Uint16Array.from([0x3c00]) }],
-    [{ dataType: T.BFLOAT16, dims: [1], int32Data: [0x3f80] }, { type: 'bfloat16', dims: [1], data: Uint16Array.from([0x3f80]) }],
-    [{ dataType: T.INT64, dims: [2], int64Data: [-3, 2 ** 40] }, { type: 'int64', dims: [2], data: BigInt64Array.from([-3n, 2n ** 40n]) }],
-    [{ dataType: T.UINT32, dims: [1], uint64Data: [4000000000] }, { type: 'uint32', dims: [1], data: Uint32Array.from([4000000000]) }],
-    [{ dataType: T.UINT64, dims: [1], uint64Data: [2 ** 50] }, { type: 'uint64', dims: [1], data: BigUint64Array.from([2n ** 50n]) }],
-    [{ dataType: T.STRING, dims: [1], stringData: [new TextEncoder().encode('ok')] }, { type: 'string', dims: [1], data: ['ok'] }],
+    [
+      { dataType: T.FLOAT, dims: [2], floatData: [1.5, -2] },
+      { type: 'float32', dims: [2], data: Float32Array.from([1.5, -2]) },
+    ],
+    [
+      { dataType: T.DOUBLE, dims: [1], doubleData: [0.1] },
+      { type: 'float64', dims: [1], data: Float64Array.from([0.1]) },
+    ],
+    [
+      { dataType: T.INT8, dims: [2], int32Data: [-5, 100] },
+      { type: 'int8', dims: [2], data: Int8Array.from([-5, 100]) },
+    ],
+    [
+      { dataType: T.UINT8, dims: [1], int32Data: [200] },
+      { type: 'uint8', dims: [1], data: Uint8Array.from([200]) },
+    ],
+    [
+      { dataType: T.INT16, dims: [1], int32Data: [-300] },
+      { type: 'int16', dims: [1], data: Int16Array.from([-300]) },
+    ],
+    [
+      { dataType: T.UINT16, dims: [1], int32Data: [60000] },
+      { type: 'uint16', dims: [1], data: Uint16Array.from([60000]) },
+    ],
+    [
+      { dataType: T.INT32, dims: [1], int32Data: [-7] },
+      { type: 'int32', dims: [1], data: Int32Array.from([-7]) },
+    ],
+    [
+      { dataType: T.BOOL, dims: [3], int32Data: [1, 0, 1] },
+      { type: 'bool', dims: [3], data: Uint8Array.from([1, 0, 1]) },
+    ],
+    [
+      { dataType: T.FLOAT16, dims: [1], int32Data: [0x3c00] },
+      { type: 'float16', dims: [1], data: Uint16Array.from([0x3c00]) },
+    ],
+    [
+      { dataType: T.BFLOAT16, dims: [1], int32Data: [0x3f80] },
+      { type: 'bfloat16', dims: [1], data: Uint16Array.from([0x3f80]) },
+    ],
+    [
+      { dataType: T.INT64, dims: [2], int64Data: [-3, 2 ** 40] },
+      { type: 'int64', dims: [2], data: BigInt64Array.from([-3n, 2n ** 40n]) },
+    ],
+    [
+      { dataType: T.UINT32, dims: [1], uint64Data: [4000000000] },
+      { type: 'uint32', dims: [1], data: Uint32Array.from([4000000000]) },
+    ],
+    [
+      { dataType: T.UINT64, dims: [1], uint64Data: [2 ** 50] },
+      { type: 'uint64', dims: [1], data: BigUint64Array.from([2n ** 50n]) },
+    ],
+    [
+      { dataType: T.STRING, dims: [1], stringData: [new TextEncoder().encode('ok')] },
+      { type: 'string', dims: [1], data: ['ok'] },
+    ],
   ];
   for (const [proto, want] of cases) {
     // Through the wire, so int64 fields come back as protobufjs Longs as they do from files.
@@ -120,8 +170,15 @@ test('external data is read relative to the base directory, with offset and leng
   blob.set(new Uint8Array(values.buffer), 16);
   writeFileSync(join(dir, 'weights.bin'), blob);
   const p: onnxTensor = {
-    name: 'e', dataType: 1, dims: [4], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-    externalData: [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '16' }, { key: 'length', value: '16' }],
+    name: 'e',
+    dataType: 1,
+    dims: [4],
+    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    externalData: [
+      { key: 'location', value: 'weights.bin' },
+      { key: 'offset', value: '16' },
+      { key: 'length', value: '16' },
+    ],
   };
   same(tensorFromProto(p, dir), { type: 'float32', dims: [4], data: values }, 'external');
   assert.throws(() => tensorFromProto(p), /no base directory/);
@@ -146,8 +203,23 @@ test('sequences, optionals and maps read back from their protobuf files', () => 
   same(readValueFile(write('opt.pb', encodeValue(b, 'optional')), 'optional') as Tensor, b, 'optional tensor');
   const optSeq = readValueFile(write('optseq.pb', encodeValue([a], 'optional')), 'optional') as Value[];
   same(optSeq[0] as Tensor, a, 'optional sequence');
-  const map = readValueFile(write('map.pb', encodeMap([[3, a], [9, a]], 'int64')), 'map') as [Tensor, Tensor][];
-  assert.equal(map.map(([k]) => (k.data as BigInt64Array)[0]), [3n, 9n]);
+  const map = readValueFile(
+    write(
+      'map.pb',
+      encodeMap(
+        [
+          [3, a],
+          [9, a],
+        ],
+        'int64',
+      ),
+    ),
+    'map',
+  ) as [Tensor, Tensor][];
+  assert.equal(
+    map.map(([k]) => (k.data as BigInt64Array)[0]),
+    [3n, 9n],
+  );
   same(map[1]![1], a, 'map value');
   const smap = readValueFile(write('smap.pb', encodeMap([['k', b]], 'string')), 'map') as [Tensor, Tensor][];
   assert.equal(smap[0]![0].data, ['k']);
@@ -163,7 +235,11 @@ systemTest(test, deps.onnxTestdata, 'ONNX backend test data: tensors, sequences 
 });
 
 test('decodeModel: truncated or non-ONNX bytes give one sentence with exit 2', () => {
-  const model = onnx.ModelProto.encode({ irVersion: 8, graph: { name: 'g', node: [{ opType: 'Relu', input: ['x'], output: ['y'] }] }, opsetImport: [{ version: 17 }] }).finish();
+  const model = onnx.ModelProto.encode({
+    irVersion: 8,
+    graph: { name: 'g', node: [{ opType: 'Relu', input: ['x'], output: ['y'] }] },
+    opsetImport: [{ version: 17 }],
+  }).finish();
   assert.is(decodeModel(model).graph?.name, 'g');
   for (const bad of [model.subarray(0, model.length - 3), new TextEncoder().encode('hello, not onnx\n'), new Uint8Array(0)]) {
     try {

@@ -30,7 +30,11 @@ test('over the limit it is written once to the cache, with external data, and ge
   const again = zooModelSource('tiny-llama', { cacheDir, inMemoryLimit: 0 }) as { path: string };
   assert.is(again.path, path);
   assert.is(statSync(path).mtimeMs, written, 'reused, not rewritten');
-  assert.equal(readdirSync(cacheDir).filter((f) => f.startsWith('.writing-')), [], 'no staging folder left behind');
+  assert.equal(
+    readdirSync(cacheDir).filter((f) => f.startsWith('.writing-')),
+    [],
+    'no staging folder left behind',
+  );
   const other = zooModelSource('tiny-llama', { cacheDir, inMemoryLimit: 0, seed: 3 }) as { path: string };
   assert.is.not(other.path, path, 'another seed is another file');
 

@@ -1,6 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildCommercialization, evaluateCriterion, renderCommercializationMarkdown, type ProductInfo } from '../../reports/commercialization.js';
+import {
+  buildCommercialization,
+  evaluateCriterion,
+  renderCommercializationMarkdown,
+  type ProductInfo,
+} from '../../reports/commercialization.js';
 import { canonicalDigest, sha256Hex } from '../../reports/digest.js';
 import type { RunReport } from '../../reports/types.js';
 import { validate } from '../../reports/validate.js';
@@ -9,10 +14,19 @@ import { makeReport } from './fixture.js';
 const { report } = await makeReport();
 const scenario = report.units.find((u) => u.kind === 'scenario')!;
 const product: ProductInfo = {
-  vendor: 'V', chip: 'C', sdk: { name: 'sdk', version: '1' }, device: 'ort:cpu',
+  vendor: 'V',
+  chip: 'C',
+  sdk: { name: 'sdk', version: '1' },
+  device: 'ort:cpu',
   system: {
-    system_name: 's', number_of_nodes: '1', host_processor_model_name: 'cpu', accelerators_per_node: '1',
-    accelerator_model_name: 'C', accelerator_memory_capacity: '16 GB', framework: 'sdk 1', operating_system: 'Linux',
+    system_name: 's',
+    number_of_nodes: '1',
+    host_processor_model_name: 'cpu',
+    accelerators_per_node: '1',
+    accelerator_model_name: 'C',
+    accelerator_memory_capacity: '16 GB',
+    framework: 'sdk 1',
+    operating_system: 'Linux',
   },
 };
 
@@ -26,7 +40,12 @@ function fasterBaseline(): RunReport {
 
 test('verdicts: pass, fail and not-measured, each with evidence digests of the units', () => {
   const sps = scenario.metrics.samples_per_second as number;
-  const pass = evaluateCriterion({ id: 'a', metric: 'samples_per_second', op: '>=', threshold: sps / 2, select: { kind: 'scenario' } }, report, null, 'ort:cpu');
+  const pass = evaluateCriterion(
+    { id: 'a', metric: 'samples_per_second', op: '>=', threshold: sps / 2, select: { kind: 'scenario' } },
+    report,
+    null,
+    'ort:cpu',
+  );
   assert.is(pass.verdict, 'pass');
   assert.equal(pass.evidence, [{ unit: scenario.id, digest: canonicalDigest(scenario), value: sps }]);
   const fail = evaluateCriterion({ id: 'b', metric: 'latency_p90_ms', op: '<=', threshold: 0 }, report, null, 'ort:cpu');
@@ -39,12 +58,25 @@ test('verdicts: pass, fail and not-measured, each with evidence digests of the u
 
 test('ratios against a baseline: relativeTo baseline and the performance section', () => {
   const baseline = fasterBaseline();
-  const ratio = evaluateCriterion({ id: 'r', metric: 'samples_per_second', op: '>=', threshold: 0.9, relativeTo: 'baseline', select: { kind: 'scenario' } }, report, baseline, 'ort:cpu');
+  const ratio = evaluateCriterion(
+    { id: 'r', metric: 'samples_per_second', op: '>=', threshold: 0.9, relativeTo: 'baseline', select: { kind: 'scenario' } },
+    report,
+    baseline,
+    'ort:cpu',
+  );
   assert.is(ratio.verdict, 'fail');
   assert.ok(Math.abs(ratio.value! - 0.5) < 1e-9);
   const c = buildCommercialization({
-    report, reportPath: 'report.json', reportSha256: sha256Hex('x'), product, criteria: [{ id: 'r', metric: 'samples_per_second', op: '>=', threshold: 0.9, relativeTo: 'baseline' }],
-    criteriaSource: 'test', criteriaSha256: sha256Hex('c'), baseline, baselinePath: 'base.json', baselineSha256: sha256Hex('b'),
+    report,
+    reportPath: 'report.json',
+    reportSha256: sha256Hex('x'),
+    product,
+    criteria: [{ id: 'r', metric: 'samples_per_second', op: '>=', threshold: 0.9, relativeTo: 'baseline' }],
+    criteriaSource: 'test',
+    criteriaSha256: sha256Hex('c'),
+    baseline,
+    baselinePath: 'base.json',
+    baselineSha256: sha256Hex('b'),
   });
   assert.equal(validate('commercialization-report', c), []);
   const w = c.performance.workloads.find((x) => x.metric === 'samples_per_second')!;
@@ -55,7 +87,9 @@ test('ratios against a baseline: relativeTo baseline and the performance section
   assert.ok(c.efficiency[0]!.notes.some((n) => /power was not measured/.test(n)));
   // No select: every unit on the device is looked at, but only those that measured the metric are
   // shown as its evidence in the Markdown.
-  const verdictRow = renderCommercializationMarkdown(c).split('\n').find((l) => l.startsWith('| r: '))!;
+  const verdictRow = renderCommercializationMarkdown(c)
+    .split('\n')
+    .find((l) => l.startsWith('| r: '))!;
   const others = report.units.filter((u) => u.device === 'ort:cpu' && u.metrics.samples_per_second == null);
   assert.ok(others.length > 0, 'the fixture has units without samples_per_second');
   assert.ok(verdictRow.includes(scenario.id));
@@ -63,7 +97,18 @@ test('ratios against a baseline: relativeTo baseline and the performance section
 });
 
 test('the product description uses MLPerf field names and rejects unknown ones', () => {
-  const c = buildCommercialization({ report, reportPath: 'r', reportSha256: sha256Hex('x'), product, criteria: [], criteriaSource: 't', criteriaSha256: sha256Hex('c'), baseline: null, baselinePath: null, baselineSha256: null });
+  const c = buildCommercialization({
+    report,
+    reportPath: 'r',
+    reportSha256: sha256Hex('x'),
+    product,
+    criteria: [],
+    criteriaSource: 't',
+    criteriaSha256: sha256Hex('c'),
+    baseline: null,
+    baselinePath: null,
+    baselineSha256: null,
+  });
   assert.equal(validate('commercialization-report', c), []);
   const bad = JSON.parse(JSON.stringify(c)) as { product: { system: Record<string, string> } };
   bad.product.system.accelerator_count = '8';

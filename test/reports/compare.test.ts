@@ -30,7 +30,10 @@ test('an identical pair has no regression and every delta is zero', () => {
 test('a planted 10% latency regression is flagged over 5% and passes under 15%', () => {
   const worse = planted('latency_p90_ms', 1.1);
   const c = compareReports(report, worse, 5);
-  assert.equal(c.regressions.map((d) => [d.unit, d.metric]), [[scenario.id, 'latency_p90_ms']]);
+  assert.equal(
+    c.regressions.map((d) => [d.unit, d.metric]),
+    [[scenario.id, 'latency_p90_ms']],
+  );
   assert.ok(Math.abs(c.regressions[0]!.deltaPct! - 10) < 1e-9);
   assert.is(compareReports(report, worse, 15).regressions.length, 0);
 });
@@ -39,7 +42,10 @@ test('direction: lower latency and higher throughput are improvements; less thro
   assert.is(compareReports(report, planted('latency_p90_ms', 0.5), 5).regressions.length, 0);
   assert.is(compareReports(report, planted('samples_per_second', 1.5), 5).regressions.length, 0);
   const slower = compareReports(report, planted('samples_per_second', 0.8), 5);
-  assert.equal(slower.regressions.map((d) => d.metric), ['samples_per_second']);
+  assert.equal(
+    slower.regressions.map((d) => d.metric),
+    ['samples_per_second'],
+  );
   assert.ok(improvement('latency_p90_ms', 10, 11)! < 0);
   assert.ok(improvement('samples_per_second', 10, 11)! > 0);
   assert.is(improvement('latency_std_ms', 10, 20), 0);
@@ -66,7 +72,10 @@ test('npuval compare exits 1 on the planted regression and 0 on an identical pai
   const worse = npuval('compare', reportPath, worsePath, '--max-regression', '5', '--json');
   assert.is(worse.status, 1, worse.stderr);
   const parsed = JSON.parse(worse.stdout) as { regressions: { metric: string }[] };
-  assert.equal(parsed.regressions.map((r) => r.metric), ['latency_p90_ms']);
+  assert.equal(
+    parsed.regressions.map((r) => r.metric),
+    ['latency_p90_ms'],
+  );
   const invalid = npuval('compare', reportPath, join(dir, 'journal.jsonl'));
   assert.is(invalid.status, 2);
 });

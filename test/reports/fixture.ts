@@ -19,12 +19,20 @@ export const FIXTURE_SUITE = {
   ],
 };
 
-export async function makeReport(extraSuite: Record<string, unknown> = {}): Promise<{ dir: string; report: RunReport; reportPath: string }> {
+export async function makeReport(
+  extraSuite: Record<string, unknown> = {},
+): Promise<{ dir: string; report: RunReport; reportPath: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'npuval-report-'));
   const suitePath = join(dir, 'suite.json');
   writeFileSync(suitePath, JSON.stringify({ ...FIXTURE_SUITE, ...extraSuite }));
   const out = join(dir, 'out');
-  const result = await runSuite({ suite: suitePath, outDir: out, argv: ['run', '--suite', suitePath], log: () => {}, signal: new AbortController().signal });
+  const result = await runSuite({
+    suite: suitePath,
+    outDir: out,
+    argv: ['run', '--suite', suitePath],
+    log: () => {},
+    signal: new AbortController().signal,
+  });
   const written = await writeReports(result.outDir, result.state, result.inputs);
   return { dir: out, report: written.report, reportPath: join(out, 'report.json') };
 }

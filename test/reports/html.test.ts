@@ -10,7 +10,14 @@ import { deps, systemTest } from '../helpers/system.js';
 import { makeReport } from './fixture.js';
 
 const { report, dir } = await makeReport();
-interface Facts { charts: number; marks: number; images: number; scripts: number; text: string; svgText: string }
+interface Facts {
+  charts: number;
+  marks: number;
+  images: number;
+  scripts: number;
+  text: string;
+  svgText: string;
+}
 
 const EVIL = 'ort:cpu<script>alert(1)</script>"><img src=x onerror=alert(2)>';
 
@@ -41,7 +48,14 @@ systemTest(test, deps.chromium, 'headless Chromium: no console errors, no reques
   const url = pathToFileURL(file).href;
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await browser.newPage();

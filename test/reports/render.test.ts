@@ -12,11 +12,16 @@ const { report } = await makeReport();
 
 function withConformance(r: RunReport): RunReport {
   const unit: UnitRecord = {
-    ...r.units[0]!, id: 'conformance@ort:cpu', kind: 'conformance', title: 'conformance | <b>', status: 'fail',
+    ...r.units[0]!,
+    id: 'conformance@ort:cpu',
+    kind: 'conformance',
+    title: 'conformance | <b>',
+    status: 'fail',
     metrics: { conformance_cases: 3, conformance_passed: 1, conformance_failed: 1, conformance_pass_rate_pct: 33.3 },
     validity: { valid: null, checks: [], reasons: [] },
     result: {
-      kind: 'conformance', counts: { pass: 1, fail: 1, unsupported: 1, error: 0, skipped: 0 },
+      kind: 'conformance',
+      counts: { pass: 1, fail: 1, unsupported: 1, error: 0, skipped: 0 },
       ops: [{ op: 'Add', pass: 1, fail: 1, unsupported: 0, error: 0, skipped: 0, total: 2 }],
       cases: [
         { name: 'node/test_add', status: 'pass', reason: null, durationMs: 1 },
@@ -34,7 +39,10 @@ test('JUnit: each conformance case and each validity check is a testcase; text i
   const checks = r.units.reduce((n, u) => n + u.validity.checks.length, 0);
   const unitsWithoutCases = r.units.filter((u) => u.validity.checks.length === 0 && u.kind !== 'conformance').length;
   assert.is((xml.match(/<testcase /g) ?? []).length, checks + 3 + unitsWithoutCases);
-  assert.match(xml, /<testcase name="node\/test_add_bcast"[^>]*>\s*<failure message="fail: max abs error 1 &gt; tol &amp; &quot;x&quot;"\/>/);
+  assert.match(
+    xml,
+    /<testcase name="node\/test_add_bcast"[^>]*>\s*<failure message="fail: max abs error 1 &gt; tol &amp; &quot;x&quot;"\/>/,
+  );
   assert.match(xml, /<testcase name="node\/test_int4"[^>]*>\s*<skipped/);
   assert.match(xml, /<testsuites name="npuval fixture" tests="\d+" failures="1"/);
   assert.not.match(xml, /<b>/);
@@ -57,7 +65,10 @@ test('Markdown: table cells cannot be broken or carry HTML', () => {
 });
 
 test('assembly: the last unit-end wins, attempts count unit-starts, an unfinished run is incomplete', () => {
-  const plan = { ...report, units: report.units.map((u) => ({ id: u.id, kind: u.kind, title: u.title, device: u.device, model: u.model })) };
+  const plan = {
+    ...report,
+    units: report.units.map((u) => ({ id: u.id, kind: u.kind, title: u.title, device: u.device, model: u.model })),
+  };
   const t = '2026-01-01T00:00:00.000Z';
   const records = [
     { type: 'run-start', time: t, plan, argv: [], resume: false },
@@ -71,7 +82,10 @@ test('assembly: the last unit-end wins, attempts count unit-starts, an unfinishe
   assert.is(partial.complete, false);
   assert.is(partial.units.length, 1);
   assert.is(partial.units[0]!.attempts, 2);
-  assert.equal(partial.sessions.map((s) => s.outcome), ['interrupted', 'crashed']);
+  assert.equal(
+    partial.sessions.map((s) => s.outcome),
+    ['interrupted', 'crashed'],
+  );
   assert.equal(validate('run-report', partial), []);
 });
 

@@ -38,7 +38,10 @@ test('a wrong type is rejected with its path', () => {
   r.units[0].metrics.latency_p50_ms = 'fast';
   const errors = validate('run-report', r);
   assert.ok(errors.includes('/summary/units: must be integer'), errors.join('\n'));
-  assert.ok(errors.some((e) => e.startsWith('/units/0/metrics/latency_p50_ms:')), errors.join('\n'));
+  assert.ok(
+    errors.some((e) => e.startsWith('/units/0/metrics/latency_p50_ms:')),
+    errors.join('\n'),
+  );
 });
 
 test('unknown properties are rejected at the top, in environment, devices and models', () => {
@@ -52,7 +55,10 @@ test('unknown properties are rejected at the top, in environment, devices and mo
   for (const path of ['/extra', '/environment/host/gpu', '/devices/0/description/firmware', '/models/0/flops']) {
     assert.ok(errors.includes(`${path}: is not an allowed property`), `${path}\n${errors.join('\n')}`);
   }
-  assert.ok(errors.some((e) => e.startsWith('/units/0/metrics')), errors.join('\n'));
+  assert.ok(
+    errors.some((e) => e.startsWith('/units/0/metrics')),
+    errors.join('\n'),
+  );
 });
 
 test('a unit result must carry its kind and core fields', () => {
@@ -79,8 +85,14 @@ test('criteria files: a bad operator and an unknown metric are rejected', () => 
   assert.equal(validate('criteria', ok), []);
   const bad = { criteria: [{ id: 'p90', metric: 'latency_p90', op: '<', threshold: 10 }] };
   const errors = validate('criteria', bad);
-  assert.ok(errors.some((e) => e.startsWith('/criteria/0/metric: must be one of')), errors.join('\n'));
-  assert.ok(errors.some((e) => e.startsWith('/criteria/0/op: must be one of')), errors.join('\n'));
+  assert.ok(
+    errors.some((e) => e.startsWith('/criteria/0/metric: must be one of')),
+    errors.join('\n'),
+  );
+  assert.ok(
+    errors.some((e) => e.startsWith('/criteria/0/op: must be one of')),
+    errors.join('\n'),
+  );
 });
 
 test('consistency: the summary must agree with the units; a changed artifact is found by its digest', () => {
@@ -89,8 +101,14 @@ test('consistency: the summary must agree with the units; a changed artifact is 
   r.summary.fail += 1;
   r.units.push(r.units[0]);
   const problems = checkConsistency(r as RunReport, dirname(reportPath)).problems;
-  assert.ok(problems.some((p) => p.startsWith('/summary/fail: is ')), problems.join('\n'));
-  assert.ok(problems.some((p) => /^\/units\/\d+\/id: .* appears twice$/.test(p)), problems.join('\n'));
+  assert.ok(
+    problems.some((p) => p.startsWith('/summary/fail: is ')),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => /^\/units\/\d+\/id: .* appears twice$/.test(p)),
+    problems.join('\n'),
+  );
   const moved = checkConsistency(report, '/nonexistent');
   assert.ok(moved.unchecked.length > 0 && moved.problems.length === 0);
 });

@@ -17,13 +17,19 @@ const dir = mkdtempSync(join(tmpdir(), 'npuval-mlperf-conf-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('lookup order is model.Scenario, *.Scenario, model.*, *.*', () => {
-  const kv = parseConf('*.*.min_duration = 1\nm.*.min_duration = 2\n*.Server.min_duration = 3\n  # indented comment\nm.Server.min_duration = 4\n# whole line\n', 'x');
+  const kv = parseConf(
+    '*.*.min_duration = 1\nm.*.min_duration = 2\n*.Server.min_duration = 3\n  # indented comment\nm.Server.min_duration = 4\n# whole line\n',
+    'x',
+  );
   assert.is(lookUp(kv, 'm', 'Server', 'min_duration'), 4);
   assert.is(lookUp(kv, 'other', 'Server', 'min_duration'), 3);
   assert.is(lookUp(kv, 'm', 'Offline', 'min_duration'), 2);
   assert.is(lookUp(kv, 'other', 'Offline', 'min_duration'), 1);
   assert.is(lookUp(kv, 'm', 'Offline', 'max_duration'), undefined);
-  assert.throws(() => parseConf('a.b.c = fast\n', 'user.conf'), (e: Error) => e instanceof InputError && /user\.conf line 1: value needs to be integer or double/.test(e.message));
+  assert.throws(
+    () => parseConf('a.b.c = fast\n', 'user.conf'),
+    (e: Error) => e instanceof InputError && /user\.conf line 1: value needs to be integer or double/.test(e.message),
+  );
   assert.throws(() => parseConf('a.b.c : 1\n', 'user.conf'), /expected 'key = value'/);
   // As in LoadGen, a `#` after a value is read as another value, not a comment.
   assert.throws(() => parseConf('a.b.c = 1 # note\n', 'user.conf'), /line 1: value needs to be integer or double, got "#"/);
@@ -57,7 +63,11 @@ test('user.conf after mlperf.conf wins; the workload applies the files over the 
   const user = join(dir, 'user.conf');
   writeFileSync(user, 'resnet50.Server.target_qps = 250\n*.Server.min_duration = 1000\n');
   const unit = { kind: 'scenario', model: 'tiny-resnet', scenario: 'server', settings: {} } as const;
-  const settings = resolveDeclared(scenarioWorkload.settings, { mlperfConf: `${conf},${user}`, mlperfModel: 'resnet50', minDurationMs: 5 }, 'u');
+  const settings = resolveDeclared(
+    scenarioWorkload.settings,
+    { mlperfConf: `${conf},${user}`, mlperfModel: 'resnet50', minDurationMs: 5 },
+    'u',
+  );
   const p = scenarioWorkload.resolve(unit as never, settings, { unitId: 'u', device: 'ort:cpu', seed: 7 });
   assert.is(p.loadgen.targetQps, 250);
   assert.is(p.loadgen.targetLatencyMs, 15);
@@ -65,7 +75,10 @@ test('user.conf after mlperf.conf wins; the workload applies the files over the 
   assert.is(p.loadgen.seeds.schedule, 7);
   assert.match(p.confNotes.join(' '), /qsl_rng_seed, sample_index_rng_seed, schedule_rng_seed not applied/);
   const missing = resolveDeclared(scenarioWorkload.settings, { mlperfConf: join(dir, 'nope.conf') }, 'u');
-  assert.throws(() => scenarioWorkload.resolve(unit as never, missing, { unitId: 'u', device: 'ort:cpu', seed: 7 }), /unit u: mlperfConf: cannot read .*nope\.conf \(ENOENT\)/);
+  assert.throws(
+    () => scenarioWorkload.resolve(unit as never, missing, { unitId: 'u', device: 'ort:cpu', seed: 7 }),
+    /unit u: mlperfConf: cannot read .*nope\.conf \(ENOENT\)/,
+  );
 });
 
 test.run();

@@ -38,22 +38,31 @@ function construct(scenario: ScenarioName, latNs: readonly number[], overrides: 
     }
     const scheduled = scenario === 'server' ? i * gapNs : t;
     records.push({
-      query: i, scheduledMs: scheduled / 1e6, issuedMs: scheduled / 1e6, completedMs: (scheduled + l) / 1e6,
+      query: i,
+      scheduledMs: scheduled / 1e6,
+      issuedMs: scheduled / 1e6,
+      completedMs: (scheduled + l) / 1e6,
       samples: Array.from({ length: settings.samplesPerQuery }, (_, k) => k),
     });
     t = scheduled + l;
   });
   const run: RawRun = {
-    startedAt: '2026-12-01T10:00:00.000Z', records, queriesIssued: scenario === 'offline' ? 1 : latNs.length,
+    startedAt: '2026-12-01T10:00:00.000Z',
+    records,
+    queriesIssued: scenario === 'offline' ? 1 : latNs.length,
     samplesIssued: scenario === 'offline' ? latNs.length : latNs.length * settings.samplesPerQuery,
-    samplesInQuery: scenario === 'offline' ? latNs.length : settings.samplesPerQuery, batching: 'tensor',
-    stoppedAtMaxDuration: false, expectedSamplesPerSecond: scenario === 'offline' ? 1000 : null, warmupQueries: 0,
+    samplesInQuery: scenario === 'offline' ? latNs.length : settings.samplesPerQuery,
+    batching: 'tensor',
+    stoppedAtMaxDuration: false,
+    expectedSamplesPerSecond: scenario === 'offline' ? 1000 : null,
+    warmupQueries: 0,
   };
   return assembleResult(run, workload, settings, { device: 'ort:cpu' }, null);
 }
 
 /** n latencies spread over 1–2 ms, in a scrambled order, integer ns. */
-const spread = (n: number, base = 1_000_000) => Array.from({ length: n }, (_, i) => base + ((i * 7919) % n) * Math.floor(1_000_000 / n) + (i % 7));
+const spread = (n: number, base = 1_000_000) =>
+  Array.from({ length: n }, (_, i) => base + ((i * 7919) % n) * Math.floor(1_000_000 / n) + (i % 7));
 
 // ---------------------------------------------------------------------------------------------
 // MLPerf's readers, as the Python tools do it.
@@ -70,14 +79,32 @@ function test04Read(summary: string) {
   let valid: string | null = null;
   const errors: string[] = [];
   for (const line of summary.split(/(?<=\n)/)) {
-    if (reMatch('Scenario', line)) { mode = after(line); continue; }
-    if (mode === 'SingleStream' && reMatch('.*Early stopping (90th|90.0th|99.9th) percentile estimate', line)) { score = after(line); continue; }
-    if (mode === 'MultiStream' && reMatch('.*Early stopping (99th|99.0th) percentile estimate', line)) { score = after(line); continue; }
-    if (mode === 'Server') {
-      if (reMatch('Completed samples per second', line)) { score = after(line); continue; }
-      if (reMatch('target_latency \\(ns\\)', line)) { targetLatency = after(line); continue; }
+    if (reMatch('Scenario', line)) {
+      mode = after(line);
+      continue;
     }
-    if (mode === 'Offline' && reMatch('Samples per second', line)) { score = after(line); continue; }
+    if (mode === 'SingleStream' && reMatch('.*Early stopping (90th|90.0th|99.9th) percentile estimate', line)) {
+      score = after(line);
+      continue;
+    }
+    if (mode === 'MultiStream' && reMatch('.*Early stopping (99th|99.0th) percentile estimate', line)) {
+      score = after(line);
+      continue;
+    }
+    if (mode === 'Server') {
+      if (reMatch('Completed samples per second', line)) {
+        score = after(line);
+        continue;
+      }
+      if (reMatch('target_latency \\(ns\\)', line)) {
+        targetLatency = after(line);
+        continue;
+      }
+    }
+    if (mode === 'Offline' && reMatch('Samples per second', line)) {
+      score = after(line);
+      continue;
+    }
     if (reMatch('Result is', line)) valid = after(line);
     if (reMatch('\\d+ ERROR', line)) errors.push(line.split(' ')[0]!);
   }
@@ -101,7 +128,12 @@ function parseDetail(detail: string): Map<string, unknown[]> {
   const messages = new Map<string, unknown[]>();
   for (const line of lines) {
     if (!line.startsWith(':::MLLOG')) continue;
-    const m = JSON.parse(line.slice(':::MLLOG'.length)) as { key: string; value: unknown; time_ms: number; metadata: { is_error: boolean; is_warning: boolean } };
+    const m = JSON.parse(line.slice(':::MLLOG'.length)) as {
+      key: string;
+      value: unknown;
+      time_ms: number;
+      metadata: { is_error: boolean; is_warning: boolean };
+    };
     assert.type(m.time_ms, 'number');
     assert.type(m.metadata.is_error, 'boolean');
     assert.type(m.metadata.is_warning, 'boolean');
@@ -112,20 +144,39 @@ function parseDetail(detail: string): Map<string, unknown[]> {
 
 /** The keys MLPerf's checker and compliance scripts read from a performance run's detail log. */
 const CHECKER_KEYS = [
-  'effective_scenario', 'effective_sample_concatenate_permutation', 'effective_performance_sample_count', 'effective_qsl_rng_seed',
-  'effective_sample_index_rng_seed', 'effective_schedule_rng_seed', 'early_stopping_met', 'early_stopping_result', 'effective_target_latency_ns',
-  'result_99.00_percentile_latency_ns', 'effective_min_query_count', 'effective_samples_per_query', 'effective_min_duration_ms', 'sut_name',
-  'result_validity', 'result_mean_latency_ns', 'effective_accuracy_sample_count', 'result_query_count', 'num_errors',
+  'effective_scenario',
+  'effective_sample_concatenate_permutation',
+  'effective_performance_sample_count',
+  'effective_qsl_rng_seed',
+  'effective_sample_index_rng_seed',
+  'effective_schedule_rng_seed',
+  'early_stopping_met',
+  'early_stopping_result',
+  'effective_target_latency_ns',
+  'result_99.00_percentile_latency_ns',
+  'effective_min_query_count',
+  'effective_samples_per_query',
+  'effective_min_duration_ms',
+  'sut_name',
+  'result_validity',
+  'result_mean_latency_ns',
+  'effective_accuracy_sample_count',
+  'result_query_count',
+  'num_errors',
 ];
 /** constants.py RESULT_FIELD_NEW (v5.0 … v6.1) and compliance/TEST01 RESULT_FIELD. */
 const RESULT_FIELD: Record<string, string> = {
-  Offline: 'result_samples_per_second', SingleStream: 'early_stopping_latency_ss', MultiStream: 'early_stopping_latency_ms', Server: 'result_completed_samples_per_sec',
+  Offline: 'result_samples_per_second',
+  SingleStream: 'early_stopping_latency_ss',
+  MultiStream: 'early_stopping_latency_ms',
+  Server: 'result_completed_samples_per_sec',
 };
 /** Extra keys get_inferred_result reads per scenario. */
 const INFER_KEYS: Record<string, string[]> = {
   SingleStream: ['result_qps_without_loadgen_overhead', 'early_stopping_latency_ms'],
   MultiStream: ['result_99.00_percentile_per_query_latency_ns', 'result_mean_query_latency_ns'],
-  Server: ['result_scheduled_samples_per_sec', 'result_overlatency_query_count'], Offline: [],
+  Server: ['result_scheduled_samples_per_sec', 'result_overlatency_query_count'],
+  Offline: [],
 };
 
 const first = (m: Map<string, unknown[]>, key: string) => {
@@ -188,7 +239,12 @@ for (const p of [0.9, 0.99, 0.999]) {
     const label = doubleToString(p * 100, 1);
     assert.ok(!summary.includes('100th'));
     assert.is(fields.get(`${label}th percentile latency (ns)`), String(r.loadgen.sampleLatencyNs!.target));
-    assert.match(summary, new RegExp(`\\nEarly Stopping Result:\\n \\* Processed at least \\d+ queries \\(${n}\\)\\.\\n \\* Would discard \\d+ highest latency queries\\.\\n \\* Early stopping ${label.replace('.', '\\.')}th percentile estimate: (\\d+)\\n`));
+    assert.match(
+      summary,
+      new RegExp(
+        `\\nEarly Stopping Result:\\n \\* Processed at least \\d+ queries \\(${n}\\)\\.\\n \\* Would discard \\d+ highest latency queries\\.\\n \\* Early stopping ${label.replace('.', '\\.')}th percentile estimate: (\\d+)\\n`,
+      ),
+    );
     // The second line: the 99th-percentile estimate (800 queries are enough: 662 needed).
     assert.match(summary, /\n \* Early stopping 99\.0th percentile estimate: \d+\n\n/);
     assert.is(first(detail, 'early_stopping_latency_ss'), r.loadgen.earlyStopping!.estimate);
@@ -210,14 +266,20 @@ test('SingleStream with fewer queries than the 99th estimate needs prints LoadGe
   const r = construct('single-stream', spread(100));
   assert.is(r.result, 'VALID', r.validity.reasons.join('; '));
   const { summary, detail } = readBack(r);
-  assert.ok(summary.includes(
-    ' * Not enough queries processed for 99.0th percentile\n early stopping estimate (would need to process at\n least 662 total queries).\n',
-  ));
+  assert.ok(
+    summary.includes(
+      ' * Not enough queries processed for 99.0th percentile\n early stopping estimate (would need to process at\n least 662 total queries).\n',
+    ),
+  );
   assert.is(first(detail, 'early_stopping_latency_ms'), 0);
   const short = construct('single-stream', spread(63));
   assert.is(short.result, 'INVALID');
   const back = readBack(short);
-  assert.ok(back.summary.includes('Early Stopping Result:\n * Only processed 63 queries.\n * Need to process at least 64 queries for early stopping.\n'));
+  assert.ok(
+    back.summary.includes(
+      'Early Stopping Result:\n * Only processed 63 queries.\n * Need to process at least 64 queries for early stopping.\n',
+    ),
+  );
   assert.is(first(back.detail, 'early_stopping_met'), false);
   assert.is(first(back.detail, 'early_stopping_latency_ss'), 0);
   assert.match(String(first(back.detail, 'result_invalid_reason')), /early stopping not met/);
@@ -231,7 +293,11 @@ for (const p of [0.9, 0.99, 0.999]) {
     const { summary, detail, t04, fields } = readBack(r);
     const label = doubleToString(p * 100, 1);
     assert.is(fields.get(`${label}th percentile latency (ns)`), String(r.loadgen.queryLatencyNs!.target));
-    assert.ok(summary.includes('\n================================================\nAdditional Stats\n================================================\nPer-query latency:  \nMin latency (ns)                : '));
+    assert.ok(
+      summary.includes(
+        '\n================================================\nAdditional Stats\n================================================\nPer-query latency:  \nMin latency (ns)                : ',
+      ),
+    );
     assert.ok(!summary.includes('99.0th percentile\n early stopping')); // MultiStream has one estimate only
     assert.is(first(detail, 'early_stopping_latency_ms'), r.loadgen.earlyStopping!.estimate);
     if (p === 0.99) assert.is(t04.score, String(r.loadgen.earlyStopping!.estimate));
@@ -266,7 +332,11 @@ test('Offline: samples per second as ostream prints it, one query of all samples
   assert.is(r.result, 'VALID', r.validity.reasons.join('; '));
   const { summary, detail, t04, fields } = readBack(r);
   assert.ok(!summary.includes('Early Stopping Result'));
-  assert.ok(summary.includes('  Early stopping satisfied: Yes\n\n================================================\nAdditional Stats\n================================================\nMin latency (ns)'));
+  assert.ok(
+    summary.includes(
+      '  Early stopping satisfied: Yes\n\n================================================\nAdditional Stats\n================================================\nMin latency (ns)',
+    ),
+  );
   assert.is(t04.score, fields.get('Samples per second'));
   assert.is(Number(t04.score), Number(first(detail, 'result_samples_per_second')));
   assert.is(fields.get('samples_per_query'), '500');
@@ -287,9 +357,14 @@ test('a latency exactly at the bound is within it: compared in whole ns, not in 
   // Scheduled times whose float ms make completed − scheduled come out just over 5 ms.
   const bound = 5_000_000;
   const gap = 1_100_037;
-  const over = Array.from({ length: 600 }, (_, i) => ((i * gap + bound) / 1e6) - (i * gap) / 1e6).filter((d) => d > 5).length;
+  const over = Array.from({ length: 600 }, (_, i) => (i * gap + bound) / 1e6 - (i * gap) / 1e6).filter((d) => d > 5).length;
   assert.ok(over > 0, 'the test needs float ms differences above the bound');
-  const r = construct('server', Array.from({ length: 600 }, () => bound), { targetQps: 900, targetLatencyMs: 5, minQueryCount: 100 }, gap);
+  const r = construct(
+    'server',
+    Array.from({ length: 600 }, () => bound),
+    { targetQps: 900, targetLatencyMs: 5, minQueryCount: 100 },
+    gap,
+  );
   assert.is(r.result, 'VALID', r.validity.reasons.join('; '));
   assert.is(r.counts.overBound, 0);
   assert.is(r.loadgen.sampleLatencyNs!.max, bound);
@@ -298,43 +373,67 @@ test('a latency exactly at the bound is within it: compared in whole ns, not in 
   assert.is(first(detail, 'result_overlatency_query_count'), 0);
   assert.is(first(detail, 'result_99.00_percentile_latency_ns'), bound);
   // One ns over the bound is over it.
-  const late = construct('server', Array.from({ length: 600 }, (_, i) => (i === 0 ? bound + 1 : bound)), { targetQps: 900, targetLatencyMs: 5, minQueryCount: 100 }, gap);
+  const late = construct(
+    'server',
+    Array.from({ length: 600 }, (_, i) => (i === 0 ? bound + 1 : bound)),
+    { targetQps: 900, targetLatencyMs: 5, minQueryCount: 100 },
+    gap,
+  );
   assert.is(late.counts.overBound, 1);
   // SingleStream's optional bound (npuval's extension) is judged the same way.
-  const ss = construct('single-stream', Array.from({ length: 100 }, () => bound), { targetLatencyMs: 5 });
+  const ss = construct(
+    'single-stream',
+    Array.from({ length: 100 }, () => bound),
+    { targetLatencyMs: 5 },
+  );
   assert.ok(ss.validity.latency!.met);
 });
 
-test('the layout matches LoadGen\'s own summaries line for line (Server and Offline samples from mlcommons/inference)', () => {
+test("the layout matches LoadGen's own summaries line for line (Server and Offline samples from mlcommons/inference)", () => {
   // Each line reduced to its label: LoadGen 5.1 wrote these; LoadGen at b66003e1 adds `accuracy_sample_count : ` after
   // performance_sample_count (test_settings_internal.cc TestSettingsInternal::LogSummary).
-  const shape = (text: string) => text.split('\n').map((l) => l.replace(/(: ?).*$/, '$1').replace(/^SUT name : $/, 'SUT name : '))
-    .filter((l) => l !== 'accuracy_sample_count : ');
+  const shape = (text: string) =>
+    text
+      .split('\n')
+      .map((l) => l.replace(/(: ?).*$/, '$1').replace(/^SUT name : $/, 'SUT name : '))
+      .filter((l) => l !== 'accuracy_sample_count : ');
   const server = construct('server', spread(700), { targetQps: 1000, targetLatencyMs: 100, minQueryCount: 100 });
   assert.equal(shape(renderMlperfSummary(server)), shape(readFileSync(join(fixtures, 'server-summary.txt'), 'utf8')));
   const offline = construct('offline', spread(500));
   assert.equal(shape(renderMlperfSummary(offline)), shape(readFileSync(join(fixtures, 'offline-summary.txt'), 'utf8')));
 });
 
-test('the detail log\'s keys are LoadGen\'s: every key npuval writes is in LoadGen\'s own logs of the scenario, in its order', () => {
-  for (const [scenario, file] of [['server', 'server-detail.txt'], ['offline', 'offline-detail.txt']] as const) {
-    const r = scenario === 'server'
-      ? construct('server', spread(700), { targetQps: 1000, targetLatencyMs: 100, minQueryCount: 100 })
-      : construct('offline', spread(500));
+test("the detail log's keys are LoadGen's: every key npuval writes is in LoadGen's own logs of the scenario, in its order", () => {
+  for (const [scenario, file] of [
+    ['server', 'server-detail.txt'],
+    ['offline', 'offline-detail.txt'],
+  ] as const) {
+    const r =
+      scenario === 'server'
+        ? construct('server', spread(700), { targetQps: 1000, targetLatencyMs: 100, minQueryCount: 100 })
+        : construct('offline', spread(500));
     const ours = [...parseDetail(renderMlperfDetail(r, { pid: 1 })).keys()];
     const theirs = [...parseDetail(readFileSync(join(fixtures, file), 'utf8')).keys()];
     // LoadGen at b66003e1 logs effective_accuracy_sample_count and requested_accuracy_sample_count_override (5.1 did not).
     const added = new Set(['effective_accuracy_sample_count', 'requested_accuracy_sample_count_override']);
     const known = ours.filter((k) => !added.has(k));
-    assert.equal(known.filter((k) => !theirs.includes(k)), [], `${scenario}: keys LoadGen does not write`);
-    assert.equal(known, theirs.filter((k) => known.includes(k)), `${scenario}: order`);
+    assert.equal(
+      known.filter((k) => !theirs.includes(k)),
+      [],
+      `${scenario}: keys LoadGen does not write`,
+    );
+    assert.equal(
+      known,
+      theirs.filter((k) => known.includes(k)),
+      `${scenario}: order`,
+    );
     for (const k of theirs.filter((k) => k.startsWith('result_') || k.startsWith('effective_') || k.startsWith('early_stopping'))) {
       assert.ok(ours.includes(k), `${scenario}: ${k} missing`);
     }
   }
 });
 
-test('npuval_summary.txt holds npuval\'s own figures and reasons, none of which are in the MLPerf summary', () => {
+test("npuval_summary.txt holds npuval's own figures and reasons, none of which are in the MLPerf summary", () => {
   const r = construct('single-stream', spread(63));
   const own = renderNpuvalSummary(r);
   assert.match(own, /MLPerf result \(early_stopping_latency_ss\) : n\/a/);

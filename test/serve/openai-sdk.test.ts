@@ -18,7 +18,13 @@ const served: ServedRequest[] = [];
 
 test.before(async () => {
   opened = await openDecoder(createDevice('ort:cpu'), model);
-  server = await startLlmServer({ engine: new BatchEngine(opened.decoder, 4), modelName: model, vocabSize: opened.vocab, maxContext: 512, onRequest: (r) => served.push(r) });
+  server = await startLlmServer({
+    engine: new BatchEngine(opened.decoder, 4),
+    modelName: model,
+    vocabSize: opened.vocab,
+    maxContext: 512,
+    onRequest: (r) => served.push(r),
+  });
   client = new OpenAI({ baseURL: server.url, apiKey: 'unused', maxRetries: 0 });
 });
 test.after(async () => {
@@ -30,7 +36,10 @@ const tokens = (text: string) => text.trim().split(/\s+/).filter(Boolean);
 
 test('models: list and retrieve; an unknown id is NotFoundError model_not_found', async () => {
   const list = await client.models.list();
-  assert.equal(list.data.map((m) => m.id), [model]);
+  assert.equal(
+    list.data.map((m) => m.id),
+    [model],
+  );
   const m = await client.models.retrieve(model);
   assert.equal([m.id, m.object, m.owned_by], [model, 'model', 'npuval']);
   const err = await client.models.retrieve('gpt-4o').catch((e: unknown) => e);
@@ -45,11 +54,31 @@ test('completions and chat (text parts), unstreamed and streamed with usage: the
   assert.is(c.choices[0]!.finish_reason, 'length');
   assert.equal([c.usage!.prompt_tokens, c.usage!.completion_tokens, c.usage!.total_tokens], [3, 6, 9]);
 
-  const chat = await client.chat.completions.create({ model, messages: [{ role: 'user', content: [{ type: 'text', text: '1 2' }, { type: 'text', text: ' 3' }] }], max_tokens: 6, temperature: 0 });
+  const chat = await client.chat.completions.create({
+    model,
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: '1 2' },
+          { type: 'text', text: ' 3' },
+        ],
+      },
+    ],
+    max_tokens: 6,
+    temperature: 0,
+  });
   assert.is(chat.choices[0]!.message.role, 'assistant');
   assert.is(chat.choices[0]!.message.content, c.choices[0]!.text, 'text parts join to the same prompt');
 
-  const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: '1 2 3' }], max_tokens: 6, temperature: 0, stream: true, stream_options: { include_usage: true } });
+  const stream = await client.chat.completions.create({
+    model,
+    messages: [{ role: 'user', content: '1 2 3' }],
+    max_tokens: 6,
+    temperature: 0,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
   let text = '';
   let usage: OpenAI.CompletionUsage | null | undefined = null;
   let finish: string | null = null;
@@ -69,7 +98,14 @@ test('completions and chat (text parts), unstreamed and streamed with usage: the
   assert.is(finish, 'length');
   assert.equal([usage!.prompt_tokens, usage!.completion_tokens], [3, 6]);
 
-  const cs = await client.completions.create({ model, prompt: [1, 2, 3], max_tokens: 6, temperature: 0, stream: true, stream_options: { include_usage: true } });
+  const cs = await client.completions.create({
+    model,
+    prompt: [1, 2, 3],
+    max_tokens: 6,
+    temperature: 0,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
   let ctext = '';
   let cusage: OpenAI.CompletionUsage | null | undefined = null;
   for await (const chunk of cs) {
@@ -89,16 +125,20 @@ test('max_tokens defaults to the rest of the context (512 − prompt)', async ()
 
 test('n: one choice per index, unstreamed and streamed; usage counts all of them', async () => {
   const c = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, n: 3, seed: 7 });
-  assert.equal(c.choices.map((ch) => ch.index), [0, 1, 2]);
+  assert.equal(
+    c.choices.map((ch) => ch.index),
+    [0, 1, 2],
+  );
   assert.ok(c.choices.every((ch) => tokens(ch.message.content!).length === 4));
   assert.is(c.usage!.completion_tokens, 12);
   const s = await client.completions.create({ model, prompt: 'hi', max_tokens: 4, n: 2, temperature: 0, stream: true });
   const texts = ['', ''];
   const finishes: (string | null)[] = [null, null];
-  for await (const chunk of s) for (const ch of chunk.choices) {
-    texts[ch.index] += ch.text;
-    finishes[ch.index] = ch.finish_reason ?? finishes[ch.index]!;
-  }
+  for await (const chunk of s)
+    for (const ch of chunk.choices) {
+      texts[ch.index] += ch.text;
+      finishes[ch.index] = ch.finish_reason ?? finishes[ch.index]!;
+    }
   assert.is(texts[0], texts[1], 'greedy choices agree');
   assert.is(tokens(texts[0]!).length, 4);
   assert.equal(finishes, ['length', 'length']);
@@ -113,19 +153,28 @@ test('stop: the output ends before the first stop string (not returned), finish_
   assert.is(c.choices[0]!.text, expected);
   assert.is(c.choices[0]!.finish_reason, 'stop');
   assert.ok(c.usage!.completion_tokens < 10);
-  const s = await client.chat.completions.create({ model, messages: [{ role: 'user', content: '5 6 7' }], max_tokens: 10, temperature: 0, stop, stream: true });
+  const s = await client.chat.completions.create({
+    model,
+    messages: [{ role: 'user', content: '5 6 7' }],
+    max_tokens: 10,
+    temperature: 0,
+    stop,
+    stream: true,
+  });
   let text = '';
   let finish: string | null = null;
-  for await (const chunk of s) for (const ch of chunk.choices) {
-    text += ch.delta.content ?? '';
-    finish = ch.finish_reason ?? finish;
-  }
+  for await (const chunk of s)
+    for (const ch of chunk.choices) {
+      text += ch.delta.content ?? '';
+      finish = ch.finish_reason ?? finish;
+    }
   assert.is(text, expected);
   assert.is(finish, 'stop');
 });
 
 test('seed: the same seed and request give the same tokens; another seed differs at temperature 1', async () => {
-  const ask = (seed: number) => client.completions.create({ model, prompt: '9 9', max_tokens: 16, temperature: 1, top_p: 0.95, seed }).then((c) => c.choices[0]!.text);
+  const ask = (seed: number) =>
+    client.completions.create({ model, prompt: '9 9', max_tokens: 16, temperature: 1, top_p: 0.95, seed }).then((c) => c.choices[0]!.text);
   const a = await ask(42);
   assert.is(await ask(42), a);
   assert.is.not(await ask(43), a);
@@ -133,18 +182,34 @@ test('seed: the same seed and request give the same tokens; another seed differs
   assert.is.not(a, greedy, 'temperature 1 samples');
   // The seed of every sampled request is journaled, a drawn one too, so any of them can be replayed.
   await client.completions.create({ model, prompt: '9 9', max_tokens: 2 });
-  assert.equal(served.slice(-5).map((r) => r.seed === null ? null : typeof r.seed === 'number' && r.seed !== 42 && r.seed !== 43 ? 'drawn' : r.seed), [42, 42, 43, null, 'drawn']);
+  assert.equal(
+    served.slice(-5).map((r) => (r.seed === null ? null : typeof r.seed === 'number' && r.seed !== 42 && r.seed !== 43 ? 'drawn' : r.seed)),
+    [42, 42, 43, null, 'drawn'],
+  );
 });
 
-test('refusals in OpenAI\'s shape: BadRequestError with param and code, NotFoundError for an unknown model', async () => {
-  const refused = async (p: Promise<unknown>, param: string | null, code: string | null, Cls: typeof BadRequestError | typeof NotFoundError = BadRequestError) => {
-    const err = await p.then(() => null, (e: unknown) => e);
+test("refusals in OpenAI's shape: BadRequestError with param and code, NotFoundError for an unknown model", async () => {
+  const refused = async (
+    p: Promise<unknown>,
+    param: string | null,
+    code: string | null,
+    Cls: typeof BadRequestError | typeof NotFoundError = BadRequestError,
+  ) => {
+    const err = await p.then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.instance(err, Cls, `expected ${Cls.name} for ${param}/${code}, got ${String(err)}`);
     const e = err as BadRequestError;
     assert.equal([e.param, e.code, e.type], [param, code, 'invalid_request_error'], e.message);
   };
   const chat = (extra: Record<string, unknown>) =>
-    client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2, ...extra } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    client.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 2,
+      ...extra,
+    } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming);
   const completion = (extra: Record<string, unknown>) =>
     client.completions.create({ model, prompt: 'hi', max_tokens: 2, ...extra } as unknown as OpenAI.CompletionCreateParamsNonStreaming);
   await refused(chat({ model: 'gpt-4o' }), 'model', 'model_not_found', NotFoundError);
@@ -166,22 +231,45 @@ test('refusals in OpenAI\'s shape: BadRequestError with param and code, NotFound
   await refused(chat({ presence_penalty: 1 }), 'presence_penalty', 'unsupported_parameter');
   await refused(chat({ colour: 'red' }), 'colour', 'unknown_parameter');
   await refused(chat({ stream_options: { include_usage: true } }), 'stream_options', 'invalid_value');
-  await refused(chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/y.png' } }] }] }), 'messages[0].content[0].type', 'unsupported_value');
+  await refused(
+    chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/y.png' } }] }] }),
+    'messages[0].content[0].type',
+    'unsupported_value',
+  );
   await refused(completion({ echo: true }), 'echo', 'unsupported_parameter');
   await refused(completion({ logprobs: 2 }), 'logprobs', 'unsupported_parameter');
   await refused(completion({ best_of: 3 }), 'best_of', 'unsupported_parameter');
   await refused(completion({ suffix: 'x' }), 'suffix', 'unsupported_parameter');
   await refused(completion({ prompt: [1, 99999] }), 'prompt', 'invalid_value');
   // Values that mean "not used" change nothing and are accepted.
-  const ok = await chat({ logprobs: false, response_format: { type: 'text' }, presence_penalty: 0, logit_bias: {}, tool_choice: 'none', user: 'u' });
+  const ok = await chat({
+    logprobs: false,
+    response_format: { type: 'text' },
+    presence_penalty: 0,
+    logit_bias: {},
+    tool_choice: 'none',
+    user: 'u',
+  });
   assert.is(ok.choices.length, 1);
   // Raw bodies: a missing model is a 400, an unknown route a 404, both with string-or-null codes.
-  const raw = await fetch(`${server.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }) });
+  const raw = await fetch(`${server.url}/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+  });
   assert.is(raw.status, 400);
-  assert.equal(await raw.json(), { error: { message: 'you must provide a model parameter', type: 'invalid_request_error', param: 'model', code: 'missing_required_parameter' } });
+  assert.equal(await raw.json(), {
+    error: {
+      message: 'you must provide a model parameter',
+      type: 'invalid_request_error',
+      param: 'model',
+      code: 'missing_required_parameter',
+    },
+  });
   const route = await fetch(`${server.url}/embeddings`, { method: 'POST', body: '{}' });
   assert.is(route.status, 404);
-  assert.equal(await route.json(), { error: { message: 'Invalid URL (POST /v1/embeddings)', type: 'invalid_request_error', param: null, code: null } });
+  assert.equal(await route.json(), {
+    error: { message: 'Invalid URL (POST /v1/embeddings)', type: 'invalid_request_error', param: null, code: null },
+  });
 });
 
 test.run();

@@ -13,17 +13,44 @@ let server: ScriptedServer;
 
 test.before(async () => {
   server = await startScriptedServer({
-    roleOnly: { steps: [{ at: 0, raw: delta({ role: 'assistant', content: '' }) }, { at: 1, raw: delta({}) }, { at: 2, raw: usage(3, 4) + DONE }] },
+    roleOnly: {
+      steps: [
+        { at: 0, raw: delta({ role: 'assistant', content: '' }) },
+        { at: 1, raw: delta({}) },
+        { at: 2, raw: usage(3, 4) + DONE },
+      ],
+    },
     empty: { steps: [{ at: 0, raw: delta({ content: '' }) + delta({ content: '' }) + DONE }] },
-    full: { steps: [{ at: 0, raw: delta({ role: 'assistant' }) }, { at: 1, raw: delta({ content: ' 1' }) + delta({ content: ' 2' }) + delta({ content: ' 3' }) + delta({ content: ' 4' }) }, { at: 2, raw: usage(3, 4) + DONE }] },
-    short: { steps: [{ at: 0, raw: text(' 1') + text(' 2') }, { at: 1, raw: usage(3, 2) + DONE }] },
+    full: {
+      steps: [
+        { at: 0, raw: delta({ role: 'assistant' }) },
+        { at: 1, raw: delta({ content: ' 1' }) + delta({ content: ' 2' }) + delta({ content: ' 3' }) + delta({ content: ' 4' }) },
+        { at: 2, raw: usage(3, 4) + DONE },
+      ],
+    },
+    short: {
+      steps: [
+        { at: 0, raw: text(' 1') + text(' 2') },
+        { at: 1, raw: usage(3, 2) + DONE },
+      ],
+    },
   });
 });
 test.after(() => server.close());
 
 async function observe(api: 'chat' | 'completions', script: string, fixedLength = true) {
   const session = await createDevice(`endpoint:${server.url}?model=m&api=${api}`).openGeneration!();
-  return observeRequest(session, { index: 0, originMs: performance.now(), scheduledMs: null, prompt: `script:${script}`, promptTokens: 3, maxTokens: 4, fixedLength, timeoutMs: 5000, counter: 'chunks' });
+  return observeRequest(session, {
+    index: 0,
+    originMs: performance.now(),
+    scheduledMs: null,
+    prompt: `script:${script}`,
+    promptTokens: 3,
+    maxTokens: 4,
+    fixedLength,
+    timeoutMs: 5000,
+    counter: 'chunks',
+  });
 }
 
 test('role-only and empty chunks: the request failed, with no tokens in the response', async () => {

@@ -9,11 +9,42 @@ import { writeUnitFile } from '../files.js';
 import type { Params, UnitOutcome, Workload } from '../types.js';
 
 const SETTINGS = {
-  isolate: { type: 'boolean', default: false, flag: 'isolate', doc: 'Run cases in child processes, so a crash or hang costs one case, not the run' },
-  timeoutS: { type: 'number', default: DEFAULT_TIMEOUT_S, min: 0, exclusiveMin: true, max: 86_400, unit: 's', flag: 'timeout', doc: 'Per-case timeout (killed with isolate; abandoned in-process)' },
-  workers: { type: 'integer', default: null, min: 1, max: 64, flag: 'workers', doc: 'Child processes with isolate (default min(4, cores), at least 2)' },
-  tolerancesFile: { type: 'string', default: null, flag: 'tolerances', doc: 'JSON/YAML file with per-test overrides ({overrides: [{match, rtol, atol, reason}]}) and optional profiles' },
-  compareDevice: { type: 'string', default: null, flag: 'compare-device', doc: 'Run the same cases on a second device and list which ops pass on one and not the other' },
+  isolate: {
+    type: 'boolean',
+    default: false,
+    flag: 'isolate',
+    doc: 'Run cases in child processes, so a crash or hang costs one case, not the run',
+  },
+  timeoutS: {
+    type: 'number',
+    default: DEFAULT_TIMEOUT_S,
+    min: 0,
+    exclusiveMin: true,
+    max: 86_400,
+    unit: 's',
+    flag: 'timeout',
+    doc: 'Per-case timeout (killed with isolate; abandoned in-process)',
+  },
+  workers: {
+    type: 'integer',
+    default: null,
+    min: 1,
+    max: 64,
+    flag: 'workers',
+    doc: 'Child processes with isolate (default min(4, cores), at least 2)',
+  },
+  tolerancesFile: {
+    type: 'string',
+    default: null,
+    flag: 'tolerances',
+    doc: 'JSON/YAML file with per-test overrides ({overrides: [{match, rtol, atol, reason}]}) and optional profiles',
+  },
+  compareDevice: {
+    type: 'string',
+    default: null,
+    flag: 'compare-device',
+    doc: 'Run the same cases on a second device and list which ops pass on one and not the other',
+  },
 } as const;
 
 type S = typeof SETTINGS;
@@ -30,12 +61,19 @@ export function conformanceOutcome(r: ConformanceResult, settings: Record<string
   const considered = c.pass + c.fail + c.unsupported + c.error + c.skipped - filtered;
   const ran = considered - (c.skipped - filtered);
   const ops = run.matrix
-    .map((o) => ({ op: o.op, ...o.counts, total: o.counts.pass + o.counts.fail + o.counts.unsupported + o.counts.error, verdict: o.verdict }))
+    .map((o) => ({
+      op: o.op,
+      ...o.counts,
+      total: o.counts.pass + o.counts.fail + o.counts.unsupported + o.counts.error,
+      verdict: o.verdict,
+    }))
     .filter((o) => o.total > 0);
   const notes: string[] = [];
   if (filtered) notes.push(`${filtered} case(s) left out by the filter ${r.filter ?? ''}`.trim());
   const byCause = new Map<string, number>();
-  for (const x of run.cases) if (x.status !== 'pass' && x.cause !== 'filtered') byCause.set(`${x.status}/${x.cause}`, (byCause.get(`${x.status}/${x.cause}`) ?? 0) + 1);
+  for (const x of run.cases)
+    if (x.status !== 'pass' && x.cause !== 'filtered')
+      byCause.set(`${x.status}/${x.cause}`, (byCause.get(`${x.status}/${x.cause}`) ?? 0) + 1);
   if (byCause.size) notes.push(`non-pass by cause: ${[...byCause].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   const failed = r.runs.some((x) => x.counts.fail + x.counts.error > 0);
   return {
@@ -55,13 +93,29 @@ export function conformanceOutcome(r: ConformanceResult, settings: Record<string
       kind: 'conformance',
       counts: { ...c },
       filtered,
-      device: run.device, runtime: run.runtime, sessionOptions: run.sessionOptions,
-      roots: r.roots, filter: r.filter, isolate: r.isolate, timeoutS: r.timeoutS, tolerances: r.tolerances, wallMs: run.wallMs,
+      device: run.device,
+      runtime: run.runtime,
+      sessionOptions: run.sessionOptions,
+      roots: r.roots,
+      filter: r.filter,
+      isolate: r.isolate,
+      timeoutS: r.timeoutS,
+      tolerances: r.tolerances,
+      wallMs: run.wallMs,
       ops,
-      cases: run.cases.filter((x) => x.cause !== 'filtered').map((x) => ({
-        name: x.id, suite: x.suite, status: x.status, cause: x.cause, reason: x.reason, ops: x.ops, opset: x.opset,
-        mismatch: x.mismatch, durationMs: x.ms,
-      })),
+      cases: run.cases
+        .filter((x) => x.cause !== 'filtered')
+        .map((x) => ({
+          name: x.id,
+          suite: x.suite,
+          status: x.status,
+          cause: x.cause,
+          reason: x.reason,
+          ops: x.ops,
+          opset: x.opset,
+          mismatch: x.mismatch,
+          durationMs: x.ms,
+        })),
       // With a compare device: its run and the per-op diff (the whole result is also the conformance.json artifact).
       compared: r.runs[1] ? { device: r.runs[1].device, counts: { ...r.runs[1].counts } } : null,
       diff: r.diff,
@@ -74,10 +128,23 @@ const counts = { type: 'object', additionalProperties: nonNegInt };
 const resultSchema = {
   type: 'object',
   properties: {
-    counts, filtered: nonNegInt, device: str, runtime: str, sessionOptions: { type: 'object' },
-    roots: arrayOf(str), filter: nullable(str), isolate: bool, timeoutS: num, tolerances: { type: 'object' }, wallMs: num,
+    counts,
+    filtered: nonNegInt,
+    device: str,
+    runtime: str,
+    sessionOptions: { type: 'object' },
+    roots: arrayOf(str),
+    filter: nullable(str),
+    isolate: bool,
+    timeoutS: num,
+    tolerances: { type: 'object' },
+    wallMs: num,
     ops: arrayOf({ type: 'object', properties: { op: str, total: nonNegInt }, required: ['op', 'total'] }),
-    cases: arrayOf({ type: 'object', properties: { name: str, status: { enum: ['pass', 'fail', 'unsupported', 'error', 'skipped'] }, cause: nullable(str) }, required: ['name', 'status', 'cause'] }),
+    cases: arrayOf({
+      type: 'object',
+      properties: { name: str, status: { enum: ['pass', 'fail', 'unsupported', 'error', 'skipped'] }, cause: nullable(str) },
+      required: ['name', 'status', 'cause'],
+    }),
     compared: nullable({ type: 'object', properties: { device: str, counts }, required: ['device', 'counts'] }),
     diff: nullable({ type: 'object' }),
   },
@@ -107,15 +174,34 @@ export const conformanceWorkload: Workload<S, ConformanceParams> = {
   },
   needs: (p) => ({ models: [], devices: p.settings.compareDevice ? [p.settings.compareDevice] : [] }),
   async run(p, ctx) {
-    const r = await runConformance({
-      device: ctx.device!, compareDevice: p.settings.compareDevice ? ctx.otherDevice(p.settings.compareDevice) : null,
-      roots: p.roots, filter: p.filter, isolate: p.settings.isolate, timeoutS: p.settings.timeoutS, workers: p.settings.workers ?? undefined,
-      tolerancesFile: p.settings.tolerancesFile, onCase: ctx.onProgress ? (_r, device, done, total) => ctx.onProgress!(`${device}: ${done}/${total} cases`, done === total) : undefined,
-    }, ctx.journal);
+    const r = await runConformance(
+      {
+        device: ctx.device!,
+        compareDevice: p.settings.compareDevice ? ctx.otherDevice(p.settings.compareDevice) : null,
+        roots: p.roots,
+        filter: p.filter,
+        isolate: p.settings.isolate,
+        timeoutS: p.settings.timeoutS,
+        workers: p.settings.workers ?? undefined,
+        tolerancesFile: p.settings.tolerancesFile,
+        onCase: ctx.onProgress
+          ? (_r, device, done, total) => ctx.onProgress!(`${device}: ${done}/${total} cases`, done === total)
+          : undefined,
+      },
+      ctx.journal,
+    );
     const outcome = conformanceOutcome(r, { ...p.settings, filter: p.filter, onnxTests: p.roots ?? null });
     // Every case of every device, as `npuval conformance --json` prints it.
     return { ...outcome, artifacts: [writeUnitFile(ctx, 'conformance.json', 'conformance result (all cases)', r)] };
   },
   resultSchema,
-  headline: ['conformance_pass_rate_pct', 'conformance_cases', 'conformance_passed', 'conformance_failed', 'conformance_unsupported', 'conformance_errors', 'op_coverage_pct'],
+  headline: [
+    'conformance_pass_rate_pct',
+    'conformance_cases',
+    'conformance_passed',
+    'conformance_failed',
+    'conformance_unsupported',
+    'conformance_errors',
+    'op_coverage_pct',
+  ],
 };

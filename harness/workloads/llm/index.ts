@@ -14,9 +14,11 @@ const count = (dflt: number | null, doc: string, flag: string, extra: { min?: nu
 const sweep = (doc: string, flag: string) => ({ type: 'integers', default: null, min: 1, max: 1_000_000, flag, doc }) as const;
 
 const SETTINGS = {
-  batch: count(D.batch, 'In-process: static batch size, or the engine\'s max batch under concurrency/rate load', 'batch', { max: 4096 }),
+  batch: count(D.batch, "In-process: static batch size, or the engine's max batch under concurrency/rate load", 'batch', { max: 4096 }),
   sweepBatch: sweep('In-process: batch sizes run in turn', 'sweep-batch'),
-  promptLen: count(D.promptLen, 'Prompt tokens (seeded synthetic ids; token-id prompts to endpoints on /v1/completions)', 'prompt-len', { unit: 'tokens' }),
+  promptLen: count(D.promptLen, 'Prompt tokens (seeded synthetic ids; token-id prompts to endpoints on /v1/completions)', 'prompt-len', {
+    unit: 'tokens',
+  }),
   genLen: count(D.genLen, 'Output tokens per request (max_tokens with ignore_eos/min_tokens)', 'gen-len', { unit: 'tokens' }),
   sweepPromptLen: sweep('Prompt lengths run in turn', 'sweep-prompt-len'),
   sweepGenLen: sweep('Generation lengths run in turn', 'sweep-gen-len'),
@@ -24,7 +26,14 @@ const SETTINGS = {
   warmup: count(D.warmup, 'Warm-up requests per point (not recorded)', 'warmup-requests', { min: 0, unit: 'requests' }),
   concurrency: count(null, 'Closed-loop concurrency (with rate: the cap on requests in flight)', 'concurrency', { max: 100_000 }),
   rate: {
-    type: 'number', default: null, min: 0, exclusiveMin: true, max: 1e6, allowInfinity: true, unit: 'requests/s', flag: 'rate',
+    type: 'number',
+    default: null,
+    min: 0,
+    exclusiveMin: true,
+    max: 1e6,
+    allowInfinity: true,
+    unit: 'requests/s',
+    flag: 'rate',
     doc: 'Request rate with gamma-distributed gaps (CLI: inf sends all at once)',
     flagParse: (text: string, where: string) => {
       const v = text === 'inf' ? Infinity : Number(text);
@@ -32,18 +41,69 @@ const SETTINGS = {
       return v;
     },
   },
-  burstiness: { type: 'number', default: 1, min: 0, exclusiveMin: true, max: 1000, flag: 'burstiness', doc: 'Gamma shape of the gaps: 1 = Poisson, < 1 burstier, > 1 more regular' },
+  burstiness: {
+    type: 'number',
+    default: 1,
+    min: 0,
+    exclusiveMin: true,
+    max: 1000,
+    flag: 'burstiness',
+    doc: 'Gamma shape of the gaps: 1 = Poisson, < 1 burstier, > 1 more regular',
+  },
   sweepConcurrency: sweep('Concurrencies run in turn', 'sweep-concurrency'),
-  slo: { type: 'string', default: null, flag: 'slo', doc: `Goodput objectives in ms, ttft=…,tpot=…,e2e=…[,p=99] (p: the percentile, 99 or 0.99 alike; default 99), or a preset: ${Object.keys(SLO_PRESETS).join(', ')}` },
-  slaSearch: { type: 'string', default: null, values: ['concurrency', 'rate'], flag: 'sla-search', doc: 'Find the largest concurrency or rate whose percentiles meet slo' },
+  slo: {
+    type: 'string',
+    default: null,
+    flag: 'slo',
+    doc: `Goodput objectives in ms, ttft=…,tpot=…,e2e=…[,p=99] (p: the percentile, 99 or 0.99 alike; default 99), or a preset: ${Object.keys(SLO_PRESETS).join(', ')}`,
+  },
+  slaSearch: {
+    type: 'string',
+    default: null,
+    values: ['concurrency', 'rate'],
+    flag: 'sla-search',
+    doc: 'Find the largest concurrency or rate whose percentiles meet slo',
+  },
   slaMax: count(D.slaMax, 'Upper end of the SLA search', 'sla-max'),
-  seed: { type: 'integer', default: null, min: 0, max: 2 ** 31 - 1, doc: 'Seed of prompts and arrival gaps (default: the run\'s seed)' },
-  timeoutMs: { type: 'number', default: D.timeoutMs, min: 0, exclusiveMin: true, max: 86_400_000, unit: 'ms', flag: 'timeout', flagScale: 1000, flagUnit: 's', doc: 'Per-request timeout (the request is cancelled and counted as failed)' },
-  countTokens: { type: 'string', default: 'chunks', values: ['chunks', 'words'], flag: 'count-tokens', doc: 'Client-side token count: non-empty content chunks, or whitespace-separated words' },
-  promptFile: { type: 'string', default: null, flag: 'prompt-file', doc: 'JSONL of {"prompt": "text" | [token ids]} used in turn instead of synthetic prompts' },
+  seed: { type: 'integer', default: null, min: 0, max: 2 ** 31 - 1, doc: "Seed of prompts and arrival gaps (default: the run's seed)" },
+  timeoutMs: {
+    type: 'number',
+    default: D.timeoutMs,
+    min: 0,
+    exclusiveMin: true,
+    max: 86_400_000,
+    unit: 'ms',
+    flag: 'timeout',
+    flagScale: 1000,
+    flagUnit: 's',
+    doc: 'Per-request timeout (the request is cancelled and counted as failed)',
+  },
+  countTokens: {
+    type: 'string',
+    default: 'chunks',
+    values: ['chunks', 'words'],
+    flag: 'count-tokens',
+    doc: 'Client-side token count: non-empty content chunks, or whitespace-separated words',
+  },
+  promptFile: {
+    type: 'string',
+    default: null,
+    flag: 'prompt-file',
+    doc: 'JSONL of {"prompt": "text" | [token ids]} used in turn instead of synthetic prompts',
+  },
   dtype: { type: 'string', default: 'float32', values: ['float32', 'float16'], flag: 'dtype', doc: 'Zoo model precision' },
-  bandwidth: { type: 'boolean', default: true, flag: 'bandwidth', doc: 'Measure memory bandwidth for the decode roofline (in-process; --no-bandwidth skips)' },
-  httpOverhead: { type: 'boolean', default: true, flag: 'http-overhead', doc: 'Endpoints: measure the HTTP overhead first (--no-http-overhead skips)' },
+  bandwidth: {
+    type: 'boolean',
+    default: true,
+    flag: 'bandwidth',
+    doc: 'Measure memory bandwidth for the decode roofline (in-process; --no-bandwidth skips)',
+  },
+  httpOverhead: {
+    type: 'boolean',
+    default: true,
+    flag: 'http-overhead',
+    doc: 'Endpoints: measure the HTTP overhead first (--no-http-overhead skips)',
+  },
 } as const;
 
 type S = typeof SETTINGS;
@@ -55,9 +115,12 @@ interface LlmParams extends Params<S> {
 type Point = LlmReport['points'][number]['summary'];
 
 const METRICS: readonly MetricBinding<Point>[] = [
-  { name: 'ttft_p50_ms', compute: (r) => r.ttft?.p50 ?? null }, { name: 'ttft_p99_ms', compute: (r) => r.ttft?.p99 ?? null },
-  { name: 'tpot_p50_ms', compute: (r) => r.tpot?.p50 ?? null }, { name: 'tpot_p99_ms', compute: (r) => r.tpot?.p99 ?? null },
-  { name: 'e2e_p50_ms', compute: (r) => r.e2e?.p50 ?? null }, { name: 'e2e_p99_ms', compute: (r) => r.e2e?.p99 ?? null },
+  { name: 'ttft_p50_ms', compute: (r) => r.ttft?.p50 ?? null },
+  { name: 'ttft_p99_ms', compute: (r) => r.ttft?.p99 ?? null },
+  { name: 'tpot_p50_ms', compute: (r) => r.tpot?.p50 ?? null },
+  { name: 'tpot_p99_ms', compute: (r) => r.tpot?.p99 ?? null },
+  { name: 'e2e_p50_ms', compute: (r) => r.e2e?.p50 ?? null },
+  { name: 'e2e_p99_ms', compute: (r) => r.e2e?.p99 ?? null },
   { name: 'icl_p99_ms', compute: (r) => r.icl?.p99 ?? null },
   { name: 'output_tokens_per_second', compute: (r) => r.outputTokensPerS },
   { name: 'requests_per_second', compute: (r) => r.requestsPerS },
@@ -69,17 +132,36 @@ const METRICS: readonly MetricBinding<Point>[] = [
 function llmSettings(unitModel: string | null, s: Resolved<S>, where: (k: string) => string): LlmParams['llm'] {
   return {
     ...DEFAULT_LLM_SETTINGS,
-    model: unitModel, dtype: s.dtype as LlmSettings['dtype'], batch: s.batch, sweepBatch: s.sweepBatch, promptLen: s.promptLen, genLen: s.genLen,
-    sweepPromptLen: s.sweepPromptLen, sweepGenLen: s.sweepGenLen, requests: s.requests, warmup: s.warmup, concurrency: s.concurrency,
-    rate: s.rate, burstiness: s.burstiness, sweepConcurrency: s.sweepConcurrency, slaSearch: s.slaSearch as LlmSettings['slaSearch'],
-    slaMax: s.slaMax, slo: s.slo !== null ? parseSlo(s.slo, where('slo')) : null, seed: s.seed, timeoutMs: s.timeoutMs,
-    counter: s.countTokens as LlmSettings['counter'], promptFile: s.promptFile, bandwidth: s.bandwidth, httpOverhead: s.httpOverhead,
+    model: unitModel,
+    dtype: s.dtype as LlmSettings['dtype'],
+    batch: s.batch,
+    sweepBatch: s.sweepBatch,
+    promptLen: s.promptLen,
+    genLen: s.genLen,
+    sweepPromptLen: s.sweepPromptLen,
+    sweepGenLen: s.sweepGenLen,
+    requests: s.requests,
+    warmup: s.warmup,
+    concurrency: s.concurrency,
+    rate: s.rate,
+    burstiness: s.burstiness,
+    sweepConcurrency: s.sweepConcurrency,
+    slaSearch: s.slaSearch as LlmSettings['slaSearch'],
+    slaMax: s.slaMax,
+    slo: s.slo !== null ? parseSlo(s.slo, where('slo')) : null,
+    seed: s.seed,
+    timeoutMs: s.timeoutMs,
+    counter: s.countTokens as LlmSettings['counter'],
+    promptFile: s.promptFile,
+    bandwidth: s.bandwidth,
+    httpOverhead: s.httpOverhead,
   };
 }
 
 export const llmWorkload: Workload<S, LlmParams> = {
   kind: 'llm',
-  summary: 'LLM generation: TTFT, TPOT, ICL, E2E, tokens/s and goodput, in-process (prefill/decode split, roofline) or against an OpenAI-compatible endpoint',
+  summary:
+    'LLM generation: TTFT, TPOT, ICL, E2E, tokens/s and goodput, in-process (prefill/decode split, roofline) or against an OpenAI-compatible endpoint',
   settings: SETTINGS,
   fields: { model: 'optional' },
   needsDevice: true,
@@ -105,13 +187,25 @@ export const llmWorkload: Workload<S, LlmParams> = {
     if (r.usageMismatches) notes.push(`${r.usageMismatches} request(s) where the server's usage count differs from the client's`);
     if (report.httpOverhead) notes.push(overheadLine(report.httpOverhead));
     if (point.split?.rooflineRatio != null) {
-      notes.push(`decode at ${(point.split.rooflineRatio * 100).toFixed(0)} % of the measured memory-bandwidth roofline; prefill ${point.split.prefillTflops?.toFixed(4)} TFLOP/s (analytic FLOPs / measured time)`);
+      notes.push(
+        `decode at ${(point.split.rooflineRatio * 100).toFixed(0)} % of the measured memory-bandwidth roofline; prefill ${point.split.prefillTflops?.toFixed(4)} TFLOP/s (analytic FLOPs / measured time)`,
+      );
     }
     const failed = report.points.some((x) => x.summary.failed > 0) || (report.sla !== null && report.sla.best === null);
     return {
       status: failed || (verdict !== null && !verdict.met) ? 'fail' : 'pass',
       validity: verdict
-        ? { valid: verdict.met, checks: [{ name: `SLO (${verdict.slo.source})`, passed: verdict.met, detail: verdict.met ? `p${verdict.slo.percentile} within bounds` : verdict.reasons.join('; ') }], reasons: [...verdict.reasons] }
+        ? {
+            valid: verdict.met,
+            checks: [
+              {
+                name: `SLO (${verdict.slo.source})`,
+                passed: verdict.met,
+                detail: verdict.met ? `p${verdict.slo.percentile} within bounds` : verdict.reasons.join('; '),
+              },
+            ],
+            reasons: [...verdict.reasons],
+          }
         : { valid: null, checks: [], reasons: [] },
       metrics: computeMetrics(METRICS, r),
       notes,
@@ -122,8 +216,11 @@ export const llmWorkload: Workload<S, LlmParams> = {
   resultSchema: {
     type: 'object',
     properties: {
-      device: { type: 'object' }, model: { type: 'object' }, points: arrayOf({ type: 'object', properties: { label: str, summary: { type: 'object' } }, required: ['label', 'summary'] }),
-      sla: nullable({ type: 'object' }), notes: arrayOf(str),
+      device: { type: 'object' },
+      model: { type: 'object' },
+      points: arrayOf({ type: 'object', properties: { label: str, summary: { type: 'object' } }, required: ['label', 'summary'] }),
+      sla: nullable({ type: 'object' }),
+      notes: arrayOf(str),
     },
     required: ['device', 'model', 'points', 'notes'],
   },

@@ -9,13 +9,39 @@ import { nonNegInt, num, str } from '../../../reports/schemas/common.js';
 import { InputError } from '../../errors.js';
 import { MICRO_OPS, microCases, runMicro, type MicroResult } from '../../micro.js';
 import { summarize, type Statistics } from '../../stats.js';
-import { computeMetrics, NO_VALIDITY_RULES, type MetricBinding, type Params, type UnitOutcome, type Workload, type WorkloadContext } from '../types.js';
+import {
+  computeMetrics,
+  NO_VALIDITY_RULES,
+  type MetricBinding,
+  type Params,
+  type UnitOutcome,
+  type Workload,
+  type WorkloadContext,
+} from '../types.js';
 
 const SETTINGS = {
-  op: { type: 'string', default: null, values: MICRO_OPS, doc: 'The op to time at zoo shapes; absent: the probe graph (per-call overhead)' },
-  llama: { type: 'string', default: 'llama-100m', flag: 'micro-llama', doc: 'With op: the zoo decoder whose shapes the transformer ops use' },
+  op: {
+    type: 'string',
+    default: null,
+    values: MICRO_OPS,
+    doc: 'The op to time at zoo shapes; absent: the probe graph (per-call overhead)',
+  },
+  llama: {
+    type: 'string',
+    default: 'llama-100m',
+    flag: 'micro-llama',
+    doc: 'With op: the zoo decoder whose shapes the transformer ops use',
+  },
   resnet: { type: 'string', default: 'resnet-50', flag: 'micro-resnet', doc: 'With op: the zoo CNN whose first-stage conv is used' },
-  tokens: { type: 'integer', default: 32, min: 1, max: 65_536, unit: 'tokens', flag: 'micro-tokens', doc: 'With op: tokens per run for the transformer ops' },
+  tokens: {
+    type: 'integer',
+    default: 32,
+    min: 1,
+    max: 65_536,
+    unit: 'tokens',
+    flag: 'micro-tokens',
+    doc: 'With op: tokens per run for the transformer ops',
+  },
   timeMs: { type: 'number', default: 300, min: 1, max: 600_000, unit: 'ms', flag: 'micro-time', doc: 'With op: time of timed runs per op' },
   iterations: { type: 'integer', default: 200, min: 1, max: 1e7, doc: 'Probe graph: timed runs' },
   warmup: { type: 'integer', default: 10, min: 0, max: 1e6, doc: 'Probe graph: untimed runs first' },
@@ -27,7 +53,14 @@ const PROBE_KEYS = ['iterations', 'warmup'];
 
 type MicroParams = Params<S>;
 
-type ProbeResult = { readonly op: 'probe-add'; readonly iterations: number; readonly warmup: number; readonly latency: Statistics | null; readonly openMs: number; readonly totalMs: number };
+type ProbeResult = {
+  readonly op: 'probe-add';
+  readonly iterations: number;
+  readonly warmup: number;
+  readonly latency: Statistics | null;
+  readonly openMs: number;
+  readonly totalMs: number;
+};
 
 const OP_METRICS: readonly MetricBinding<MicroResult>[] = [
   { name: 'latency_mean_ms', compute: (r) => r.meanMs },
@@ -76,7 +109,14 @@ async function probeBenchmark({ iterations, warmup }: MicroParams['settings'], c
   } finally {
     await session.close();
   }
-  const r: ProbeResult = { op: 'probe-add', iterations: times.length, warmup, latency: summarize(times, 'ms'), openMs, totalMs: times.reduce((a, b) => a + b, 0) };
+  const r: ProbeResult = {
+    op: 'probe-add',
+    iterations: times.length,
+    warmup,
+    latency: summarize(times, 'ms'),
+    openMs,
+    totalMs: times.reduce((a, b) => a + b, 0),
+  };
   return {
     status: r.latency ? 'pass' : 'error',
     validity: NO_VALIDITY_RULES,
@@ -93,12 +133,22 @@ export const microWorkload: Workload<S, MicroParams> = {
   settings: SETTINGS,
   fields: {},
   needsDevice: true,
-  name: (u) => `micro:${u.settings?.op !== undefined ? String(u.settings.op).replace(/[^A-Za-z0-9]+/g, '-').toLowerCase() : 'probe'}`,
+  name: (u) =>
+    `micro:${
+      u.settings?.op !== undefined
+        ? String(u.settings.op)
+            .replace(/[^A-Za-z0-9]+/g, '-')
+            .toLowerCase()
+        : 'probe'
+    }`,
   title: (u) => `micro-benchmark ${u.settings?.op !== undefined ? String(u.settings.op) : 'probe'}`,
   resolve(unit, settings, plan) {
     // Settings of the other mode would be silently ignored: refuse them.
     const wrong = Object.keys(unit.settings ?? {}).filter((k) => (settings.op === null ? OP_KEYS : PROBE_KEYS).includes(k));
-    if (wrong.length) throw new InputError(`unit ${plan.unitId}: setting "${wrong[0]}" applies ${settings.op === null ? 'only with an op' : 'only to the probe graph (no op)'}`);
+    if (wrong.length)
+      throw new InputError(
+        `unit ${plan.unitId}: setting "${wrong[0]}" applies ${settings.op === null ? 'only with an op' : 'only to the probe graph (no op)'}`,
+      );
     if (settings.op !== null) microCases({ llama: settings.llama, resnet: settings.resnet, tokens: settings.tokens }); // unknown zoo names fail here
     return { unit, settings };
   },

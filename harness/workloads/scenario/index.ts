@@ -7,8 +7,16 @@ import { arrayOf, bool, nonEmpty, nonNegInt, nullable, num, str, strictObject } 
 import type { UnitRecord } from '../../../reports/types.js';
 import { InputError } from '../../errors.js';
 import {
-  findPeak, lookUpPeak, modelWorkload, renderSummary, resolveSettings, runScenario, SCENARIOS,
-  type PeakSearch, type ScenarioResult, type ScenarioSettings,
+  findPeak,
+  lookUpPeak,
+  modelWorkload,
+  renderSummary,
+  resolveSettings,
+  runScenario,
+  SCENARIOS,
+  type PeakSearch,
+  type ScenarioResult,
+  type ScenarioSettings,
 } from '../../scenarios/index.js';
 import { renderMlperfAccuracy, renderMlperfDetail } from '../../scenarios/detail.js';
 import { confSettings, readConf, type ConfSettings } from '../../scenarios/mlperf-conf.js';
@@ -20,27 +28,168 @@ import type { Resolved } from '../settings.js';
 import { computeMetrics, type MetricBinding, type Params, type Workload, type WorkloadContext } from '../types.js';
 
 const SETTINGS = {
-  minDurationMs: { type: 'number', default: 2000, min: 0, unit: 'ms', flag: 'min-duration', flagScale: 1000, flagUnit: 's', doc: 'The run lasts at least this long (LoadGen min_duration)' },
-  maxDurationMs: { type: 'number', default: 60_000, min: 0, exclusiveMin: true, unit: 'ms', flag: 'max-duration', flagScale: 1000, flagUnit: 's', doc: 'Hard stop; a run stopped by it is INVALID' },
-  minQueryCount: { type: 'integer', default: null, min: 1, max: 1e8, unit: 'queries', flag: 'min-queries', doc: 'Min query count (default: the early-stopping minimum: 64 single-stream, 662 multi-stream, 459 server; 1 offline)' },
-  warmupMs: { type: 'number', default: 500, min: 0, unit: 'ms', flag: 'warmup', flagScale: 1000, flagUnit: 's', doc: 'Untimed warm-up before the run, of the same shape as its queries' },
-  samplesPerQuery: { type: 'integer', default: null, min: 1, max: 1e6, flag: 'samples-per-query', doc: 'MultiStream: samples per query (default 8; 1 for single-stream and server)' },
-  targetQps: { type: 'number', default: null, min: 0, exclusiveMin: true, max: 1e7, unit: 'queries/s', flag: 'qps', doc: 'Server: Poisson arrival rate (default 100; with findPeak the first rate tried)' },
-  targetLatencyMs: { type: 'number', default: null, min: 0, exclusiveMin: true, unit: 'ms', flag: 'latency-bound', doc: 'Latency bound at the metric percentile (server default 100; optional for single-/multi-stream)' },
-  targetLatencyPercentile: { type: 'number', default: null, min: 0, exclusiveMin: true, max: 0.9999, flag: 'latency-percentile', doc: 'The metric percentile as a fraction (default 0.9 single-stream, 0.99 multi-stream and server)' },
-  batch: { type: 'integer', default: 1, min: 1, max: 65_536, unit: 'samples', doc: 'Offline: samples per session run (npuval bench --batch 1,2,4 sweeps: one unit per size)' },
-  minSampleCount: { type: 'integer', default: null, min: 1, max: 1e8, unit: 'samples', flag: 'min-samples', doc: 'Offline: min samples in the one query (default 64)' },
-  expectedSamplesPerSecond: { type: 'number', default: null, min: 0, exclusiveMin: true, unit: 'samples/s', flag: 'expected-qps', doc: 'Offline: the rate that sizes the one query (LoadGen offline_expected_qps; default: measured in warm-up)' },
-  performanceSampleCount: { type: 'integer', default: 32, min: 1, max: 100_000, unit: 'samples', flag: 'qsl-size', doc: 'Distinct seeded samples held in memory; queries draw from them' },
+  minDurationMs: {
+    type: 'number',
+    default: 2000,
+    min: 0,
+    unit: 'ms',
+    flag: 'min-duration',
+    flagScale: 1000,
+    flagUnit: 's',
+    doc: 'The run lasts at least this long (LoadGen min_duration)',
+  },
+  maxDurationMs: {
+    type: 'number',
+    default: 60_000,
+    min: 0,
+    exclusiveMin: true,
+    unit: 'ms',
+    flag: 'max-duration',
+    flagScale: 1000,
+    flagUnit: 's',
+    doc: 'Hard stop; a run stopped by it is INVALID',
+  },
+  minQueryCount: {
+    type: 'integer',
+    default: null,
+    min: 1,
+    max: 1e8,
+    unit: 'queries',
+    flag: 'min-queries',
+    doc: 'Min query count (default: the early-stopping minimum: 64 single-stream, 662 multi-stream, 459 server; 1 offline)',
+  },
+  warmupMs: {
+    type: 'number',
+    default: 500,
+    min: 0,
+    unit: 'ms',
+    flag: 'warmup',
+    flagScale: 1000,
+    flagUnit: 's',
+    doc: 'Untimed warm-up before the run, of the same shape as its queries',
+  },
+  samplesPerQuery: {
+    type: 'integer',
+    default: null,
+    min: 1,
+    max: 1e6,
+    flag: 'samples-per-query',
+    doc: 'MultiStream: samples per query (default 8; 1 for single-stream and server)',
+  },
+  targetQps: {
+    type: 'number',
+    default: null,
+    min: 0,
+    exclusiveMin: true,
+    max: 1e7,
+    unit: 'queries/s',
+    flag: 'qps',
+    doc: 'Server: Poisson arrival rate (default 100; with findPeak the first rate tried)',
+  },
+  targetLatencyMs: {
+    type: 'number',
+    default: null,
+    min: 0,
+    exclusiveMin: true,
+    unit: 'ms',
+    flag: 'latency-bound',
+    doc: 'Latency bound at the metric percentile (server default 100; optional for single-/multi-stream)',
+  },
+  targetLatencyPercentile: {
+    type: 'number',
+    default: null,
+    min: 0,
+    exclusiveMin: true,
+    max: 0.9999,
+    flag: 'latency-percentile',
+    doc: 'The metric percentile as a fraction (default 0.9 single-stream, 0.99 multi-stream and server)',
+  },
+  batch: {
+    type: 'integer',
+    default: 1,
+    min: 1,
+    max: 65_536,
+    unit: 'samples',
+    doc: 'Offline: samples per session run (npuval bench --batch 1,2,4 sweeps: one unit per size)',
+  },
+  minSampleCount: {
+    type: 'integer',
+    default: null,
+    min: 1,
+    max: 1e8,
+    unit: 'samples',
+    flag: 'min-samples',
+    doc: 'Offline: min samples in the one query (default 64)',
+  },
+  expectedSamplesPerSecond: {
+    type: 'number',
+    default: null,
+    min: 0,
+    exclusiveMin: true,
+    unit: 'samples/s',
+    flag: 'expected-qps',
+    doc: 'Offline: the rate that sizes the one query (LoadGen offline_expected_qps; default: measured in warm-up)',
+  },
+  performanceSampleCount: {
+    type: 'integer',
+    default: 32,
+    min: 1,
+    max: 100_000,
+    unit: 'samples',
+    flag: 'qsl-size',
+    doc: 'Distinct seeded samples held in memory; queries draw from them',
+  },
   dims: { type: 'dims', default: null, flag: 'dim', doc: 'Symbolic input dims, e.g. sequence_length=128 (the batch dim is set per query)' },
-  vocab: { type: 'integer', default: null, min: 2, max: 1 << 24, flag: 'vocab', doc: 'Vocabulary size for token-id inputs of an ONNX file (zoo models know theirs)' },
-  dtype: { type: 'string', default: 'float32', values: ['float32', 'float16'], flag: 'dtype', doc: 'Zoo model precision (float16: llama presets)' },
-  findPeak: { type: 'boolean', default: false, flag: 'find-peak', doc: 'Server: search for the largest VALID QPS (bounded; every probe journaled)' },
+  vocab: {
+    type: 'integer',
+    default: null,
+    min: 2,
+    max: 1 << 24,
+    flag: 'vocab',
+    doc: 'Vocabulary size for token-id inputs of an ONNX file (zoo models know theirs)',
+  },
+  dtype: {
+    type: 'string',
+    default: 'float32',
+    values: ['float32', 'float16'],
+    flag: 'dtype',
+    doc: 'Zoo model precision (float16: llama presets)',
+  },
+  findPeak: {
+    type: 'boolean',
+    default: false,
+    flag: 'find-peak',
+    doc: 'Server: search for the largest VALID QPS (bounded; every probe journaled)',
+  },
   maxProbes: { type: 'integer', default: 8, min: 1, max: 64, flag: 'max-probes', doc: 'With findPeak: at most this many Server runs' },
-  power: { type: 'string', default: 'auto', values: ['auto', 'none', ...SAMPLER_NAMES], flag: 'power', doc: 'Power sampler; auto picks by device (nvidia-smi for CUDA, RAPL for CPU, furiosa-smi/rbln-stat when present)' },
-  powerIntervalMs: { type: 'number', default: null, min: 1, max: 60_000, unit: 'ms', flag: 'power-interval', doc: 'Power sampling interval (default 100; 500 for polled vendor tools)' },
-  mlperfConf: { type: 'string', default: null, flag: 'mlperf-conf', doc: 'LoadGen conf files, comma-separated (mlperf.conf[,user.conf]): their model.Scenario.key = value lines override these settings as LoadGen applies them (see docs/mlperf.md)' },
-  mlperfModel: { type: 'string', default: null, flag: 'mlperf-model', doc: "The model's name in the conf files, e.g. resnet50 (default: the unit's model)" },
+  power: {
+    type: 'string',
+    default: 'auto',
+    values: ['auto', 'none', ...SAMPLER_NAMES],
+    flag: 'power',
+    doc: 'Power sampler; auto picks by device (nvidia-smi for CUDA, RAPL for CPU, furiosa-smi/rbln-stat when present)',
+  },
+  powerIntervalMs: {
+    type: 'number',
+    default: null,
+    min: 1,
+    max: 60_000,
+    unit: 'ms',
+    flag: 'power-interval',
+    doc: 'Power sampling interval (default 100; 500 for polled vendor tools)',
+  },
+  mlperfConf: {
+    type: 'string',
+    default: null,
+    flag: 'mlperf-conf',
+    doc: 'LoadGen conf files, comma-separated (mlperf.conf[,user.conf]): their model.Scenario.key = value lines override these settings as LoadGen applies them (see docs/mlperf.md)',
+  },
+  mlperfModel: {
+    type: 'string',
+    default: null,
+    flag: 'mlperf-model',
+    doc: "The model's name in the conf files, e.g. resnet50 (default: the unit's model)",
+  },
 } as const;
 
 type S = typeof SETTINGS;
@@ -57,9 +206,16 @@ interface ScenarioParams extends Params<S> {
 /** Registry metrics from an AIPerf-shaped latency summary. */
 export function latencyMetrics(s: Statistics | null): Record<string, number | null> {
   return {
-    latency_p50_ms: s?.p50 ?? null, latency_p90_ms: s?.p90 ?? null, latency_p95_ms: s?.p95 ?? null, latency_p97_ms: s?.p97 ?? null,
-    latency_p99_ms: s?.p99 ?? null, latency_p999_ms: s?.p99_9 ?? null, latency_min_ms: s?.min ?? null, latency_max_ms: s?.max ?? null,
-    latency_mean_ms: s?.avg ?? null, latency_std_ms: s?.std ?? null,
+    latency_p50_ms: s?.p50 ?? null,
+    latency_p90_ms: s?.p90 ?? null,
+    latency_p95_ms: s?.p95 ?? null,
+    latency_p97_ms: s?.p97 ?? null,
+    latency_p99_ms: s?.p99 ?? null,
+    latency_p999_ms: s?.p99_9 ?? null,
+    latency_min_ms: s?.min ?? null,
+    latency_max_ms: s?.max ?? null,
+    latency_mean_ms: s?.avg ?? null,
+    latency_std_ms: s?.std ?? null,
   };
 }
 
@@ -67,18 +223,34 @@ type Measured = ScenarioResult & { readonly sessionOpenMs: number };
 
 // MultiStream's metric is per-query latency (LoadGen); the others report per-sample latency.
 const lat = (r: ScenarioResult) => (r.scenario === 'multi-stream' ? r.latency.query : r.latency.sample);
-const latency = (name: string, pick: (s: Statistics) => number): MetricBinding<Measured> => ({ name, compute: (r) => { const s = lat(r); return s ? pick(s) : null; } });
+const latency = (name: string, pick: (s: Statistics) => number): MetricBinding<Measured> => ({
+  name,
+  compute: (r) => {
+    const s = lat(r);
+    return s ? pick(s) : null;
+  },
+});
 const powerOnly = (name: string, pick: (r: Measured & { power: { measured: true } }) => number | null): MetricBinding<Measured> => ({
-  name, compute: (r) => (r.power.measured ? pick(r as Measured & { power: { measured: true } }) : null),
+  name,
+  compute: (r) => (r.power.measured ? pick(r as Measured & { power: { measured: true } }) : null),
 });
 
 const METRICS: readonly MetricBinding<Measured>[] = [
-  latency('latency_p50_ms', (s) => s.p50), latency('latency_p90_ms', (s) => s.p90), latency('latency_p95_ms', (s) => s.p95),
-  latency('latency_p97_ms', (s) => s.p97), latency('latency_p99_ms', (s) => s.p99), latency('latency_p999_ms', (s) => s.p99_9),
-  latency('latency_min_ms', (s) => s.min), latency('latency_max_ms', (s) => s.max), latency('latency_mean_ms', (s) => s.avg),
+  latency('latency_p50_ms', (s) => s.p50),
+  latency('latency_p90_ms', (s) => s.p90),
+  latency('latency_p95_ms', (s) => s.p95),
+  latency('latency_p97_ms', (s) => s.p97),
+  latency('latency_p99_ms', (s) => s.p99),
+  latency('latency_p999_ms', (s) => s.p99_9),
+  latency('latency_min_ms', (s) => s.min),
+  latency('latency_max_ms', (s) => s.max),
+  latency('latency_mean_ms', (s) => s.avg),
   latency('latency_std_ms', (s) => s.std),
   { name: 'samples_per_second', compute: (r) => r.throughput.samplesPerSecond },
-  { name: 'queries_per_second', compute: (r) => (r.times.finalQueryCompletedMs > 0 ? r.counts.queries / (r.times.finalQueryCompletedMs / 1000) : null) },
+  {
+    name: 'queries_per_second',
+    compute: (r) => (r.times.finalQueryCompletedMs > 0 ? r.counts.queries / (r.times.finalQueryCompletedMs / 1000) : null),
+  },
   { name: 'query_count', compute: (r) => r.counts.queries },
   { name: 'duration_s', compute: (r) => r.times.finalQueryCompletedMs / 1000 },
   { name: 'effective_tflops', compute: (r) => r.compute.effectiveTflops },
@@ -103,10 +275,18 @@ export function scenarioMetrics(r: ScenarioResult, sessionOpenMs: number | null 
  */
 function loadgenSettings(scenario: string, s: Resolved<S>, seed: number, conf: SettingsOverrides = {}): ScenarioSettings {
   return resolveSettings(scenario, {
-    minDurationMs: s.minDurationMs, maxDurationMs: s.maxDurationMs, minQueryCount: s.minQueryCount ?? undefined, warmupMs: s.warmupMs,
-    samplesPerQuery: s.samplesPerQuery ?? undefined, targetQps: s.targetQps ?? undefined, targetLatencyMs: s.targetLatencyMs ?? undefined,
-    targetLatencyPercentile: s.targetLatencyPercentile ?? undefined, batchSize: s.batch, minSampleCount: s.minSampleCount ?? undefined,
-    expectedSamplesPerSecond: s.expectedSamplesPerSecond ?? undefined, performanceSampleCount: s.performanceSampleCount,
+    minDurationMs: s.minDurationMs,
+    maxDurationMs: s.maxDurationMs,
+    minQueryCount: s.minQueryCount ?? undefined,
+    warmupMs: s.warmupMs,
+    samplesPerQuery: s.samplesPerQuery ?? undefined,
+    targetQps: s.targetQps ?? undefined,
+    targetLatencyMs: s.targetLatencyMs ?? undefined,
+    targetLatencyPercentile: s.targetLatencyPercentile ?? undefined,
+    batchSize: s.batch,
+    minSampleCount: s.minSampleCount ?? undefined,
+    expectedSamplesPerSecond: s.expectedSamplesPerSecond ?? undefined,
+    performanceSampleCount: s.performanceSampleCount,
     seeds: { schedule: seed, sampleIndex: seed + 1, qsl: seed + 2 },
     ...Object.fromEntries(Object.entries(conf).filter(([, v]) => v !== undefined)),
   });
@@ -122,16 +302,35 @@ async function choosePower(s: Resolved<S>, description: DeviceDescription) {
 function validityOf(r: ScenarioResult) {
   const v = r.validity;
   const checks = [
-    { name: 'min duration', passed: v.minDuration.met, detail: `${v.minDuration.actual.toFixed(0)} ms of ${v.minDuration.required} ms required` },
+    {
+      name: 'min duration',
+      passed: v.minDuration.met,
+      detail: `${v.minDuration.actual.toFixed(0)} ms of ${v.minDuration.required} ms required`,
+    },
     { name: 'min query count', passed: v.minQueries.met, detail: `${v.minQueries.actual} of ${v.minQueries.required} required` },
-    ...(v.latency ? [{ name: 'latency bound', passed: v.latency.met, detail: `p${v.latency.percentile * 100} ${v.latency.actual.toFixed(3)} ms vs bound ${v.latency.required} ms` }] : []),
-    ...(v.earlyStopping
-      ? [{
-          name: 'early stopping', passed: v.earlyStopping.met,
-          detail: `${v.earlyStopping.queries} queries at p${v.earlyStopping.percentile * 100}${v.earlyStopping.moreQueriesNeeded ? `; ${v.earlyStopping.moreQueriesNeeded} more needed` : ''}`,
-        }]
+    ...(v.latency
+      ? [
+          {
+            name: 'latency bound',
+            passed: v.latency.met,
+            detail: `p${v.latency.percentile * 100} ${v.latency.actual.toFixed(3)} ms vs bound ${v.latency.required} ms`,
+          },
+        ]
       : []),
-    { name: 'max duration not reached', passed: !v.maxDurationReached, detail: v.maxDurationReached ? 'the run was stopped by max duration' : 'finished within max duration' },
+    ...(v.earlyStopping
+      ? [
+          {
+            name: 'early stopping',
+            passed: v.earlyStopping.met,
+            detail: `${v.earlyStopping.queries} queries at p${v.earlyStopping.percentile * 100}${v.earlyStopping.moreQueriesNeeded ? `; ${v.earlyStopping.moreQueriesNeeded} more needed` : ''}`,
+          },
+        ]
+      : []),
+    {
+      name: 'max duration not reached',
+      passed: !v.maxDurationReached,
+      detail: v.maxDurationReached ? 'the run was stopped by max duration' : 'finished within max duration',
+    },
   ];
   return { valid: r.valid, checks, reasons: [...v.reasons] };
 }
@@ -149,11 +348,21 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
   let results: ScenarioResult[];
   let search: PeakSearch | null = null;
   try {
-    const workload = modelWorkload(session, { name: p.model, zoo: model.zoo, precision }, {
-      count: p.loadgen.performanceSampleCount, qslSeed: p.loadgen.seeds.qsl, dims: p.settings.dims ?? {}, vocabSize: p.settings.vocab ?? undefined,
-    });
+    const workload = modelWorkload(
+      session,
+      { name: p.model, zoo: model.zoo, precision },
+      {
+        count: p.loadgen.performanceSampleCount,
+        qslSeed: p.loadgen.seeds.qsl,
+        dims: p.settings.dims ?? {},
+        vocabSize: p.settings.vocab ?? undefined,
+      },
+    );
     const options = {
-      device: device.id, journal: ctx.journal, journalTag: { unit: ctx.unitId }, peak,
+      device: device.id,
+      journal: ctx.journal,
+      journalTag: { unit: ctx.unitId },
+      peak,
       power: power.sampler ? { sampler: power.sampler } : { sampler: null, reason: power.reason },
     };
     if (p.settings.findPeak) {
@@ -175,8 +384,18 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
   const blocks = results.map((x, i) => (search ? `# find-peak probe ${i} at ${x.settings.targetQps} QPS\n` : '') + renderSummary(x));
   const artifacts = [
     writeUnitFile(ctx, 'summary.txt', 'LoadGen-style summary', blocks.join('\n')),
-    writeUnitFile(ctx, 'mlperf_log_summary.txt', 'MLPerf LoadGen summary log', renderMlperfSummary(r, { expectedLatencyNs: p.expectedLatencyNs })),
-    writeUnitFile(ctx, 'mlperf_log_detail.txt', 'MLPerf LoadGen detail log', renderMlperfDetail(r, { expectedLatencyNs: p.expectedLatencyNs })),
+    writeUnitFile(
+      ctx,
+      'mlperf_log_summary.txt',
+      'MLPerf LoadGen summary log',
+      renderMlperfSummary(r, { expectedLatencyNs: p.expectedLatencyNs }),
+    ),
+    writeUnitFile(
+      ctx,
+      'mlperf_log_detail.txt',
+      'MLPerf LoadGen detail log',
+      renderMlperfDetail(r, { expectedLatencyNs: p.expectedLatencyNs }),
+    ),
     writeUnitFile(ctx, 'mlperf_log_accuracy.json', 'MLPerf LoadGen accuracy log (empty: performance mode)', renderMlperfAccuracy()),
     writeUnitFile(ctx, 'npuval_summary.txt', 'npuval figures beside the MLPerf logs', renderNpuvalSummary(r)),
   ];
@@ -190,7 +409,9 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
     validity: search && valid ? { ...validityOf(r), valid: true } : validityOf(r),
     metrics: scenarioMetrics(r, openMs),
     notes: search ? [...notes, `find-peak: peak VALID QPS ${search.peakQps ?? 'none'} (${search.stoppedBecause})`] : notes,
-    result: { ...r, kind: 'scenario', findPeak: findPeakSummary, ...(search ? { probeRuns: search.runs } : {}) } as unknown as { kind: 'scenario' } & Record<string, unknown>,
+    result: { ...r, kind: 'scenario', findPeak: findPeakSummary, ...(search ? { probeRuns: search.runs } : {}) } as unknown as {
+      kind: 'scenario';
+    } & Record<string, unknown>,
     settings: { ...p.settings, ...p.loadgen, dims: p.settings.dims ?? {} },
   } as const;
 }
@@ -213,23 +434,54 @@ const resultSchema = {
     valid: bool,
     metric: strictObject({ name: str, value: nullable(num), unit: str, better: { enum: ['lower', 'higher'] } }),
     validity: { type: 'object', properties: { reasons: arrayOf(str) }, required: ['reasons'] },
-    counts: { type: 'object', properties: { queries: nonNegInt, samples: nonNegInt, warmupQueries: nonNegInt }, required: ['queries', 'samples', 'warmupQueries'] },
+    counts: {
+      type: 'object',
+      properties: { queries: nonNegInt, samples: nonNegInt, warmupQueries: nonNegInt },
+      required: ['queries', 'samples', 'warmupQueries'],
+    },
     times: { type: 'object', properties: { finalQueryCompletedMs: num }, required: ['finalQueryCompletedMs'] },
     throughput: { type: 'object', properties: { samplesPerSecond: nullable(num) }, required: ['samplesPerSecond'] },
     latency: strictObject({ sample: nullable(statistics), query: nullable(statistics), issueDelay: nullable(statistics) }),
-    loadgen: { type: 'object', properties: { result: { type: 'object', properties: { key: str, value: nullable(num) }, required: ['key', 'value'] } }, required: ['result'] },
+    loadgen: {
+      type: 'object',
+      properties: { result: { type: 'object', properties: { key: str, value: nullable(num) }, required: ['key', 'value'] } },
+      required: ['result'],
+    },
     compute: { type: 'object', properties: { effectiveTflops: nullable(num) }, required: ['effectiveTflops'] },
     power: { type: 'object', properties: { measured: bool }, required: ['measured'] },
-    findPeak: nullable({ type: 'object', properties: { peakQps: nullable(num), probes: arrayOf({ type: 'object' }) }, required: ['peakQps', 'probes'] }),
+    findPeak: nullable({
+      type: 'object',
+      properties: { peakQps: nullable(num), probes: arrayOf({ type: 'object' }) },
+      required: ['peakQps', 'probes'],
+    }),
     probeRuns: arrayOf({ type: 'object' }),
   },
-  required: ['type', 'scenario', 'loadgenScenario', 'device', 'model', 'settings', 'result', 'valid', 'metric', 'validity', 'counts', 'times', 'throughput', 'latency', 'compute', 'power', 'findPeak'],
+  required: [
+    'type',
+    'scenario',
+    'loadgenScenario',
+    'device',
+    'model',
+    'settings',
+    'result',
+    'valid',
+    'metric',
+    'validity',
+    'counts',
+    'times',
+    'throughput',
+    'latency',
+    'compute',
+    'power',
+    'findPeak',
+  ],
   additionalProperties: false,
 };
 
 export const scenarioWorkload: Workload<S, ScenarioParams> = {
   kind: 'scenario',
-  summary: 'One MLPerf LoadGen scenario (single-stream, multi-stream, server, offline) of one model on one device: VALID/INVALID as LoadGen judges it',
+  summary:
+    'One MLPerf LoadGen scenario (single-stream, multi-stream, server, offline) of one model on one device: VALID/INVALID as LoadGen judges it',
   settings: SETTINGS,
   fields: { model: 'required', scenario: 'required' },
   needsDevice: true,
@@ -244,7 +496,10 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
     let conf: ConfSettings | null = null;
     try {
       if (settings.mlperfConf !== null && (SCENARIOS as readonly string[]).includes(scenario)) {
-        const paths = settings.mlperfConf.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+        const paths = settings.mlperfConf
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x.length > 0);
         conf = confSettings(readConf(paths), settings.mlperfModel ?? unit.model!, scenario as ScenarioName);
       }
       loadgen = loadgenSettings(scenario, settings, plan.seed, conf?.overrides);
@@ -260,8 +515,10 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
   run,
   resultSchema,
   // Offline has no meaningful latency headline: its one query's latency is the run's length.
-  headline: (o) => ['samples_per_second', 'latency_p50_ms', 'latency_p90_ms', 'latency_p99_ms', 'effective_tflops', 'utilization_pct']
-    .filter((n) => !(o.result?.scenario === 'offline' && n.startsWith('latency_'))),
+  headline: (o) =>
+    ['samples_per_second', 'latency_p50_ms', 'latency_p90_ms', 'latency_p99_ms', 'effective_tflops', 'utilization_pct'].filter(
+      (n) => !(o.result?.scenario === 'offline' && n.startsWith('latency_')),
+    ),
   render(record: UnitRecord) {
     const r = record.result as unknown as ScenarioResult | null;
     return r && !r.valid ? r.validity.reasons.map((x) => `  - ${x}`) : [];
