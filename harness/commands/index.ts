@@ -12,6 +12,7 @@ import { modelsCommand } from './models.js';
 import { llmCommand } from './llm.js';
 import { serveCommand } from './serve.js';
 import { clusterCommand } from './cluster.js';
+import { adapterCheckCommand } from './adapter-check.js';
 import { targetsCommand } from './targets.js';
 
-export const commands: readonly Command<never>[] = [devicesCommand, runCommand, reportCommand, compareCommand, conformanceCommand, accuracyCommand, benchCommand, microCommand, modelsCommand, llmCommand, serveCommand, clusterCommand, targetsCommand];
+export const commands: readonly Command<never>[] = [devicesCommand, runCommand, reportCommand, compareCommand, conformanceCommand, accuracyCommand, benchCommand, microCommand, modelsCommand, llmCommand, serveCommand, clusterCommand, targetsCommand, adapterCheckCommand];

@@ -1,7 +1,7 @@
-// Loaded with `node --import` by the proc tests' CLI (helpers.ts): the proc: adapter and the
-// adapter-check command, until devices/adapters.ts imports devices/proc and harness/commands/index.ts
-// lists adapter-check (both pending; docs/proc.md). A module runs once per process and the command is
-// added only when missing, so this stays right after those lines land; delete it then.
+// Loaded with `node --import` by the proc tests' CLI (helpers.ts): the proc: adapter, until
+// devices/adapters.ts imports devices/proc (pending; docs/proc.md). A module runs once per process, so
+// this stays right after that line lands; delete it then. (The command guard below is a no-op now that
+// harness/commands/index.ts lists adapter-check.)
 import '../../devices/proc/index.js';
 import { adapterCheckCommand } from '../../harness/commands/adapter-check.js';
 import { commands } from '../../harness/commands/index.js';

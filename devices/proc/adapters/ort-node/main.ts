@@ -6,7 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDevice, DeviceRunError } from '../../../index.js';
+// Not devices/index.ts: that loads every adapter, this one among them (a cycle), and this process needs ORT only.
+import { DeviceRunError } from '../../../errors.js';
+import { OrtDevice } from '../../../ort/index.js';
+import { parseDeviceSpec } from '../../../spec.js';
 import type { DType, Session, ValueInfo } from '../../../types.js';
 import { serve, takeStdout } from '../../server.js';
 import { DTYPES } from '../../wire.js';
@@ -62,7 +65,9 @@ async function main(args: readonly string[]): Promise<number> {
   const send = takeStdout();
   // The adapter always shares the host with its client (npuval): idle ORT threads that spin after each run take the
   // cores the client needs to send the next one (on 2 cores: SingleStream p90 1.9 ms instead of 0.26 ms for tiny-bert).
-  const device = createDevice(/[?&]allowSpinning=/.test(spec) ? spec : `${spec}${spec.includes('?') ? '&' : '?'}allowSpinning=false`);
+  const device = new OrtDevice(
+    parseDeviceSpec(/[?&]allowSpinning=/.test(spec) ? spec : `${spec}${spec.includes('?') ? '&' : '?'}allowSpinning=false`),
+  );
   return serve(device, process.stdin, send, {
     adapter: { name: 'npuval-ort-node', version: packageVersion() },
     dtypes: ORT_NODE_DTYPES,
@@ -74,7 +79,9 @@ async function main(args: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`ort-node adapter: ${(err as Error).stack ?? err}\n`);
-    process.exit(1);
+    // A bad spec says so in one line (exit 2); anything else is a bug, with its stack.
+    const code = (err as { exitCode?: unknown }).exitCode;
+    process.stderr.write(`ort-node adapter: ${typeof code === 'number' ? (err as Error).message : ((err as Error).stack ?? err)}\n`);
+    process.exit(typeof code === 'number' ? code : 1);
   },
 );
