@@ -83,6 +83,23 @@ const TAIL_LINE_CHARS = 200;
 /** The log stops growing here (a runaway adapter must not fill the disk). */
 const LOG_LIMIT_BYTES = 64 << 20;
 
+/** Adapters started by this process and not yet gone: sent SIGTERM if npuval exits before they do. */
+const alive = new Set<AdapterProcess>();
+let exitHook = false;
+
+/**
+ * At npuval's exit an adapter gets end-of-stdin, which should end it; one that ignores it (or hangs)
+ * would outlive npuval, so its process group is sent SIGTERM too.
+ */
+function terminateAtExit(p: AdapterProcess): void {
+  alive.add(p);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const a of alive) a.terminate();
+  });
+}
+
 export class AdapterProcess {
   readonly label: string;
   readonly logPath: string;
@@ -133,6 +150,7 @@ export class AdapterProcess {
     });
     this.child.once('exit', (code, signal) => {
       this.exited = true;
+      alive.delete(this);
       this.exitReason = `${signal ? `was killed by ${signal}` : `exited with status ${code}`}${this.saidBye ? ' after bye' : ''}`;
       // 'close' waits for the pipes to drain (a last reply may still be in them); a grandchild holding them open must not delay it long.
       setTimeout(() => this.lose(this.exitReason!), 1000).unref();
@@ -143,6 +161,17 @@ export class AdapterProcess {
     this.child.stdin!.on('error', (err: NodeJS.ErrnoException) => this.pipeClosed(`closed its stdin (${err.code ?? err.message})`));
     this.child.stdout!.on('error', () => undefined);
     this.child.stderr!.on('error', () => undefined);
+    terminateAtExit(this);
+  }
+
+  /** SIGTERM to the process group, if it still runs (npuval is exiting). */
+  terminate(): void {
+    if (this.exited || this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, 'SIGTERM');
+    } catch {
+      // Gone meanwhile.
+    }
   }
 
   /**
