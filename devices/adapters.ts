@@ -3,3 +3,4 @@
 import './ort/index.js';
 import './tfjs/index.js';
 import './endpoint/index.js';
+import './proc/index.js';

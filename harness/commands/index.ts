@@ -15,4 +15,19 @@ import { clusterCommand } from './cluster.js';
 import { adapterCheckCommand } from './adapter-check.js';
 import { targetsCommand } from './targets.js';
 
-export const commands: readonly Command<never>[] = [devicesCommand, runCommand, reportCommand, compareCommand, conformanceCommand, accuracyCommand, benchCommand, microCommand, modelsCommand, llmCommand, serveCommand, clusterCommand, targetsCommand, adapterCheckCommand];
+export const commands: readonly Command<never>[] = [
+  devicesCommand,
+  runCommand,
+  reportCommand,
+  compareCommand,
+  conformanceCommand,
+  accuracyCommand,
+  benchCommand,
+  microCommand,
+  modelsCommand,
+  llmCommand,
+  serveCommand,
+  clusterCommand,
+  targetsCommand,
+  adapterCheckCommand,
+];

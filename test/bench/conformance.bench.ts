@@ -54,7 +54,11 @@ async function bareLoop(root: string): Promise<number> {
   for (const c of cases) {
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(readFileSync(join(c.dir, 'model.onnx')), { intraOpNumThreads: 1, executionProviders: ['cpu'], logSeverityLevel: 4 });
+      session = await ort.InferenceSession.create(readFileSync(join(c.dir, 'model.onnx')), {
+        intraOpNumThreads: 1,
+        executionProviders: ['cpu'],
+        logSeverityLevel: 4,
+      });
     } catch {
       continue;
     }
@@ -110,19 +114,31 @@ export async function benchConformance(reps = 3, root = DEBIAN_ONNX_TESTDATA): P
     for (let i = 0; i < reps; i++) {
       // Interleaved so drift on a shared machine hits every variant alike.
       await measure('bare', () => bareLoop(root));
-      await measure('inProcess', () => cli(['conformance', '--device', 'ort:cpu', '--onnx-tests', root, '--json', '--out', join(out, `in-${i}`)]));
-      await measure('isolate', () => cli(['conformance', '--device', 'ort:cpu', '--onnx-tests', root, '--isolate', '--json', '--out', join(out, `iso-${i}`)]));
+      await measure('inProcess', () =>
+        cli(['conformance', '--device', 'ort:cpu', '--onnx-tests', root, '--json', '--out', join(out, `in-${i}`)]),
+      );
+      await measure('isolate', () =>
+        cli(['conformance', '--device', 'ort:cpu', '--onnx-tests', root, '--isolate', '--json', '--out', join(out, `iso-${i}`)]),
+      );
     }
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const bareMs = med(samples.bare), inProcessMs = med(samples.inProcess), isolateMs = med(samples.isolate);
+  const bareMs = med(samples.bare),
+    inProcessMs = med(samples.inProcess),
+    isolateMs = med(samples.isolate);
   return {
-    cases: discoverCases([root]).length, reps, bareMs, inProcessMs, isolateMs,
-    inProcessRatio: inProcessMs / bareMs, isolateRatio: isolateMs / bareMs,
+    cases: discoverCases([root]).length,
+    reps,
+    bareMs,
+    inProcessMs,
+    isolateMs,
+    inProcessRatio: inProcessMs / bareMs,
+    isolateRatio: isolateMs / bareMs,
     cpu: { bareMs: med(cpuSamples.bare), inProcessMs: med(cpuSamples.inProcess), isolateMs: med(cpuSamples.isolate) },
-    samples, cpuSamples,
+    samples,
+    cpuSamples,
   };
 }
 
@@ -134,7 +150,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   console.log(`  npuval conformance (in-process):           ${f(r.inProcessMs)}  (${r.inProcessRatio.toFixed(2)}× bare; goal ≤ 2×)`);
   console.log(`  npuval conformance --isolate:              ${f(r.isolateMs)}  (${r.isolateRatio.toFixed(2)}× bare; goal ≤ 3×)`);
   const c = r.cpu;
-  console.log(`  CPU time (process + children), median: bare ${f(c.bareMs)}, in-process ${f(c.inProcessMs)} (${(c.inProcessMs / c.bareMs).toFixed(2)}×), --isolate ${f(c.isolateMs)} (${(c.isolateMs / c.bareMs).toFixed(2)}×)`);
-  console.log(`  load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
+  console.log(
+    `  CPU time (process + children), median: bare ${f(c.bareMs)}, in-process ${f(c.inProcessMs)} (${(c.inProcessMs / c.bareMs).toFixed(2)}×), --isolate ${f(c.isolateMs)} (${(c.isolateMs / c.bareMs).toFixed(2)}×)`,
+  );
+  console.log(
+    `  load average at the end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} on ${availableParallelism()} cores`,
+  );
   console.log(JSON.stringify({ wall: r.samples, cpu: r.cpuSamples }));
 }

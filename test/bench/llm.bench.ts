@@ -42,19 +42,50 @@ async function roofline(): Promise<void> {
     const [host, copy, read] = r.bandwidth!.measurements;
     const gbs = (m: typeof host) => (m ? `${f(m.bytesPerS / 1e9)} / ${f(m.medianBytesPerS / 1e9)}` : '—');
     rows.push([
-      device, gbs(host), gbs(copy), gbs(read),
-      f(r.bandwidth!.rooflineBytesPerS / 1e9), f(s.decodeStepMs?.p50, 2), f(s.decodeTokensPerS), f(s.decodeBytesPerS! / 1e9, 2), f(s.rooflineTokensPerS), f(s.rooflineRatio, 2),
+      device,
+      gbs(host),
+      gbs(copy),
+      gbs(read),
+      f(r.bandwidth!.rooflineBytesPerS / 1e9),
+      f(s.decodeStepMs?.p50, 2),
+      f(s.decodeTokensPerS),
+      f(s.decodeBytesPerS! / 1e9, 2),
+      f(s.rooflineTokensPerS),
+      f(s.rooflineRatio, 2),
       s.rooflineRatio !== null && s.rooflineRatio >= 0.7 ? 'yes' : 'no',
     ]);
   }
   console.log(`decode roofline: ${MODEL} fp32, batch 1, prompt 32, 64 tokens × 3 requests (+1 warm-up)`);
-  console.log(table(['device', 'memcpy GB/s best/median', 'device copy GB/s', 'device read GB/s', 'roofline GB/s', 'step ms p50', 'decode tok/s', 'decode GB/s', 'roofline tok/s', 'ratio', '≥ 0.7'], rows));
-  console.log('bytes per step = every weight once + the KV cache read (models/cost.ts); copy bandwidth counts bytes read + written (STREAM convention), the read kernel (ReduceSum) bytes read; the roofline is the largest.');
+  console.log(
+    table(
+      [
+        'device',
+        'memcpy GB/s best/median',
+        'device copy GB/s',
+        'device read GB/s',
+        'roofline GB/s',
+        'step ms p50',
+        'decode tok/s',
+        'decode GB/s',
+        'roofline tok/s',
+        'ratio',
+        '≥ 0.7',
+      ],
+      rows,
+    ),
+  );
+  console.log(
+    'bytes per step = every weight once + the KV cache read (models/cost.ts); copy bandwidth counts bytes read + written (STREAM convention), the read kernel (ReduceSum) bytes read; the roofline is the largest.',
+  );
 }
 
 async function startServe(model: string, device: string, out: string): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = fileURLToPath(new URL(`../fixtures/llm/cli-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
-  const proc = spawn(process.execPath, [...process.execArgv, child, 'serve', '--device', device, '--model', model, '--port', '0', '--max-batch', '4', '--json', '--out', out], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    process.execPath,
+    [...process.execArgv, child, 'serve', '--device', device, '--model', model, '--port', '0', '--max-batch', '4', '--json', '--out', out],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     proc.stdout.on('data', (c: Buffer) => {
@@ -66,10 +97,11 @@ async function startServe(model: string, device: string, out: string): Promise<{
   });
   return {
     url,
-    stop: () => new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGINT');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill('SIGINT');
+      }),
   };
 }
 
@@ -80,7 +112,10 @@ async function startServe(model: string, device: string, out: string): Promise<{
  * machine hits all four alike, and the differences are held against the overhead round by round.
  */
 async function httpOverhead(model: string, device: string): Promise<void> {
-  const P = 32, G = 32, rounds = 64, warm = 4;
+  const P = 32,
+    G = 32,
+    rounds = 64,
+    warm = 4;
   const out = mkdtempSync(join(tmpdir(), 'npuval-bench-serve-'));
   const server = await startServe(model, device, out);
   const local = await createDevice(device).open({ bytes: buildZooModel(model) });
@@ -91,8 +126,13 @@ async function httpOverhead(model: string, device: string): Promise<void> {
       return { prompt: ids, ids, tokens: P };
     };
     const notes: string[] = [];
-    const stated = await measureHttpOverhead(endpoint, { prompt, vocab: 512, genLen: G, counter: 'chunks', timeoutMs: 10_000, requests: rounds, tpotRequests: rounds / 2 }, notes);
-    if (!stated || stated.tpotMethod !== 'paced-probe') throw new Error(`the overhead was not measured with the probe: ${notes.join('; ')}`);
+    const stated = await measureHttpOverhead(
+      endpoint,
+      { prompt, vocab: 512, genLen: G, counter: 'chunks', timeoutMs: 10_000, requests: rounds, tpotRequests: rounds / 2 },
+      notes,
+    );
+    if (!stated || stated.tpotMethod !== 'paced-probe')
+      throw new Error(`the overhead was not measured with the probe: ${notes.join('; ')}`);
     const pace = stated.unstreamedTpotMs!;
     const sessions = {
       inproc: engineSession(new BatchEngine(new DecoderModel(local, model), 4)),
@@ -103,9 +143,19 @@ async function httpOverhead(model: string, device: string): Promise<void> {
     const rows: Record<keyof typeof sessions, { ttft: number; tpot: number }[]> = { inproc: [], endpoint: [], probe: [], paced: [] };
     for (let i = 0; i < warm + rounds; i++) {
       for (const [kind, session] of Object.entries(sessions) as [keyof typeof sessions, GenerationSession][]) {
-        const m = requestMetrics(await observeRequest(session, {
-          index: i, originMs: 0, scheduledMs: null, prompt: prompt(i).prompt, promptTokens: P, maxTokens: G, fixedLength: true, timeoutMs: 10_000, counter: 'chunks',
-        }));
+        const m = requestMetrics(
+          await observeRequest(session, {
+            index: i,
+            originMs: 0,
+            scheduledMs: null,
+            prompt: prompt(i).prompt,
+            promptTokens: P,
+            maxTokens: G,
+            fixedLength: true,
+            timeoutMs: 10_000,
+            counter: 'chunks',
+          }),
+        );
         if (!m.ok) throw new Error(`${kind} request ${i} failed: ${m.error}`);
         if (i >= warm) rows[kind].push({ ttft: m.ttftMs!, tpot: m.tpotMs! });
       }
@@ -122,17 +172,58 @@ async function httpOverhead(model: string, device: string): Promise<void> {
       return [f(median(idx.map(delta)), 3), f(median(idx.map(overhead)), 3), `${f(b.estimate, 3)} [${f(b.low, 3)}, ${f(b.high, 3)}]`, word];
     };
     const med = (kind: keyof typeof rows, key: 'ttft' | 'tpot') => f(median(rows[kind].map((r) => r[key])), 3);
-    console.log(`\nHTTP overhead on ${device}: ${model}, prompt ${P}, ${G} tokens, one request at a time; ${rounds} interleaved rounds after ${warm}; medians in ms`);
+    console.log(
+      `\nHTTP overhead on ${device}: ${model}, prompt ${P}, ${G} tokens, one request at a time; ${rounds} interleaved rounds after ${warm}; medians in ms`,
+    );
     console.log(`stated by the report: ${overheadLine(stated)}`);
-    console.log(table(['metric', 'in-process', 'endpoint', 'probe', 'paced probe', 'Δ endpoint − in-process', 'overhead', 'Δ − overhead [95 %]', 'verdict'], [
-      ['TTFT', med('inproc', 'ttft'), med('endpoint', 'ttft'), med('probe', 'ttft'), '—', ...verdict((i) => rows.endpoint[i]!.ttft - rows.inproc[i]!.ttft, (i) => rows.probe[i]!.ttft)],
-      ['TPOT', med('inproc', 'tpot'), med('endpoint', 'tpot'), '—', med('paced', 'tpot'), ...verdict((i) => rows.endpoint[i]!.tpot - rows.inproc[i]!.tpot, (i) => rows.paced[i]!.tpot - pace)],
-    ]));
-    console.log(`TTFT overhead = probe TTFT (no generation); TPOT overhead = paced probe TPOT − the pace (${f(pace, 3)} ms, the unstreamed per-token time the report measured).`);
+    console.log(
+      table(
+        [
+          'metric',
+          'in-process',
+          'endpoint',
+          'probe',
+          'paced probe',
+          'Δ endpoint − in-process',
+          'overhead',
+          'Δ − overhead [95 %]',
+          'verdict',
+        ],
+        [
+          [
+            'TTFT',
+            med('inproc', 'ttft'),
+            med('endpoint', 'ttft'),
+            med('probe', 'ttft'),
+            '—',
+            ...verdict(
+              (i) => rows.endpoint[i]!.ttft - rows.inproc[i]!.ttft,
+              (i) => rows.probe[i]!.ttft,
+            ),
+          ],
+          [
+            'TPOT',
+            med('inproc', 'tpot'),
+            med('endpoint', 'tpot'),
+            '—',
+            med('paced', 'tpot'),
+            ...verdict(
+              (i) => rows.endpoint[i]!.tpot - rows.inproc[i]!.tpot,
+              (i) => rows.paced[i]!.tpot - pace,
+            ),
+          ],
+        ],
+      ),
+    );
+    console.log(
+      `TTFT overhead = probe TTFT (no generation); TPOT overhead = paced probe TPOT − the pace (${f(pace, 3)} ms, the unstreamed per-token time the report measured).`,
+    );
     // Continuous batching through the server, as tokens/s at concurrency 1 and 4.
     const base = { ...DEFAULT_LLM_SETTINGS, promptLen: P, genLen: G, requests: 32, warmup: 4, bandwidth: false, httpOverhead: false };
     const ep = await runLlm({ ...base, device: endpoint.id, sweepConcurrency: [1, 4] });
-    console.log(`tokens/s through npuval serve (max batch 4): ${ep.points.map((p) => `c${p.concurrency} ${f(p.summary.outputTokensPerS, 0)}`).join(', ')}`);
+    console.log(
+      `tokens/s through npuval serve (max batch 4): ${ep.points.map((p) => `c${p.concurrency} ${f(p.summary.outputTokensPerS, 0)}`).join(', ')}`,
+    );
   } finally {
     await local.close();
     await server.stop();
@@ -142,5 +233,9 @@ async function httpOverhead(model: string, device: string): Promise<void> {
 const parts = process.env.NPUVAL_BENCH_PARTS ?? 'roofline,http';
 if (parts.includes('roofline')) await roofline();
 if (parts.includes('http')) {
-  for (const device of process.env.NPUVAL_BENCH_HTTP_DEVICES?.split(';').filter(Boolean) ?? ['ort:cpu?allowSpinning=false', 'ort:cpu?intraOpThreads=1']) await httpOverhead('tiny-llama', device);
+  for (const device of process.env.NPUVAL_BENCH_HTTP_DEVICES?.split(';').filter(Boolean) ?? [
+    'ort:cpu?allowSpinning=false',
+    'ort:cpu?intraOpThreads=1',
+  ])
+    await httpOverhead('tiny-llama', device);
 }

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const filter = process.argv[2] ? new RegExp(process.argv[2]) : null;
-const files = readdirSync(root).filter((f) => f.endsWith('.bench.js') && (!filter || filter.test(f))).sort();
+const files = readdirSync(root)
+  .filter((f) => f.endsWith('.bench.js') && (!filter || filter.test(f)))
+  .sort();
 if (files.length === 0) process.stdout.write(`no benchmarks${filter ? ` matching ${filter}` : ''} under ${root}\n`);
 const failed: string[] = [];
 for (const file of files) {

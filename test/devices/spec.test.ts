@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { procAdapter, unregisterProcAdapter } from '../../devices/proc/index.js';
 import { parseDeviceSpec } from '../../devices/spec.js';
 import { candidateSpecs, createDevice, parseOptions, probe, registerAdapter, type Adapter } from '../../devices/index.js';
 import type { Device, Session } from '../../devices/types.js';
@@ -105,30 +106,36 @@ test('parseOptions converts each option to its declared type', () => {
 });
 
 test('registry: a throwaway adapter registers itself, is built, probed and listed, and goes again', async () => {
-  const built: string[] = [];
-  const adapter: Adapter = {
-    kind: 'proc',
-    options: () => ({}),
-    create: (spec) => {
-      built.push(spec.target);
-      return doubler(spec.id);
-    },
-    candidates: () => ['proc:./fake'],
-  };
-  assert.throws(() => createDevice('proc:./fake'), badInput(/no adapter for "proc:" devices is installed/));
-  const remove = registerAdapter(adapter);
+  // Every kind has its adapter: take the proc: one out for this test and put it back after.
+  unregisterProcAdapter();
   try {
-    assert.throws(() => registerAdapter(adapter), /already registered/);
-    assert.is(createDevice('proc:./fake --flag').id, 'proc:./fake --flag');
-    assert.equal(built, ['./fake --flag']);
-    assert.ok(candidateSpecs().includes('proc:./fake'));
-    const a = await probe('proc:./fake');
-    assert.ok(a.available, a.reason ?? '');
+    const built: string[] = [];
+    const adapter: Adapter = {
+      kind: 'proc',
+      options: () => ({}),
+      create: (spec) => {
+        built.push(spec.target);
+        return doubler(spec.id);
+      },
+      candidates: () => ['proc:./fake'],
+    };
+    assert.throws(() => createDevice('proc:./fake'), badInput(/no adapter for "proc:" devices is installed/));
+    const remove = registerAdapter(adapter);
+    try {
+      assert.throws(() => registerAdapter(adapter), /already registered/);
+      assert.is(createDevice('proc:./fake --flag').id, 'proc:./fake --flag');
+      assert.equal(built, ['./fake --flag']);
+      assert.ok(candidateSpecs().includes('proc:./fake'));
+      const a = await probe('proc:./fake');
+      assert.ok(a.available, a.reason ?? '');
+    } finally {
+      remove();
+    }
+    assert.not.ok(candidateSpecs().includes('proc:./fake'));
+    assert.throws(() => createDevice('proc:./fake'), badInput(/no adapter for "proc:" devices is installed/));
   } finally {
-    remove();
+    registerAdapter(procAdapter);
   }
-  assert.not.ok(candidateSpecs().includes('proc:./fake'));
-  assert.throws(() => createDevice('proc:./fake'), badInput(/no adapter for "proc:" devices is installed/));
 });
 
 test.run();

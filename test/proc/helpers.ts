@@ -13,9 +13,9 @@ export const ECHO = 'proc:node dist/test/proc/adapters/echo.js';
 /** The reference adapter behind a proxy that breaks the protocol in one way (test/proc/adapters/faulty.ts). */
 export const faulty = (fault: string): string => `proc:node dist/test/proc/adapters/faulty.js ${fault}`;
 
-/** node bin/npuval.js with register.ts loaded first (the proc adapter and adapter-check, until they are wired in). */
+/** node bin/npuval.js: the proc: adapter and adapter-check are part of the CLI. */
 function argv(args: readonly string[]): string[] {
-  return ['--import', `${root}dist/test/proc/register.js`, `${root}bin/npuval.js`, ...args];
+  return [`${root}bin/npuval.js`, ...args];
 }
 
 export function npuval(...args: string[]): SpawnSyncReturns<string> {
