@@ -28,6 +28,8 @@ export type DeviceFailure =
   | 'unsupported-feature'
   /** The language binding (not the runtime) cannot carry a value: a sequence, map or optional, or a type with no JS array. */
   | 'binding-limit'
+  /** The device went away (an adapter process that exited, hung or broke the protocol): the unit in flight fails, the next open() starts it again. */
+  | 'device-lost'
   /** Anything else: the runtime failed. */
   | 'runtime';
 

@@ -277,7 +277,7 @@ export class AdapterProcess {
     const tail = this.stderrTail();
     this.lostError = new DeviceRunError(
       `${this.label}: the adapter process ${reason}${tail ? `; last stderr: ${tail}` : ''} (log ${this.logPath}); npuval starts it again on the next open()`,
-      'runtime',
+      'device-lost',
     );
     this.log.write(`# npuval: ${reason} (${new Date().toISOString()})\n`);
     for (const p of this.pending.values()) {

@@ -91,7 +91,7 @@ export class ProcDevice implements Device {
     // One that began saying bye (idle) or was lost a moment ago has left the pool: the next is a new process.
     for (let tries = 1; !a.retain(); tries++) {
       if (tries === 3)
-        throw a.lost ?? new DeviceRunError(`${this.id}: the adapter process went away as the model was being opened`, 'runtime');
+        throw a.lost ?? new DeviceRunError(`${this.id}: the adapter process went away as the model was being opened`, 'device-lost');
       a = await this.adapter();
     }
     let tmp: string | null = null;

@@ -12,6 +12,7 @@ const FAILURE_CODES: readonly DeviceFailure[] = [
   'unsupported-ir-version',
   'unsupported-feature',
   'binding-limit',
+  'device-lost',
   'runtime',
 ];
 
@@ -25,7 +26,6 @@ export const ERROR_CODES = [
   'invalid-option',
   'model-not-found',
   'out-of-memory',
-  'device-lost',
   'unknown-handle',
   'bad-frame',
   'bad-request',

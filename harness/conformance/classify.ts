@@ -12,7 +12,7 @@ export interface Classified {
 }
 
 /** The conformance cause of each unsupported-kind failure. */
-const UNSUPPORTED: Readonly<Record<Exclude<DeviceFailure, 'runtime'>, Cause>> = {
+const UNSUPPORTED: Readonly<Record<Exclude<DeviceFailure, 'runtime' | 'device-lost'>, Cause>> = {
   'unsupported-op': 'op',
   'unsupported-dtype': 'type',
   'unsupported-opset': 'opset',
@@ -28,7 +28,8 @@ const UNSUPPORTED: Readonly<Record<Exclude<DeviceFailure, 'runtime'>, Cause>> = 
  */
 export function classifyError(err: unknown, phase: 'load' | 'run', modelOpset: number | null = null): Classified {
   const reason = oneLine(err instanceof Error ? err.message : String(err));
-  if (!(err instanceof DeviceRunError) || err.failure === 'runtime')
+  // A lost device is an error of the case in flight, as a runtime failure is: it says nothing about the case's ops.
+  if (!(err instanceof DeviceRunError) || err.failure === 'runtime' || err.failure === 'device-lost')
     return { status: 'error', cause: phase === 'load' ? 'load' : 'runtime', reason };
   const first = err.detail.firstOpset;
   if (err.failure === 'unsupported-op' && first !== undefined && modelOpset !== null && modelOpset < first) {

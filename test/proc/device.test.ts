@@ -105,7 +105,7 @@ test('an adapter killed mid-run fails that run with a device error; the next ope
   await sleep(20);
   process.kill(-pid!, 'SIGKILL');
   const err = await rejects(running);
-  assert.ok(err instanceof DeviceRunError && err.failure === 'runtime');
+  assert.ok(err instanceof DeviceRunError && err.failure === 'device-lost');
   assert.match(
     err.message,
     /^proc:node adapters\/ort-node\/main\.js: the adapter process was killed by SIGKILL .*log .*npuval starts it again on the next open\(\)/,
