@@ -1,10 +1,13 @@
 // The four LoadGen scenarios as query-issuing loops. Each records, per query (per batch in
 // Offline), when it was scheduled, issued and completed, in ms from the run's start on the
 // monotonic clock; latency is always completed − scheduled, so issue delay counts.
+// Server and Offline may spread their queries over several sessions (replicas of one model on
+// several devices, harness/scenarios/replicas.ts): one arrival schedule, least-outstanding dispatch.
 import { performance } from 'node:perf_hooks';
 import type { Session } from '../../devices/types.js';
 import { poissonSchedule, seededRng, type Rng } from '../random.js';
 import type { ScenarioSettings } from './settings.js';
+import { InputError } from '../errors.js';
 import { batchingOf, runSamples, type Batching, type Workload } from './workload.js';
 
 /** One run of the session: a whole query, or one batch of Offline's single query. */
@@ -16,6 +19,8 @@ export interface QueryRecord {
   readonly completedMs: number;
   /** QSL sample indices carried. */
   readonly samples: readonly number[];
+  /** With replicas: the index of the session that ran it (absent with one session). */
+  readonly replica?: number;
 }
 
 export interface RawRun {
@@ -42,23 +47,38 @@ export interface ProgressCounters {
   samples: number;
 }
 
+/**
+ * Runs one scenario. Several sessions (replicas) are for Server and Offline only: Server sends each
+ * arrival to the replica with the fewest queries in flight (ties go round-robin); Offline's
+ * replicas each take the next batch of the one query when their last is done (a shared queue).
+ */
 export async function driveScenario(
-  session: Session,
+  sessionOrReplicas: Session | readonly Session[],
   workload: Workload,
   settings: ScenarioSettings,
   progress?: ProgressCounters,
   /** Called after warm-up, just before the timed run starts (power sampling starts here). */
   beforeRun?: () => void,
 ): Promise<RawRun> {
+  const sessions: readonly Session[] = Array.isArray(sessionOrReplicas) ? sessionOrReplicas : [sessionOrReplicas as Session];
+  const session = sessions[0]!;
+  if (sessions.length > 1 && (settings.scenario === 'single-stream' || settings.scenario === 'multi-stream')) {
+    throw new InputError(`the ${settings.scenario} scenario is one stream of queries by definition, so it cannot be spread over replicas`);
+  }
   const batching = batchingOf(workload, session);
   const { pick, pickOne } = samplePicker(workload, settings);
-  const warm = await warmUp(session, workload, settings, batching);
+  // Each replica is warmed up in turn; Offline's expected rate is the sum of theirs.
+  let warm = { queries: 0, samplesPerSecond: 0 };
+  for (const s of sessions) {
+    const w = await warmUp(s, workload, settings, batching);
+    warm = { queries: warm.queries + w.queries, samplesPerSecond: warm.samplesPerSecond + w.samplesPerSecond };
+  }
   beforeRun?.();
   const counters = progress ?? { startMs: 0, queries: 0, samples: 0 };
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   counters.startMs = t0;
-  const common = { session, workload, settings, batching, pick, pickOne, t0, counters };
+  const common = { session, sessions, workload, settings, batching, pick, pickOne, t0, counters };
   let run: Omit<RawRun, 'startedAt' | 'batching' | 'warmupQueries' | 'expectedSamplesPerSecond' | 'samplesInQuery'> & {
     samplesInQuery?: number;
   };
@@ -86,6 +106,8 @@ export async function driveScenario(
 
 interface Common {
   session: Session;
+  /** Every replica (session is the first); one entry without replicas. */
+  sessions: readonly Session[];
   workload: Workload;
   settings: ScenarioSettings;
   batching: Batching;
@@ -228,7 +250,7 @@ async function serialQueries(c: Common) {
  * arrival and then yields with setImmediate, so completions are handled while it waits.
  */
 async function poissonQueries(c: Common) {
-  const { session, workload, settings, pickOne, t0, counters } = c;
+  const { sessions, workload, settings, pickOne, t0, counters } = c;
   const schedule = poissonSchedule(
     settings.targetQps!,
     settings.seeds.schedule,
@@ -253,11 +275,27 @@ async function poissonQueries(c: Common) {
   let outstanding = 0;
   let stoppedAtMaxDuration = total < fullLength;
   let failure: unknown = null;
-  let queue: Promise<void> = Promise.resolve();
+  // Per replica: the runs in flight, and the queue of a session that takes one run at a time.
+  const n = sessions.length;
+  const replicaOf = n > 1 ? new Int32Array(total) : null;
+  const inFlight = new Int32Array(n);
+  const queues: Promise<void>[] = sessions.map(() => Promise.resolve());
+  let nextReplica = 0;
+  /** Least outstanding; among equals the first from the round-robin pointer. */
+  const choose = (): number => {
+    let best = nextReplica;
+    for (let k = 1; k < n; k++) {
+      const r = (nextReplica + k) % n;
+      if (inFlight[r]! < inFlight[best]!) best = r;
+    }
+    nextReplica = (best + 1) % n;
+    return best;
+  };
   await new Promise<void>((resolve) => {
     let issuing = true;
     const complete = (q: number) => () => {
       completedAt[q] = performance.now() - t0;
+      inFlight[replicaOf ? replicaOf[q]! : 0]!--;
       counters.queries++;
       counters.samples++;
       if (--outstanding === 0 && !issuing) resolve();
@@ -278,11 +316,15 @@ async function poissonQueries(c: Common) {
         }
         issuedAt[q] = issued;
         outstanding++;
+        const r = n > 1 ? choose() : 0;
+        if (replicaOf) replicaOf[q] = r;
+        inFlight[r]!++;
+        const session = sessions[r]!;
         if (session.concurrentRuns) {
           session.run(samples[sampleIds[q]!]!).then(complete(q), fail(q));
         } else {
           // The session takes one run at a time: queue behind the last; the wait counts in latency.
-          queue = queue.then(() => session.run(samples[sampleIds[q]!]!)).then(complete(q), fail(q));
+          queues[r] = queues[r]!.then(() => session.run(samples[sampleIds[q]!]!)).then(complete(q), fail(q));
         }
       }
       if (next >= total) {
@@ -300,7 +342,14 @@ async function poissonQueries(c: Common) {
   const records: QueryRecord[] = [];
   for (let q = 0; q < total; q++) {
     if (completedAt[q]! < 0) continue; // never issued (max duration)
-    records.push({ query: q, scheduledMs: schedule[q]!, issuedMs: issuedAt[q]!, completedMs: completedAt[q]!, samples: [sampleIds[q]!] });
+    records.push({
+      query: q,
+      scheduledMs: schedule[q]!,
+      issuedMs: issuedAt[q]!,
+      completedMs: completedAt[q]!,
+      samples: [sampleIds[q]!],
+      ...(replicaOf ? { replica: replicaOf[q]! } : {}),
+    });
   }
   return { records, queriesIssued: records.length, samplesIssued: records.length, stoppedAtMaxDuration };
 }
@@ -317,23 +366,38 @@ const OFFLINE_MARGIN = 1.5;
  * (with OFFLINE_MARGIN), and at least minSampleCount — LoadGen sizes it from the expected QPS.
  */
 async function offlineQuery(c: Common, warmupSamplesPerSecond: number) {
-  const { session, workload, settings, batching, pick, t0, counters } = c;
+  const { sessions, workload, settings, batching, pick, t0, counters } = c;
   const expectedSamplesPerSecond = settings.expectedSamplesPerSecond ?? warmupSamplesPerSecond;
   const total = Math.max(settings.minSampleCount, Math.ceil((expectedSamplesPerSecond * settings.minDurationMs * OFFLINE_MARGIN) / 1000));
   const ids = pick(total);
   const records: QueryRecord[] = [];
   let stoppedAtMaxDuration = false;
-  for (let i = 0; i < total; i += settings.batchSize) {
-    const issued = performance.now() - t0;
-    if (issued >= settings.maxDurationMs) {
-      stoppedAtMaxDuration = true;
-      break;
+  // One worker per replica, each taking the next batch when its last is done (one worker: batches in turn).
+  let cursor = 0;
+  const replicated = sessions.length > 1;
+  const worker = async (r: number) => {
+    const session = sessions[r]!;
+    while (cursor < total && !stoppedAtMaxDuration) {
+      const issued = performance.now() - t0;
+      if (issued >= settings.maxDurationMs) {
+        stoppedAtMaxDuration = true;
+        break;
+      }
+      const batch = ids.slice(cursor, cursor + settings.batchSize);
+      cursor += settings.batchSize;
+      await runSamples(session, workload, batch, batching);
+      records.push({
+        query: 0,
+        scheduledMs: 0,
+        issuedMs: issued,
+        completedMs: performance.now() - t0,
+        samples: batch,
+        ...(replicated ? { replica: r } : {}),
+      });
+      counters.samples += batch.length;
     }
-    const batch = ids.slice(i, i + settings.batchSize);
-    await runSamples(session, workload, batch, batching);
-    records.push({ query: 0, scheduledMs: 0, issuedMs: issued, completedMs: performance.now() - t0, samples: batch });
-    counters.samples += batch.length;
-  }
+  };
+  await Promise.all(sessions.map((_, r) => worker(r)));
   counters.queries = 1;
   const samplesIssued = records.reduce((n, r) => n + r.samples.length, 0);
   return { records, queriesIssued: 1, samplesIssued, stoppedAtMaxDuration, samplesInQuery: total };

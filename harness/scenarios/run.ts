@@ -164,14 +164,25 @@ const QUERY_CHUNK = 1000;
 
 /**
  * Runs `settings.scenario` on `session` with `workload`, journals the per-query records and the
- * result, and returns the result. The caller owns the session (it is not closed here).
+ * result, and returns the result. The caller owns the session (it is not closed here). Server and
+ * Offline take several sessions (replicas; see drivers.ts for the dispatch).
  */
 export async function runScenario(
-  session: Session,
+  session: Session | readonly Session[],
   workload: Workload,
   settings: ScenarioSettings,
   options: RunOptions,
 ): Promise<ScenarioResult> {
+  return (await runScenarioWithRecords(session, workload, settings, options)).result;
+}
+
+/** runScenario, also handing back the raw per-query records (replicas.ts reads which replica ran each). */
+export async function runScenarioWithRecords(
+  session: Session | readonly Session[],
+  workload: Workload,
+  settings: ScenarioSettings,
+  options: RunOptions,
+): Promise<{ result: ScenarioResult; run: RawRun }> {
   const sampler = options.power?.sampler ?? null;
   let powerRun = null as PowerRun | null;
   let run: RawRun;
@@ -193,18 +204,27 @@ export async function runScenario(
       startedAt: run.startedAt,
       ...(options.journalTag ?? {}),
     };
+    // With replicas each row also says which replica ran it.
+    const replicated = run.records.some((r) => r.replica !== undefined);
     for (let i = 0; i < run.records.length; i += QUERY_CHUNK) {
       journal.append('bench.queries', {
         ...tag,
-        fields: ['query', 'scheduledMs', 'issuedMs', 'completedMs', 'samples'],
+        fields: ['query', 'scheduledMs', 'issuedMs', 'completedMs', 'samples', ...(replicated ? ['replica'] : [])],
         rows: run.records
           .slice(i, i + QUERY_CHUNK)
-          .map((r) => [r.query, round3(r.scheduledMs), round3(r.issuedMs), round3(r.completedMs), r.samples]),
+          .map((r) => [
+            r.query,
+            round3(r.scheduledMs),
+            round3(r.issuedMs),
+            round3(r.completedMs),
+            r.samples,
+            ...(replicated ? [r.replica ?? 0] : []),
+          ]),
       });
     }
     journal.append('bench.result', { ...tag, result });
   }
-  return result;
+  return { result, run };
 }
 
 function round3(x: number): number {

@@ -2,7 +2,7 @@
 // device, or with findPeak a bounded search for the largest VALID Server rate. `npuval bench` is
 // this workload as a one-unit suite (one unit per --batch size), so both paths are one code path.
 import { candidateSamplers, chooseSampler, SAMPLER_NAMES, type SamplerName } from '../../../devices/power/index.js';
-import type { DeviceDescription } from '../../../devices/types.js';
+import type { DeviceDescription, Session } from '../../../devices/types.js';
 import { arrayOf, bool, nonEmpty, nonNegInt, nullable, num, str, strictObject } from '../../../reports/schemas/common.js';
 import type { UnitRecord } from '../../../reports/types.js';
 import { InputError } from '../../errors.js';
@@ -19,6 +19,7 @@ import {
   type ScenarioSettings,
 } from '../../scenarios/index.js';
 import { renderMlperfAccuracy, renderMlperfDetail } from '../../scenarios/detail.js';
+import { runReplicated, type ReplicaSummary } from '../../scenarios/replicas.js';
 import { confSettings, readConf, type ConfSettings } from '../../scenarios/mlperf-conf.js';
 import type { ScenarioName, SettingsOverrides } from '../../scenarios/settings.js';
 import { renderMlperfSummary, renderNpuvalSummary } from '../../scenarios/summary.js';
@@ -190,6 +191,23 @@ const SETTINGS = {
     flag: 'mlperf-model',
     doc: "The model's name in the conf files, e.g. resnet50 (default: the unit's model)",
   },
+  replicas: {
+    type: 'strings',
+    default: null,
+    flag: 'replica',
+    doc: "Server/Offline: more device specs that open the model and share the run's one schedule with the unit's device (replica 0); each query goes to the replica with the fewest in flight",
+  },
+  replicaBaselineMs: {
+    type: 'number',
+    default: 1000,
+    min: 0,
+    exclusiveMin: true,
+    unit: 'ms',
+    flag: 'replica-baseline',
+    flagScale: 1000,
+    flagUnit: 's',
+    doc: 'With replicas: min duration of the single-replica Offline pass run first, whose rate scaling efficiency divides by',
+  },
 } as const;
 
 type S = typeof SETTINGS;
@@ -201,6 +219,8 @@ interface ScenarioParams extends Params<S> {
   readonly expectedLatencyNs: number | undefined;
   /** Notes on the conf files: what they set that npuval does not apply. */
   readonly confNotes: readonly string[];
+  /** With replicas: every replica's device spec, the unit's first; empty without. */
+  readonly replicaDevices: readonly string[];
 }
 
 /** Registry metrics from an AIPerf-shaped latency summary. */
@@ -260,6 +280,18 @@ const METRICS: readonly MetricBinding<Measured>[] = [
   powerOnly('samples_per_second_per_watt', (r) => r.power.samplesPerSecondPerWatt),
   { name: 'session_open_ms', compute: (r) => r.sessionOpenMs },
 ];
+
+/** Per-replica lines for the console and report.md. */
+function replicaLines(x: ReplicaSummary): string[] {
+  const f = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(3));
+  return [
+    `  replicas: ${x.count} (${x.dispatch} dispatch); scaling efficiency ${x.scalingEfficiencyPct === null ? '—' : `${x.scalingEfficiencyPct.toFixed(1)}%`} of ${x.count} × ${f(x.baseline.samplesPerSecond)} samples/s (single-replica Offline pass)`,
+    ...x.perReplica.map(
+      (r) =>
+        `  - replica ${r.replica} ${r.device}: ${r.queries} queries, ${r.samples} samples, latency p50 ${f(r.latency?.p50)} p99 ${f(r.latency?.p99)} ms`,
+    ),
+  ];
+}
 
 /** The scenario metrics of a result (power metrics only where power was measured). */
 export function scenarioMetrics(r: ScenarioResult, sessionOpenMs: number | null = null): Record<string, number | null> {
@@ -341,13 +373,21 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
   const description = await device.describe();
   const precision = p.settings.dtype === 'float16' ? 'fp16' : 'fp32';
   const peak = lookUpPeak(description, precision);
-  const power = await choosePower(p.settings, description);
+  // One sampler sees one device: with replicas on other devices the run's power would be partial.
+  const power = p.replicaDevices.some((d) => d !== p.replicaDevices[0])
+    ? ({ sampler: null, reason: 'the replicas run on several devices, and power is not summed over devices' } as const)
+    : await choosePower(p.settings, description);
   const t0 = performance.now();
   const session = await device.open(model.source);
   const openMs = performance.now() - t0;
+  const sessions: Session[] = [session];
   let results: ScenarioResult[];
   let search: PeakSearch | null = null;
+  let replicas: ReplicaSummary | null = null;
   try {
+    for (const spec of p.replicaDevices.slice(1)) {
+      sessions.push(await (spec === p.replicaDevices[0] ? device : ctx.otherDevice(spec)).open(model.source));
+    }
     const workload = modelWorkload(
       session,
       { name: p.model, zoo: model.zoo, precision },
@@ -368,17 +408,26 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
     if (p.settings.findPeak) {
       search = await findPeak(session, workload, p.loadgen, options, { maxProbes: p.settings.maxProbes });
       results = [...search.runs];
+    } else if (sessions.length > 1) {
+      const x = await runReplicated(sessions, p.replicaDevices, workload, p.loadgen, options, p.settings.replicaBaselineMs);
+      results = [x.result];
+      replicas = x.replicas;
     } else {
       results = [await runScenario(session, workload, p.loadgen, options)];
     }
   } finally {
-    await session.close();
+    for (const s of sessions) await s.close();
   }
   // The result of the unit: the run at the peak (or the last probe when none was VALID), else the one run.
   const r = search ? (search.best ?? results.at(-1)!) : results[0]!;
   const notes: string[] = [...p.confNotes];
   if (r.compute.note) notes.push(`compute: ${r.compute.note}`);
   if (!r.power.measured) notes.push(`power not measured: ${r.power.reason}`);
+  if (replicas) {
+    notes.push(
+      `replicas: ${replicas.count} (${replicas.dispatch} dispatch); scaling efficiency against a ${replicas.baseline.minDurationMs} ms single-replica Offline pass on ${replicas.baseline.device} (${replicas.baseline.samplesPerSecond?.toFixed(1) ?? '—'} samples/s)`,
+    );
+  }
   // npuval's combined summary (every probe of a peak search), then LoadGen's own three logs of
   // the unit's result run, named as LoadGen names them so MLPerf's tools read them.
   const blocks = results.map((x, i) => (search ? `# find-peak probe ${i} at ${x.settings.targetQps} QPS\n` : '') + renderSummary(x));
@@ -407,9 +456,17 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
     artifacts,
     status: valid ? 'pass' : 'fail',
     validity: search && valid ? { ...validityOf(r), valid: true } : validityOf(r),
-    metrics: scenarioMetrics(r, openMs),
+    metrics: replicas
+      ? { ...scenarioMetrics(r, openMs), scaling_efficiency_pct: replicas.scalingEfficiencyPct }
+      : scenarioMetrics(r, openMs),
     notes: search ? [...notes, `find-peak: peak VALID QPS ${search.peakQps ?? 'none'} (${search.stoppedBecause})`] : notes,
-    result: { ...r, kind: 'scenario', findPeak: findPeakSummary, ...(search ? { probeRuns: search.runs } : {}) } as unknown as {
+    result: {
+      ...r,
+      kind: 'scenario',
+      findPeak: findPeakSummary,
+      ...(search ? { probeRuns: search.runs } : {}),
+      ...(replicas ? { replicas } : {}),
+    } as unknown as {
       kind: 'scenario';
     } & Record<string, unknown>,
     settings: { ...p.settings, ...p.loadgen, dims: p.settings.dims ?? {} },
@@ -455,6 +512,23 @@ const resultSchema = {
       required: ['peakQps', 'probes'],
     }),
     probeRuns: arrayOf({ type: 'object' }),
+    replicas: {
+      type: 'object',
+      properties: {
+        count: nonNegInt,
+        dispatch: { const: 'least-outstanding' },
+        devices: arrayOf(nonEmpty),
+        perReplica: arrayOf({
+          type: 'object',
+          properties: { replica: nonNegInt, device: nonEmpty, queries: nonNegInt, samples: nonNegInt },
+          required: ['replica', 'device', 'queries', 'samples', 'latency', 'serviceTime'],
+        }),
+        baseline: { type: 'object', properties: { samplesPerSecond: nullable(num) }, required: ['samplesPerSecond'] },
+        aggregateSamplesPerSecond: nullable(num),
+        scalingEfficiencyPct: nullable(num),
+      },
+      required: ['count', 'dispatch', 'devices', 'perReplica', 'baseline', 'aggregateSamplesPerSecond', 'scalingEfficiencyPct'],
+    },
   },
   required: [
     'type',
@@ -492,6 +566,12 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
     const where = (key: string) => `unit ${plan.unitId}: setting "${key}"`;
     if (settings.findPeak && scenario !== 'server') throw new InputError(`${where('findPeak')} applies to the server scenario only`);
     if (settings.batch !== 1 && scenario !== 'offline') throw new InputError(`${where('batch')} applies to the offline scenario only`);
+    if (settings.replicas !== null && (scenario === 'single-stream' || scenario === 'multi-stream')) {
+      throw new InputError(
+        `${where('replicas')} applies to the server and offline scenarios only: ${scenario} is one stream of queries by definition, so it cannot be spread over replicas`,
+      );
+    }
+    if (settings.replicas !== null && settings.findPeak) throw new InputError(`${where('replicas')} cannot be combined with findPeak yet`);
     let loadgen: ScenarioSettings;
     let conf: ConfSettings | null = null;
     try {
@@ -509,18 +589,29 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
     const confNotes = conf?.ignored.length
       ? [`mlperfConf: ${conf.ignored.join(', ')} not applied (npuval's generator is not LoadGen's; the run's seeds are npuval's)`]
       : [];
-    return { unit, settings, model: unit.model!, loadgen, expectedLatencyNs: conf?.expectedLatencyNs, confNotes };
+    const replicaDevices = settings.replicas === null ? [] : [plan.device ?? '', ...settings.replicas];
+    return { unit, settings, model: unit.model!, loadgen, expectedLatencyNs: conf?.expectedLatencyNs, confNotes, replicaDevices };
   },
-  needs: (p) => ({ models: [{ name: p.model, dtype: p.settings.dtype as 'float32' | 'float16' }], devices: [] }),
+  // Replica devices besides the unit's own are created by the orchestrator like any other.
+  needs: (p) => ({
+    models: [{ name: p.model, dtype: p.settings.dtype as 'float32' | 'float16' }],
+    devices: [...new Set(p.replicaDevices.slice(1))].filter((d) => d !== p.replicaDevices[0]),
+  }),
   run,
   resultSchema,
   // Offline has no meaningful latency headline: its one query's latency is the run's length.
   headline: (o) =>
-    ['samples_per_second', 'latency_p50_ms', 'latency_p90_ms', 'latency_p99_ms', 'effective_tflops', 'utilization_pct'].filter(
-      (n) => !(o.result?.scenario === 'offline' && n.startsWith('latency_')),
-    ),
+    [
+      'samples_per_second',
+      'latency_p50_ms',
+      'latency_p90_ms',
+      'latency_p99_ms',
+      'scaling_efficiency_pct',
+      'effective_tflops',
+      'utilization_pct',
+    ].filter((n) => !(o.result?.scenario === 'offline' && n.startsWith('latency_'))),
   render(record: UnitRecord) {
-    const r = record.result as unknown as ScenarioResult | null;
-    return r && !r.valid ? r.validity.reasons.map((x) => `  - ${x}`) : [];
+    const r = record.result as unknown as (ScenarioResult & { replicas?: ReplicaSummary }) | null;
+    return [...(r?.replicas ? replicaLines(r.replicas) : []), ...(r && !r.valid ? r.validity.reasons.map((x) => `  - ${x}`) : [])];
   },
 };
