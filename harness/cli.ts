@@ -1,5 +1,5 @@
 // The one entry point: `npuval <command>`. Each command lives in harness/commands/ and is
-// listed here only once it works. Errors become one sentence and an exit code (DESIGN.md).
+// listed here only once it works. Errors become one sentence and an exit code (docs/architecture.md).
 import { createRequire } from 'node:module';
 import type { Argv, MiddlewareFunction } from 'yargs';
 import { exitCodeOf, EXIT, InputError } from './errors.js';

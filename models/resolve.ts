@@ -4,6 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ModelInputError } from './errors.js';
+import { inspectFile } from './inspect.js';
 import { DEFAULT_SEED, getZooEntry, zooModelSource, type ZooEntry } from './zoo/index.js';
 
 export type ModelDtype = 'float32' | 'float16';
@@ -37,6 +38,8 @@ export function resolveModel(name: string, opts: { dtype?: ModelDtype; seed?: nu
     if (!statSync(path).isFile()) throw new ModelInputError(`model file ${path} is not a file`);
     if (opts.dtype && opts.dtype !== 'float32')
       throw new ModelInputError(`dtype ${opts.dtype} applies to zoo models; ${name} is used as it is`);
+    // Read now, so a file that is not an ONNX model is bad input before anything runs (exit 2), not a device error later.
+    inspectFile(path);
     return { name, source: { path }, zoo: null, dtype: null };
   }
   const zoo = getZooEntry(name);

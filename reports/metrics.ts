@@ -15,7 +15,7 @@ export interface MetricDef {
   readonly unit: string;
   /** Which way is better; `neutral` metrics are reported but never gate a comparison. */
   readonly direction: Direction;
-  /** The formula, stated the way DESIGN.md states it. */
+  /** The formula, stated as docs/reference/metrics.md lists it. */
   readonly formula: string;
   /** Unit kinds that produce it. */
   readonly kinds: readonly UnitKind[];

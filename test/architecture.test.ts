@@ -1,4 +1,4 @@
-// The arrows of DESIGN.md ("Arrows point one way"), checked on the TypeScript sources (not dist/): no import
+// The arrows of docs/architecture.md ("Arrows point one way"), checked on the TypeScript sources (not dist/): no import
 // cycles between files or between second-level folders, the layering of harness/ devices/ models/ reports/,
 // no device adapter imported by name from outside devices/, and test/ never imported by product code.
 // Imports are parsed with the TypeScript compiler API (test/helpers/imports.ts): `import type`, `import { type X }`
@@ -226,7 +226,7 @@ test('parser: type-only and value imports, export-from, dynamic import, typeof i
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-test("architecture: the sources keep DESIGN.md's arrows (beyond KNOWN_VIOLATIONS)", () => {
+test("architecture: the sources keep docs/architecture.md's arrows (beyond KNOWN_VIOLATIONS)", () => {
   const files = listSources(root, PRODUCT_FOLDERS);
   assert.ok(files.length > 50, `found only ${files.length} source files under ${root}`);
   const { edges, unresolved } = readGraph(root, files);

@@ -24,11 +24,12 @@ export async function runMicroCommand(args: MicroArgs & CommonArgs): Promise<num
   for (const op of ops)
     if (op !== undefined && !(MICRO_OPS as readonly string[]).includes(op))
       throw new InputError(`--op ${op} is not one of ${MICRO_OPS.join(', ')}`);
+  const devices = [...new Set(args.device)]; // the same device twice would be the same units twice
   const suite = oneUnitSuite(
     'micro',
     'micro',
     args,
-    ops.map((op) => ({ devices: args.device!, ...(op ? { settings: { op } } : {}) })),
+    ops.map((op) => ({ devices, ...(op ? { settings: { op } } : {}) })),
     args.seed,
   );
   const e = await executeSuite(args, { suiteObject: suite, outDir: outPath(args) });

@@ -18,7 +18,7 @@ export interface LoadPlan {
  * Issues `plan.requests` requests and resolves when all have settled. `issue(i, scheduledMs)` gets
  * the planned send time (performance.now() ms) in rate mode, null in closed loop; it must not reject.
  * With a concurrency cap in rate mode, a request waits for a free slot after its scheduled time
- * (AIPerf's sleep-then-gate, no catch-up); the wait counts in its latency (DESIGN.md latency clock).
+ * (AIPerf's sleep-then-gate, no catch-up); the wait counts in its latency (the latency clock of docs/scenarios.md).
  */
 export async function driveLoad(
   plan: LoadPlan,

@@ -1,4 +1,4 @@
-// LLM serving metrics, defined once (DESIGN.md "LLM, per request" / "Per run"), computed from
+// LLM serving metrics, defined once (docs/llm.md; metric definitions in reports/metrics.ts), computed from
 // timestamps only. Times are ms on one monotonic clock (performance.now()), stored relative to the
 // run's origin so records stay readable.
 import { percentile, summarize, type Statistics } from '../stats.js';

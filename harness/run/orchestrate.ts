@@ -109,6 +109,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     plan = first.plan;
     inputs = first.inputs;
   } else {
+    if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new InputError(`--out ${outDir} is a file, not a folder`);
     if (existsSync(journalPath)) {
       throw new InputError(`${outDir} already holds a run (${JOURNAL_FILE}); resume it with --resume ${outDir} or choose another --out`);
     }
@@ -136,10 +137,12 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       const startedAt = new Date();
       let outcome: UnitOutcome;
       let error: UnitRecord['error'] = null;
+      // Resolved while planning already, so this cannot fail for bad input; the report records these settings.
+      const resolved = resolveUnit(unit, plan.seeds.base ?? 1);
       try {
         const limitS = unit.spec.timeoutS ?? inputs.suite.unitTimeoutS ?? null;
         outcome = await untilAborted(
-          withTimeout(runUnit(resolveUnit(unit, plan.seeds.base ?? 1), plan, available, devices, models, journal, outDir, options), limitS),
+          withTimeout(runUnit(resolved, plan, available, devices, models, journal, outDir, options), limitS),
           options.signal,
         );
       } catch (err) {
@@ -157,12 +160,11 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
             metrics: {},
             notes: [],
             result: null,
-            settings: { ...(unit.spec.settings ?? {}) },
           };
         }
       }
       const finishedAt = new Date();
-      const record = toRecord(unit, outcome, error, startedAt, finishedAt, attempt);
+      const record = toRecord(unit, resolved.params.settings, outcome, error, startedAt, finishedAt, attempt);
       write(journal, { type: 'unit-end', unit: record });
       options.log(
         `[${index}/${total}] ${unit.title}: ${record.status}${record.validity.valid === false ? ' (INVALID)' : ''}${error ? ` — ${error.message}` : ''} (${(record.durationMs / 1000).toFixed(1)} s)`,
@@ -298,13 +300,13 @@ function skipped(unit: PlannedUnitSpec, why: string): UnitOutcome {
     metrics: {},
     notes: [why],
     result: null,
-    settings: { ...(unit.spec.settings ?? {}) },
   };
 }
 
 /** Makes the outcome JSON-safe and schema-shaped: unknown metric names and non-finite numbers are reported, not kept. */
 function toRecord(
   unit: PlannedUnitSpec,
+  settings: Readonly<Record<string, unknown>>,
   o: UnitOutcome,
   error: UnitRecord['error'],
   startedAt: Date,
@@ -330,7 +332,7 @@ function toRecord(
     device: unit.device,
     model: unit.model,
     headline: headline.filter((n) => n in metrics),
-    settings: jsonSafe(o.settings) as Record<string, unknown>,
+    settings: jsonSafe(settings) as Record<string, unknown>,
     status: o.status,
     validity: {
       valid: o.validity.valid,
@@ -413,14 +415,26 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
   const byId = new Map(candidates.map((a) => [a.id, a]));
   const devices: DeviceEntry[] = [];
   for (const spec of specs) devices.push(deviceEntry(byId.get(spec) ?? (await probe(spec))));
-  const missing = devices.filter((d) => !d.available && override?.includes(d.spec));
+  // A device the user named on the command line (or a command's own suite) must be there: exit 3 before anything is written.
+  const missing = devices.filter((d) => !d.available && (override?.includes(d.spec) || options.suiteObject !== undefined));
   if (missing.length) throw new EnvironmentError(missing.map((d) => `device ${d.spec} is unavailable: ${d.reason}`).join('; '));
 
   const seed = suite.seed ?? 1;
   const notes: string[] = [];
   // What each unit's needs() names is built and hashed now, once; units on a serving endpoint open nothing of ours.
   const tensors = (spec: string | null) => spec === null || createDevice(spec).capabilities.tensors;
-  for (const u of resolved) if (tensors(u.device)) for (const m of u.w.needs(u.params).models) models.load(m);
+  for (const u of resolved) {
+    if (!tensors(u.device)) continue;
+    for (const m of u.w.needs(u.params).models) {
+      try {
+        models.load(m);
+      } catch (err) {
+        // Name the unit: a suite may name many models.
+        if ((err as { exitCode?: unknown }).exitCode === 2) throw new InputError(`unit ${u.id}: ${(err as Error).message}`);
+        throw err;
+      }
+    }
+  }
 
   const baselinePath =
     options.baseline ?? (suite.baseline && loaded.path ? resolve(loaded.path, '..', suite.baseline) : suite.baseline) ?? null;

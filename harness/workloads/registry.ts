@@ -38,6 +38,7 @@ export function kindSchemas(): KindSchema[] {
     kind: w.kind,
     result: w.resultSchema,
     settings: settingsSchema(w.settings),
+    recordedSettings: settingsSchema(w.settings, true),
     required: Object.entries(w.fields)
       .filter(([, v]) => v === 'required')
       .map(([k]) => k),

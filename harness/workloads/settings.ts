@@ -59,13 +59,19 @@ export interface IntegersSetting extends Common {
   readonly max?: number;
 }
 
+/** A list of non-empty strings (e.g. device specs); the CLI flag is repeated, e.g. --x a --x b. */
+export interface StringsSetting extends Common {
+  readonly type: 'strings';
+  readonly default: null;
+}
+
 /** A nested object a workload checks itself (e.g. accuracy thresholds); the schema only says "object". */
 export interface ObjectSetting extends Common {
   readonly type: 'object';
   readonly default: null;
 }
 
-export type SettingDecl = NumberSetting | BooleanSetting | StringSetting | DimsSetting | IntegersSetting | ObjectSetting;
+export type SettingDecl = NumberSetting | BooleanSetting | StringSetting | DimsSetting | IntegersSetting | StringsSetting | ObjectSetting;
 export type SettingDecls = Readonly<Record<string, SettingDecl>>;
 
 type ValueOf<D> = D extends NumberSetting
@@ -78,7 +84,9 @@ type ValueOf<D> = D extends NumberSetting
         ? Readonly<Record<string, number>>
         : D extends IntegersSetting
           ? readonly number[]
-          : unknown;
+          : D extends StringsSetting
+            ? readonly string[]
+            : unknown;
 
 /** The checked settings: every declared key, its default filled in (null where there is none). */
 export type Resolved<S extends SettingDecls> = {
@@ -129,6 +137,10 @@ function problem(d: SettingDecl, v: unknown): string | null {
       const ok = Array.isArray(v) && v.length > 0 && v.length <= 1000 && v.every((n) => Number.isInteger(n) && n >= lo && n <= hi);
       return ok ? null : `must be a non-empty list of integers from ${lo} to ${hi}`;
     }
+    case 'strings':
+      return Array.isArray(v) && v.length > 0 && v.length <= 1000 && v.every((x) => typeof x === 'string' && x.length > 0)
+        ? null
+        : 'must be a non-empty list of non-empty strings';
     case 'object':
       return typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'must be an object';
   }
@@ -162,8 +174,11 @@ export function resolveDeclared<S extends SettingDecls>(
   return out as Resolved<S>;
 }
 
-/** The JSON Schema of a kind's `settings` object in suite files (strict: unknown keys fail). */
-export function settingsSchema(decls: SettingDecls): Schema {
+/**
+ * The JSON Schema of a kind's `settings` object: in suite files (strict: unknown keys fail), or
+ * `recorded` as report.json holds them (every key, null where there is no value; JSON has no Infinity).
+ */
+export function settingsSchema(decls: SettingDecls, recorded = false): Schema {
   const properties: Record<string, Schema> = {};
   for (const [key, d] of Object.entries(decls)) {
     let s: Schema;
@@ -192,13 +207,17 @@ export function settingsSchema(decls: SettingDecls): Schema {
           items: { type: 'integer', minimum: d.min ?? 1, ...(d.max !== undefined ? { maximum: d.max } : {}) },
         };
         break;
+      case 'strings':
+        s = { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } };
+        break;
       case 'object':
         s = { type: 'object' };
         break;
     }
-    properties[key] = { ...s, description: d.doc };
+    const nullable = recorded && (d.default === null || (d.type === 'number' && d.allowInfinity));
+    properties[key] = nullable ? { anyOf: [{ type: 'null' }, s], description: d.doc } : { ...s, description: d.doc };
   }
-  return { type: 'object', properties, additionalProperties: false };
+  return { type: 'object', properties, additionalProperties: false, ...(recorded ? { required: Object.keys(decls) } : {}) };
 }
 
 function defaultText(d: SettingDecl): string {
@@ -223,6 +242,7 @@ export function settingOptions(decls: SettingDecls): Record<string, Options> {
     else if (d.type === 'string') options[d.flag] = { type: 'string', describe, ...(d.values ? { choices: [...d.values] } : {}) };
     else if (d.type === 'dims') options[d.flag] = { type: 'string', array: true, describe: `${describe}; name=value, repeatable` };
     else if (d.type === 'integers') options[d.flag] = { type: 'string', describe: `${describe}; comma-separated, e.g. 1,2,4` };
+    else if (d.type === 'strings') options[d.flag] = { type: 'string', array: true, describe: `${describe}; repeatable` };
   }
   return options;
 }
@@ -245,7 +265,8 @@ function asFlag(d: SettingDecl): SettingDecl {
  */
 export function checkFlags(decls: SettingDecls, args: Readonly<Record<string, unknown>>): void {
   for (const d of Object.values(decls)) {
-    if (!d.flag || args[d.flag] === undefined || d.type === 'dims' || d.type === 'integers' || d.flagParse) continue;
+    if (!d.flag || args[d.flag] === undefined || d.type === 'dims' || d.type === 'integers' || d.type === 'strings' || d.flagParse)
+      continue;
     const v = args[d.flag];
     const p = problem(asFlag(d), v);
     if (p) throw new InputError(`--${d.flag} ${String(v)} ${p}`);
@@ -261,6 +282,7 @@ export function settingsFromArgs(decls: SettingDecls, args: Readonly<Record<stri
     if (v === undefined) continue;
     if (d.type === 'dims') raw[key] = parseDims(v as readonly string[], `--${d.flag}`);
     else if (d.type === 'integers') raw[key] = parseIntegers(String(v), `--${d.flag}`);
+    else if (d.type === 'strings') raw[key] = (Array.isArray(v) ? v : [v]).map(String);
     else if (d.flagParse) raw[key] = d.flagParse(String(v), `--${d.flag}`);
     else raw[key] = d.flagScale && typeof v === 'number' ? v * d.flagScale : v;
   }

@@ -30,6 +30,8 @@ export interface KindSchema {
   readonly result: Schema;
   /** The JSON Schema of a suite unit's `settings` object. */
   readonly settings: Schema;
+  /** The JSON Schema of a unit's `settings` as the report records them (every declared key, defaults filled in). */
+  readonly recordedSettings: Schema;
   /** Suite unit fields the kind requires besides `kind` (e.g. model, scenario). */
   readonly required: readonly string[];
 }
@@ -68,6 +70,8 @@ function resultByKind(kinds: readonly KindSchema[]): Schema[] {
     if: { properties: { kind: { const: k.kind } }, required: ['kind'] },
     then: {
       properties: {
+        // The settings the unit ran with: exactly the kind's declared settings, defaults filled in.
+        settings: k.recordedSettings,
         result: nullable({
           ...k.result,
           type: 'object',

@@ -238,6 +238,17 @@ test('a throwaway workload registers as one module: planned, checked, run, schem
       validate('run-report', bad).some((e) => e.includes('/units/0/result/said')),
       validate('run-report', bad).join('\n'),
     );
+    // The recorded settings are exactly the declared ones, defaults filled in; anything else fails validation.
+    assert.equal(unit.settings, { times: 3 });
+    const tampered = JSON.parse(JSON.stringify(report));
+    const echoUnit = tampered.units.find((u: { id: string }) => u.id === 'echo@ort:cpu');
+    echoUnit.settings.bogus = 1;
+    echoUnit.settings.times = 'lots';
+    const problems = validate('run-report', tampered);
+    assert.ok(
+      problems.some((e) => e.includes('/settings/bogus')) && problems.some((e) => e.includes('/settings/times')),
+      problems.join('\n'),
+    );
     // The suite schema checks the declared settings.
     assert.ok(validate('suite', { name: 'x', units: [{ kind: 'echo', settings: { times: 11 } }] }).length > 0);
     writeFileSync(suitePath, JSON.stringify({ name: 'kinds', devices: ['ort:cpu'], units: [{ kind: 'echo', settings: { time: 3 } }] }));

@@ -1,5 +1,5 @@
 // Test helper: a real one-node Slurm on this machine (Debian `slurm-wlm` + `munge`), started once
-// and left running for later tests. As DESIGN.md's environment facts say: a munge key, `munged` as
+// and left running for later tests. As the project's environment notes say: a munge key, `munged` as
 // user munge, a slurm.conf with one node and one partition (SlurmUser=root, proctrack/linuxproc,
 // task/none, select/cons_tres), then `slurmctld -i; slurmd`. Needs root. Nothing in product code
 // imports this.

@@ -27,6 +27,14 @@ const SETTINGS = {
     doc: 'Greedy tokens generated with the KV cache for decoder models (0 skips generation)',
   },
   dims: { type: 'dims', default: null, flag: 'dim', doc: 'Symbolic input dims (default batch_size=1 sequence_length=8)' },
+  vocab: {
+    type: 'integer',
+    default: null,
+    min: 2,
+    max: 1 << 24,
+    flag: 'vocab',
+    doc: 'Vocabulary size for token-id inputs of an ONNX file (zoo models know theirs)',
+  },
   dtype: {
     type: 'string',
     default: null,
@@ -212,7 +220,7 @@ export const accuracyWorkload: Workload<S, AccuracyParams> = {
   }),
   async run(p, ctx) {
     const model = ctx.model(p.model);
-    const vocab = model.zoo?.config.vocab_size;
+    const vocab = p.settings.vocab ?? model.zoo?.config.vocab_size;
     const r = await runAccuracy(
       {
         device: ctx.device!,
