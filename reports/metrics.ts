@@ -264,14 +264,14 @@ export const METRICS: readonly MetricDef[] = [
     formula: 'requests meeting every SLO (TTFT, TPOT, E2E) / duration',
     kinds: ['llm'],
   },
-  // Cluster.
+  // Cluster, and scenario units spread over replicas.
   {
     name: 'scaling_efficiency_pct',
     label: 'scaling efficiency',
     unit: '%',
     direction: 'higher',
     formula: '100 × throughput on N workers / (N × throughput on one worker)',
-    kinds: ['cluster'],
+    kinds: ['cluster', 'scenario'],
   },
 ];
 

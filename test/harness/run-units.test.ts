@@ -163,6 +163,7 @@ test('scenario settings: declared keys resolve with defaults, batch is the offli
   refused({ batch: 0 }, /setting "batch" must be an integer ≥ 1/);
   refused({ batch: 2 }, /setting "batch" applies to the offline scenario only/, 'single-stream');
   refused({ qslSize: 1 }, /not one of/);
+  refused({ minDurationMs: 5000, maxDurationMs: 100 }, /setting "minDurationMs" \(5000 ms\) is longer than maxDurationMs \(100 ms\)/);
 });
 
 test('environment: variables that change results are recorded, secrets never', () => {

@@ -572,6 +572,12 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
       );
     }
     if (settings.replicas !== null && settings.findPeak) throw new InputError(`${where('replicas')} cannot be combined with findPeak yet`);
+    // A run that must last longer than it is allowed to can only be INVALID: say so now, not after max duration.
+    if (settings.minDurationMs > settings.maxDurationMs) {
+      throw new InputError(
+        `${where('minDurationMs')} (${settings.minDurationMs} ms) is longer than maxDurationMs (${settings.maxDurationMs} ms), so the run could only be INVALID`,
+      );
+    }
     let loadgen: ScenarioSettings;
     let conf: ConfSettings | null = null;
     try {
