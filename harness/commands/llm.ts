@@ -8,7 +8,8 @@ import { emitUnits, executeSuite, EXIT_INTERRUPTED, oneUnitSuite, raiseUnitError
 import type { Command } from './types.js';
 
 interface LlmArgs {
-  device?: string;
+  /** Repeated: one load spread over every device given (each an endpoint serving its own model). */
+  device?: string | string[];
   model?: string;
   seed: number;
   [flag: string]: unknown;
@@ -21,12 +22,13 @@ export const llmCommand: Command<LlmArgs> = {
   builder: (y: Argv) =>
     y
       .usage(
-        'npuval llm --device SPEC --model M [--batch N --prompt-len N --gen-len N --requests N] [--concurrency N | --rate R --burstiness B] [--slo ...]',
+        'npuval llm --device SPEC [--device SPEC …] --model M [--batch N --prompt-len N --gen-len N --requests N] [--concurrency N | --rate R --burstiness B] [--slo ...]',
       )
       .option('device', {
         type: 'string',
+        array: true,
         describe:
-          'ort:cpu, tfjs:wasm, … or endpoint:http://host:port/v1?model=NAME, with options &api=chat &usage=false &ignoreEos=false &apiKeyEnv=VAR (API key from $NPUVAL_API_KEY or $OPENAI_API_KEY, never recorded)',
+          'ort:cpu, tfjs:wasm, … or endpoint:http://host:port/v1?model=NAME, with options &api=chat &usage=false &ignoreEos=false &apiKeyEnv=VAR (API key from $NPUVAL_API_KEY or $OPENAI_API_KEY, never recorded); repeat --device endpoint:… to spread one load over several endpoints (--balance)',
       })
       .option('model', {
         type: 'string',
@@ -43,11 +45,24 @@ export const llmCommand: Command<LlmArgs> = {
       .example(
         'npuval llm --device endpoint:http://127.0.0.1:8000/v1?model=tiny-llama --sweep-concurrency 1,2,4 --slo mlperf:llama3.1-8b',
         'a server under load',
+      )
+      .example(
+        'npuval llm --device endpoint:http://node1:8000/v1 --device endpoint:http://node2:8000/v1 --concurrency 16 --balance least-outstanding',
+        'one load over two nodes: aggregate and per-endpoint metrics',
       ),
   handler: async (args) => {
-    if (!args.device)
+    const devices = ([] as string[]).concat(args.device ?? []).map(String);
+    if (devices.length === 0)
       throw new InputError('llm needs --device SPEC (e.g. --device ort:cpu, or endpoint:http://127.0.0.1:8000/v1?model=NAME)');
-    const suite = oneUnitSuite('llm', 'llm', args, [{ devices: [args.device], ...(args.model ? { model: args.model } : {}) }], args.seed);
+    // The first device is the unit's; the others are its `endpoints` setting (the workload's needs() names them).
+    const [first, ...rest] = devices;
+    const suite = oneUnitSuite(
+      'llm',
+      'llm',
+      args,
+      [{ devices: [first!], ...(args.model ? { model: args.model } : {}), ...(rest.length ? { settings: { endpoints: rest } } : {}) }],
+      args.seed,
+    );
     const e = await executeSuite(args, {
       suiteObject: suite,
       outDir: outPath(args),
@@ -95,6 +110,28 @@ function render(r: LlmReport): string {
       }),
     ),
   );
+  const spread = r.points.filter((p) => p.endpoints?.length);
+  if (spread.length) {
+    lines.push('');
+    if (r.cluster) lines.push(`one load over ${r.cluster.devices.length} endpoints, ${r.cluster.balance}:`);
+    lines.push(
+      table(
+        ['point', 'endpoint', 'ok/all', 'out tok/s', 'TTFT p50', 'TTFT p99', 'TPOT p50', 'TPOT p99'],
+        spread.flatMap((p) =>
+          p.endpoints!.map((e) => [
+            p.label,
+            e.device,
+            `${e.succeeded}/${e.requests}`,
+            n(e.outputTokensPerS),
+            n(e.ttftP50Ms, 2),
+            n(e.ttftP99Ms, 2),
+            n(e.tpotP50Ms, 2),
+            n(e.tpotP99Ms, 2),
+          ]),
+        ),
+      ),
+    );
+  }
   const splits = r.points.filter((p) => p.split);
   if (splits.length) {
     lines.push('');

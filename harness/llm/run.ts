@@ -22,6 +22,7 @@ import { openDecoder, zooEntry } from '../serve/open.js';
 import { observeRequest, type TokenCounter } from './client.js';
 import { generateStatic } from './generate.js';
 import { driveLoad } from './load.js';
+import { SessionPool, type Balance } from './pool.js';
 import { requestMetrics, summarizeRun, type RequestMetrics, type RunSummary } from './metrics.js';
 import type { Slo } from './slo.js';
 import { measureHttpOverhead, type HttpOverhead } from './overhead.js';
@@ -63,6 +64,10 @@ export interface LlmSettings {
   readonly bandwidth: boolean;
   /** Endpoints: measure the HTTP overhead (overhead.ts) before the points. */
   readonly httpOverhead: boolean;
+  /** More devices (each serving its own model) the one load is spread over besides `device`; null: just `device`. */
+  readonly endpoints: readonly string[] | null;
+  /** How requests are spread over `device` and `endpoints` (pool.ts). */
+  readonly balance: Balance;
 }
 
 export const DEFAULT_LLM_SETTINGS: Omit<LlmSettings, 'device'> = {
@@ -89,6 +94,8 @@ export const DEFAULT_LLM_SETTINGS: Omit<LlmSettings, 'device'> = {
   promptFile: null,
   bandwidth: true,
   httpOverhead: true,
+  endpoints: null,
+  balance: 'round-robin',
 };
 
 export interface PrefillDecodeSplit {
@@ -124,6 +131,23 @@ export interface LlmPoint {
   readonly engine: EngineStats | null;
   /** Greedy tokens of the first request(s) (up to 4), for cross-device checks. */
   readonly sampleTokens: number[][] | null;
+  /** A load spread over several endpoints: each endpoint's share of this point (summary is the aggregate); null otherwise. */
+  readonly endpoints?: readonly EndpointShare[] | null;
+}
+
+/** One endpoint's part of a spread load: its requests and their metrics alone. */
+export interface EndpointShare {
+  readonly device: string;
+  readonly requests: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly outputTokens: number;
+  /** Its output tokens over the whole point's duration (the shares add up to the aggregate). */
+  readonly outputTokensPerS: number | null;
+  readonly ttftP50Ms: number | null;
+  readonly ttftP99Ms: number | null;
+  readonly tpotP50Ms: number | null;
+  readonly tpotP99Ms: number | null;
 }
 
 export interface SlaSearch {
@@ -154,6 +178,8 @@ export interface LlmReport {
   readonly httpOverhead: HttpOverhead | null;
   readonly points: readonly LlmPoint[];
   readonly sla: SlaSearch | null;
+  /** The load was spread over these devices (the first is `device`) by `balance`; null for one device. */
+  readonly cluster?: { readonly devices: readonly string[]; readonly balance: Balance } | null;
   readonly notes: readonly string[];
 }
 
@@ -165,6 +191,8 @@ export interface LlmRunOptions {
   readonly device?: Device;
   /** The in-process model as the caller built (and hashed) it; absent, it is built from settings.model. */
   readonly modelSource?: ModelSource;
+  /** The devices of settings.endpoints, in order, created by the caller; absent, runLlm creates them. */
+  readonly others?: readonly Device[];
   readonly journal?: Journal | null;
   readonly signal?: AbortSignal;
   /** Progress lines (stderr in the CLI). */
@@ -188,6 +216,8 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
   const journal = options.journal ?? null;
   const log = options.log ?? (() => {});
   const device = options.device ?? createDevice(settings.device);
+  const others = settings.endpoints?.length ? (options.others ?? settings.endpoints.map((spec) => createDevice(spec))) : [];
+  refuseInProcessPool(settings, [device, ...others]);
   const description = await device.describe();
   journal?.append('llm.start', {
     settings: settings as unknown as Record<string, unknown>,
@@ -195,7 +225,11 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
   });
   const target = await openTarget(device, description, settings, options.modelSource);
   const notes: string[] = [];
+  const extra: GenerationSession[] = [];
   try {
+    const pool = await openPool(settings, target, others, extra);
+    if (pool && settings.httpOverhead)
+      notes.push(`HTTP overhead measured on ${settings.device} only (the first of ${pool.members.length} endpoints)`);
     let bandwidth: LlmReport['bandwidth'] = null;
     let httpOverhead: HttpOverhead | null = null;
     if (target.mode === 'inprocess' && settings.bandwidth) {
@@ -255,7 +289,7 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
         engine = new BatchEngine(target.decoder!, B);
         session = engineSession(engine);
       }
-      const ctx: PointContext = { settings: s, target, session, engine, bandwidth, prompts, journal, signal: options.signal, notes };
+      const ctx: PointContext = { settings: s, target, session, pool, engine, bandwidth, prompts, journal, signal: options.signal, notes };
       for (const [P, G] of grid) {
         if (!underLoad) {
           record(await staticPoint(ctx, P, G));
@@ -282,13 +316,48 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
       httpOverhead,
       points,
       sla,
+      cluster: pool ? { devices: pool.members.map((m) => m.id), balance: pool.balance } : null,
       notes,
     };
     journal?.append('llm.end', { points: points.length, sla: sla as unknown as Record<string, unknown> | null });
     return report;
   } finally {
+    for (const g of extra) await g.close();
     await target.close();
   }
+}
+
+/**
+ * Only devices that serve their own model can share one load; an in-process device runs our
+ * engine on one decoder, so several devices with one of those are refused (bad input).
+ */
+function refuseInProcessPool(s: LlmSettings, devices: readonly Device[]): void {
+  if (!s.endpoints?.length) return;
+  const all = [s.device, ...s.endpoints];
+  const inProcess = all.filter((_, i) => !(devices[i]!.capabilities.generation === 'own-model' && devices[i]!.openGeneration));
+  if (inProcess.length)
+    throw new InputError(
+      `llm spreads one load over several devices only when each serves its own model (endpoint:…); ${inProcess.join(', ')} would run our decoder in-process, so give it as the only --device`,
+    );
+  if (new Set(all).size !== all.length) throw new InputError(`llm --device names the same device twice (${all.join(', ')})`);
+  if (s.sweepBatch) throw new InputError('--sweep-batch applies to in-process devices; endpoints batch on their own');
+}
+
+/** Several devices: one pool of generation sessions over all of them (the target's first); opened sessions go into `opened` for closing. */
+async function openPool(
+  s: LlmSettings,
+  target: Target,
+  devices: readonly Device[],
+  opened: GenerationSession[],
+): Promise<SessionPool | null> {
+  if (!s.endpoints || s.endpoints.length === 0) return null;
+  const members = [{ id: s.device, session: target.generation! }];
+  for (const [i, d] of devices.entries()) {
+    const session = await d.openGeneration!();
+    opened.push(session);
+    members.push({ id: s.endpoints[i]!, session });
+  }
+  return new SessionPool(members, s.balance);
 }
 
 function validate(s: LlmSettings): void {
@@ -385,6 +454,8 @@ interface PointContext {
   readonly target: Target;
   /** What load points send requests to: the device's own session, or an engine session in-process; null for static batches. */
   readonly session: GenerationSession | null;
+  /** Several endpoints: requests go to the member the pool picks instead of `session`. */
+  readonly pool: SessionPool | null;
   readonly engine: BatchEngine | null;
   readonly bandwidth: LlmReport['bandwidth'];
   readonly prompts: readonly (string | number[])[] | null;
@@ -484,21 +555,32 @@ async function staticPoint(ctx: PointContext, P: number, G: number): Promise<Llm
 
 async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: number | null, rate: number | null): Promise<LlmPoint> {
   const { settings: s, target } = ctx;
-  const label = `${target.mode === 'endpoint' ? 'endpoint' : `engine b${s.batch}`} p${P} g${G} ${rate !== null ? `rate ${rate}/s${concurrency ? ` cap ${concurrency}` : ''}` : `c${concurrency}`}`;
-  const observe = (index: number, scheduled: number | null, origin: number) => {
+  const label = `${target.mode === 'endpoint' ? (ctx.pool ? `${ctx.pool.members.length} endpoints ${ctx.pool.balance}` : 'endpoint') : `engine b${s.batch}`} p${P} g${G} ${rate !== null ? `rate ${rate}/s${concurrency ? ` cap ${concurrency}` : ''}` : `c${concurrency}`}`;
+  const pool = ctx.pool;
+  const servedBy: number[] = [];
+  const observe = async (index: number, scheduled: number | null, origin: number) => {
     const { prompt, tokens } = promptFor(ctx, index, P);
-    return observeRequest(ctx.session!, {
-      index,
-      originMs: origin,
-      scheduledMs: scheduled,
-      prompt,
-      promptTokens: tokens,
-      maxTokens: G,
-      fixedLength: true,
-      timeoutMs: s.timeoutMs,
-      counter: s.counter,
-      runSignal: ctx.signal,
-    });
+    const member = pool ? pool.acquire() : -1;
+    const session = pool ? pool.members[member]!.session : ctx.session!;
+    try {
+      return await observeRequest(session, {
+        index,
+        originMs: origin,
+        scheduledMs: scheduled,
+        prompt,
+        promptTokens: tokens,
+        maxTokens: G,
+        fixedLength: true,
+        timeoutMs: s.timeoutMs,
+        counter: s.counter,
+        runSignal: ctx.signal,
+      });
+    } finally {
+      if (pool) {
+        pool.release(member);
+        servedBy[index] = member;
+      }
+    }
   };
   if (s.warmup > 0) {
     const origin = performance.now();
@@ -516,7 +598,11 @@ async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: n
     ctx.signal,
   );
   const done = results.filter(Boolean);
-  for (const m of done) ctx.journal?.append('llm.request', { point: label, ...m });
+  const summary = summarizeRun(done, s.slo);
+  for (const [i, m] of results.entries()) {
+    if (m) ctx.journal?.append('llm.request', { point: label, ...m, ...(pool ? { endpoint: pool.members[servedBy[i]!]!.id } : {}) });
+  }
+  const endpoints = pool ? shares(pool, results, servedBy, summary.durationS) : null;
   return {
     label,
     mode: target.mode === 'endpoint' ? 'endpoint' : 'engine',
@@ -526,11 +612,37 @@ async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: n
     concurrency,
     rate,
     burstiness: rate !== null ? s.burstiness : null,
-    summary: summarizeRun(done, s.slo),
+    summary,
     split: null,
     engine: before && ctx.engine ? engineDelta(before, ctx.engine.snapshot()) : null,
     sampleTokens: null,
+    ...(endpoints ? { endpoints } : {}),
   };
+}
+
+/** Each pool member's requests summarized alone; tokens/s over the whole point's duration, so the shares add up. */
+function shares(
+  pool: SessionPool,
+  results: readonly RequestMetrics[],
+  servedBy: readonly number[],
+  durationS: number | null,
+): EndpointShare[] {
+  return pool.members.map((m, k) => {
+    const mine = results.filter((r, i) => r !== undefined && servedBy[i] === k);
+    const sum = summarizeRun(mine, null);
+    return {
+      device: m.id,
+      requests: sum.requests,
+      succeeded: sum.succeeded,
+      failed: sum.failed,
+      outputTokens: sum.outputTokens,
+      outputTokensPerS: durationS ? sum.outputTokens / durationS : null,
+      ttftP50Ms: sum.ttft?.p50 ?? null,
+      ttftP99Ms: sum.ttft?.p99 ?? null,
+      tpotP50Ms: sum.tpot?.p50 ?? null,
+      tpotP99Ms: sum.tpot?.p99 ?? null,
+    };
+  });
 }
 
 function engineDelta(a: EngineStats, b: EngineStats): EngineStats {

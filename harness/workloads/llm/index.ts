@@ -3,8 +3,9 @@
 // the registry's names, taken from the last point of the run (the only one unless it sweeps).
 import { InputError } from '../../errors.js';
 import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm, type LlmReport, type LlmSettings } from '../../llm/run.js';
+import { BALANCES } from '../../llm/pool.js';
 import { parseSlo, SLO_PRESETS } from '../../llm/slo.js';
-import { arrayOf, nullable, str } from '../../../reports/schemas/common.js';
+import { arrayOf, nullable, type Schema, str } from '../../../reports/schemas/common.js';
 import type { Resolved } from '../settings.js';
 import { computeMetrics, type MetricBinding, type Params, type Workload } from '../types.js';
 
@@ -104,9 +105,52 @@ const SETTINGS = {
     flag: 'http-overhead',
     doc: 'Endpoints: measure the HTTP overhead first (--no-http-overhead skips)',
   },
+  endpoints: {
+    type: 'strings',
+    default: null,
+    doc: "More endpoint devices the one load is spread over besides the unit's device (CLI: repeat --device)",
+  },
+  balance: {
+    type: 'string',
+    default: 'round-robin',
+    values: BALANCES,
+    flag: 'balance',
+    doc: 'How a load over several endpoints picks one per request: in turn, or the one with the fewest requests in flight',
+  },
 } as const;
 
 type S = typeof SETTINGS;
+
+const num = nullable({ type: 'number' });
+/** One endpoint's part of a load spread over several (run.ts EndpointShare). */
+const ENDPOINT_SHARE: Schema = {
+  type: 'object',
+  properties: {
+    device: str,
+    requests: { type: 'integer', minimum: 0 },
+    succeeded: { type: 'integer', minimum: 0 },
+    failed: { type: 'integer', minimum: 0 },
+    outputTokens: { type: 'integer', minimum: 0 },
+    outputTokensPerS: num,
+    ttftP50Ms: num,
+    ttftP99Ms: num,
+    tpotP50Ms: num,
+    tpotP99Ms: num,
+  },
+  required: [
+    'device',
+    'requests',
+    'succeeded',
+    'failed',
+    'outputTokens',
+    'outputTokensPerS',
+    'ttftP50Ms',
+    'ttftP99Ms',
+    'tpotP50Ms',
+    'tpotP99Ms',
+  ],
+  additionalProperties: false,
+};
 
 interface LlmParams extends Params<S> {
   readonly llm: Omit<LlmSettings, 'seed' | 'device'> & { readonly seed: number | null };
@@ -155,6 +199,8 @@ function llmSettings(unitModel: string | null, s: Resolved<S>, where: (k: string
     promptFile: s.promptFile,
     bandwidth: s.bandwidth,
     httpOverhead: s.httpOverhead,
+    endpoints: s.endpoints,
+    balance: s.balance as LlmSettings['balance'],
   };
 }
 
@@ -175,11 +221,20 @@ export const llmWorkload: Workload<S, LlmParams> = {
   },
   // The decoder is built and hashed once by the orchestrator (presets over 2 GB through the model cache); an
   // endpoint serves its own model, so nothing is built for it and the name only picks the prompt vocabulary.
-  needs: (p) => ({ models: p.llm.model ? [{ name: p.llm.model, dtype: p.llm.dtype }] : [], devices: [] }),
+  // The endpoints a load is spread over are created (and probed, and listed in the report) by the orchestrator.
+  needs: (p) => ({ models: p.llm.model ? [{ name: p.llm.model, dtype: p.llm.dtype }] : [], devices: p.llm.endpoints ?? [] }),
   async run(p, ctx) {
     const settings: LlmSettings = { ...p.llm, device: ctx.device!.id, seed: p.llm.seed ?? ctx.seed };
     const modelSource = ctx.device!.capabilities.tensors && p.llm.model ? ctx.model(p.llm.model).source : undefined;
-    const report = await runLlm(settings, { device: ctx.device!, modelSource, journal: ctx.journal, signal: ctx.signal, log: ctx.log });
+    const others = (p.llm.endpoints ?? []).map((spec) => ctx.otherDevice(spec));
+    const report = await runLlm(settings, {
+      device: ctx.device!,
+      others,
+      modelSource,
+      journal: ctx.journal,
+      signal: ctx.signal,
+      log: ctx.log,
+    });
     const point = report.points[report.points.length - 1]!;
     const r = point.summary;
     const verdict = r.slo;
@@ -218,8 +273,18 @@ export const llmWorkload: Workload<S, LlmParams> = {
     properties: {
       device: { type: 'object' },
       model: { type: 'object' },
-      points: arrayOf({ type: 'object', properties: { label: str, summary: { type: 'object' } }, required: ['label', 'summary'] }),
+      points: arrayOf({
+        type: 'object',
+        properties: { label: str, summary: { type: 'object' }, endpoints: nullable(arrayOf(ENDPOINT_SHARE)) },
+        required: ['label', 'summary'],
+      }),
       sla: nullable({ type: 'object' }),
+      cluster: nullable({
+        type: 'object',
+        properties: { devices: arrayOf(str), balance: { enum: [...BALANCES] } },
+        required: ['devices', 'balance'],
+        additionalProperties: false,
+      }),
       notes: arrayOf(str),
     },
     required: ['device', 'model', 'points', 'notes'],
