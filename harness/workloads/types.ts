@@ -75,11 +75,6 @@ export interface UnitOutcome {
   readonly notes: readonly string[];
   readonly result: ({ readonly kind: UnitKind } & Record<string, unknown>) | null;
   readonly artifacts?: readonly Artifact[];
-  /**
-   * Ignored: the report records the unit's declared settings as resolved (defaults filled in), which its
-   * kind's schema checks; values derived from them belong in `result`. Kept optional while callers move over.
-   */
-  readonly settings?: Readonly<Record<string, unknown>>;
 }
 
 /** A metric a workload reports: its registry name (reports/metrics.ts holds label, unit, direction, formula) and how it is computed. */

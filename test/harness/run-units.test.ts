@@ -74,7 +74,7 @@ test('accuracy: the worst value over all outputs is reported (min cosine, max er
     checks: [{ name: 'minCosine', value: 0.5, threshold: 0.9, pass: false }],
     pass: false,
   } as unknown as AccuracyResult;
-  const o = accuracyOutcome(r, {});
+  const o = accuracyOutcome(r);
   assert.is(o.metrics.cosine_similarity_min, 0.5);
   assert.is(o.metrics.max_abs_error, 2e-3);
   assert.is(o.status, 'fail');
@@ -130,7 +130,7 @@ test('conformance: pass rate over cases that ran, filtered cases counted but not
     runs: [run],
     diff: null,
   } as unknown as ConformanceResult;
-  const o = conformanceOutcome(r, {});
+  const o = conformanceOutcome(r);
   assert.is(o.metrics.conformance_cases, 5);
   assert.is(o.metrics.conformance_pass_rate_pct, 50);
   assert.ok(Math.abs(o.metrics.op_coverage_pct! - 200 / 3) < 1e-9);
@@ -199,7 +199,6 @@ test('a throwaway workload registers as one module: planned, checked, run, schem
         metrics: { query_count: p.settings.times },
         notes: [],
         result: { kind: 'echo', said: 'x'.repeat(p.settings.times) },
-        settings: p.settings,
       };
     },
     resultSchema: { type: 'object', properties: { said: { type: 'string' } }, required: ['said'], additionalProperties: false },

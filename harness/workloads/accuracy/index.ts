@@ -127,7 +127,7 @@ const METRICS: readonly MetricBinding<AccuracyResult>[] = [
   { name: 'token_agreement_pct', compute: (r) => (r.generation ? 100 * r.generation.agreement : null) },
 ];
 
-export function accuracyOutcome(r: AccuracyResult, settings: Record<string, unknown>): UnitOutcome {
+export function accuracyOutcome(r: AccuracyResult): UnitOutcome {
   const notes: string[] = [];
   if (r.generationNote) notes.push(r.generationNote);
   const nonFinite = r.outputs.reduce((n, o) => n + o.nonFinite, 0);
@@ -147,7 +147,6 @@ export function accuracyOutcome(r: AccuracyResult, settings: Record<string, unkn
     metrics,
     notes,
     result: { kind: 'accuracy', ...r },
-    settings,
   };
 }
 
@@ -237,7 +236,7 @@ export const accuracyWorkload: Workload<S, AccuracyParams> = {
       },
       ctx.journal,
     );
-    return accuracyOutcome(r, { ...p.settings, reference: p.reference, samples: p.samples });
+    return accuracyOutcome(r);
   },
   resultSchema,
   headline: ['cosine_similarity_min', 'max_abs_error', 'max_rel_error', 'top1_agreement_pct', 'token_agreement_pct'],

@@ -54,7 +54,7 @@ interface ConformanceParams extends Params<S> {
   readonly roots: readonly string[] | undefined;
 }
 
-export function conformanceOutcome(r: ConformanceResult, settings: Record<string, unknown>): UnitOutcome {
+export function conformanceOutcome(r: ConformanceResult): UnitOutcome {
   const run = r.runs[0]!;
   const c: StatusCounts = run.counts;
   const filtered = run.cases.filter((x) => x.cause === 'filtered').length;
@@ -120,7 +120,6 @@ export function conformanceOutcome(r: ConformanceResult, settings: Record<string
       compared: r.runs[1] ? { device: r.runs[1].device, counts: { ...r.runs[1].counts } } : null,
       diff: r.diff,
     },
-    settings,
   };
 }
 
@@ -190,7 +189,7 @@ export const conformanceWorkload: Workload<S, ConformanceParams> = {
       },
       ctx.journal,
     );
-    const outcome = conformanceOutcome(r, { ...p.settings, filter: p.filter, onnxTests: p.roots ?? null });
+    const outcome = conformanceOutcome(r);
     // Every case of every device, as `npuval conformance --json` prints it.
     return { ...outcome, artifacts: [writeUnitFile(ctx, 'conformance.json', 'conformance result (all cases)', r)] };
   },

@@ -265,7 +265,6 @@ export const llmWorkload: Workload<S, LlmParams> = {
       metrics: computeMetrics(METRICS, r),
       notes,
       result: { kind: 'llm', ...(report as unknown as Record<string, unknown>) },
-      settings: settings as unknown as Record<string, unknown>,
     };
   },
   resultSchema: {

@@ -90,7 +90,6 @@ async function opBenchmark(s: MicroParams['settings'], device: Device, seed: num
     metrics: computeMetrics(OP_METRICS, r!),
     notes: [`${r!.name} at ${r!.shapes}; FLOPs ${r!.flopsNote}; ±${r!.rmePercent.toFixed(1)} % (95 %) over ${r!.runs} runs`],
     result: { kind: 'micro', ...r! },
-    settings: { op: s.op, llama: s.llama, resnet: s.resnet, tokens: s.tokens, timeMs: s.timeMs },
   };
 }
 
@@ -123,7 +122,6 @@ async function probeBenchmark({ iterations, warmup }: MicroParams['settings'], c
     metrics: computeMetrics(PROBE_METRICS, r),
     notes: ['probe graph (one Add on float32[4]): measures per-run overhead, not compute'],
     result: { kind: 'micro', op: r.op, iterations: r.iterations, warmup, latency: r.latency },
-    settings: { iterations, warmup },
   };
 }
 

@@ -469,7 +469,6 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
     } as unknown as {
       kind: 'scenario';
     } & Record<string, unknown>,
-    settings: { ...p.settings, ...p.loadgen, dims: p.settings.dims ?? {} },
   } as const;
 }
 
