@@ -151,7 +151,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
         const message = oneLine(err instanceof Error ? err.message : String(err));
         if (code === 3) {
           // Something this machine lacks (a test-data package, a device gone away): not run, and the report says why.
-          outcome = skipped(unit, `not run here: ${message}`);
+          outcome = skipped(`not run here: ${message}`);
         } else {
           error = { message, exitCode: typeof code === 'number' ? code : null };
           outcome = {
@@ -244,7 +244,7 @@ async function runUnit(
   const needs = unit.w.needs(unit.params);
   for (const spec of [unit.device, ...needs.devices]) {
     const entry = spec ? available.get(spec) : undefined;
-    if (spec && entry && !entry.available) return skipped(unit, `device ${spec} is unavailable here: ${entry.reason ?? 'probe failed'}`);
+    if (spec && entry && !entry.available) return skipped(`device ${spec} is unavailable here: ${entry.reason ?? 'probe failed'}`);
   }
   // Each device is created once per run and shared by the units that name it.
   const deviceFor = (spec: string): Device => {
@@ -258,7 +258,6 @@ async function runUnit(
   const device = unit.device ? deviceFor(unit.device) : null;
   if (device && !device.capabilities.tensors && !unit.w.runsOnServedModels) {
     return skipped(
-      unit,
       `${unit.device} is a serving endpoint: it runs its own model and generates text, so only ${allWorkloads()
         .filter((w) => w.runsOnServedModels)
         .map((w) => w.kind)
@@ -293,7 +292,7 @@ async function runUnit(
   return unit.w.run(unit.params, ctx);
 }
 
-function skipped(unit: PlannedUnitSpec, why: string): UnitOutcome {
+function skipped(why: string): UnitOutcome {
   return {
     status: 'skipped',
     validity: { valid: null, checks: [], reasons: [] },
@@ -422,7 +421,13 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
   const seed = suite.seed ?? 1;
   const notes: string[] = [];
   // What each unit's needs() names is built and hashed now, once; units on a serving endpoint open nothing of ours.
-  const tensors = (spec: string | null) => spec === null || createDevice(spec).capabilities.tensors;
+  // One device object per spec answers whether it runs tensors (endpoints do not).
+  const runsTensors = new Map<string, boolean>();
+  const tensors = (spec: string | null) => {
+    if (spec === null) return true;
+    if (!runsTensors.has(spec)) runsTensors.set(spec, createDevice(spec).capabilities.tensors);
+    return runsTensors.get(spec)!;
+  };
   for (const u of resolved) {
     if (!tensors(u.device)) continue;
     for (const m of u.w.needs(u.params).models) {

@@ -3,7 +3,7 @@
 // `compare` recognise the same unit. Every unit's settings are resolved here through its
 // workload, so bad input stops the run before anything runs.
 import { isModelPath } from '../../models/resolve.js';
-import type { UnitKind } from '../../reports/types.js';
+import type { PlannedUnit } from '../../reports/assemble.js';
 import { InputError } from '../errors.js';
 import { resolveDeclared } from '../workloads/settings.js';
 import { workloadOf } from '../workloads/registry.js';
@@ -11,14 +11,9 @@ import type { AnyWorkload, Params } from '../workloads/types.js';
 import type { Suite, SuiteUnit } from './suite.js';
 
 /** A unit as planned: what the journal keeps (JSON) so a resumed run plans it again identically. */
-export interface PlannedUnitSpec {
-  readonly id: string;
-  /** The two parts of the id: the workload part and the device spec (null when the unit names none). */
+export interface PlannedUnitSpec extends PlannedUnit {
+  /** The id's workload part (the id is `<workload>@<device>`). */
   readonly workload: string;
-  readonly kind: UnitKind;
-  readonly title: string;
-  readonly device: string | null;
-  readonly model: string | null;
   /** The suite's unit entry, after the suite-level defaults were applied and its paths resolved. */
   readonly spec: SuiteUnit;
 }

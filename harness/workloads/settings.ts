@@ -93,6 +93,16 @@ export type Resolved<S extends SettingDecls> = {
   readonly [K in keyof S]: S[K]['default'] extends null ? ValueOf<S[K]> | null : ValueOf<S[K]>;
 };
 
+/** The vocabulary of token-id inputs, for kinds that feed a user's ONNX file seeded inputs. */
+export const VOCAB_SETTING = {
+  type: 'integer',
+  default: null,
+  min: 2,
+  max: 1 << 24,
+  flag: 'vocab',
+  doc: 'Vocabulary size for token-id inputs of an ONNX file (zoo models know theirs)',
+} as const satisfies NumberSetting;
+
 /** How errors name one of a unit's settings: `unit ID: setting "KEY"`. */
 export function settingName(unitId: string, key: string): string {
   return `unit ${unitId}: setting "${key}"`;

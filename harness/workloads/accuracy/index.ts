@@ -10,7 +10,7 @@ import {
   type AccuracyResult,
 } from '../../accuracy/index.js';
 import { arrayOf, bool, nonEmpty, nonNegInt, nullable, num, str } from '../../../reports/schemas/common.js';
-import type { Resolved } from '../settings.js';
+import { type Resolved, VOCAB_SETTING } from '../settings.js';
 import { computeMetrics, type MetricBinding, type Params, type UnitOutcome, type Workload } from '../types.js';
 
 const threshold = (doc: string, flag: string, dflt: number | null, min: number, max?: number) =>
@@ -27,14 +27,7 @@ const SETTINGS = {
     doc: 'Greedy tokens generated with the KV cache for decoder models (0 skips generation)',
   },
   dims: { type: 'dims', default: null, flag: 'dim', doc: 'Symbolic input dims (default batch_size=1 sequence_length=8)' },
-  vocab: {
-    type: 'integer',
-    default: null,
-    min: 2,
-    max: 1 << 24,
-    flag: 'vocab',
-    doc: 'Vocabulary size for token-id inputs of an ONNX file (zoo models know theirs)',
-  },
+  vocab: VOCAB_SETTING,
   dtype: {
     type: 'string',
     default: null,

@@ -25,7 +25,7 @@ import type { ScenarioName, SettingsOverrides } from '../../scenarios/settings.j
 import { renderMlperfSummary, renderNpuvalSummary } from '../../scenarios/summary.js';
 import type { Statistics } from '../../stats.js';
 import { writeUnitFile } from '../files.js';
-import type { Resolved } from '../settings.js';
+import { type Resolved, VOCAB_SETTING } from '../settings.js';
 import { computeMetrics, type MetricBinding, type Params, type Workload, type WorkloadContext } from '../types.js';
 
 const SETTINGS = {
@@ -141,14 +141,7 @@ const SETTINGS = {
     doc: 'Distinct seeded samples held in memory; queries draw from them',
   },
   dims: { type: 'dims', default: null, flag: 'dim', doc: 'Symbolic input dims, e.g. sequence_length=128 (the batch dim is set per query)' },
-  vocab: {
-    type: 'integer',
-    default: null,
-    min: 2,
-    max: 1 << 24,
-    flag: 'vocab',
-    doc: 'Vocabulary size for token-id inputs of an ONNX file (zoo models know theirs)',
-  },
+  vocab: VOCAB_SETTING,
   dtype: {
     type: 'string',
     default: 'float32',
@@ -221,22 +214,6 @@ interface ScenarioParams extends Params<S> {
   readonly confNotes: readonly string[];
   /** With replicas: every replica's device spec, the unit's first; empty without. */
   readonly replicaDevices: readonly string[];
-}
-
-/** Registry metrics from an AIPerf-shaped latency summary. */
-export function latencyMetrics(s: Statistics | null): Record<string, number | null> {
-  return {
-    latency_p50_ms: s?.p50 ?? null,
-    latency_p90_ms: s?.p90 ?? null,
-    latency_p95_ms: s?.p95 ?? null,
-    latency_p97_ms: s?.p97 ?? null,
-    latency_p99_ms: s?.p99 ?? null,
-    latency_p999_ms: s?.p99_9 ?? null,
-    latency_min_ms: s?.min ?? null,
-    latency_max_ms: s?.max ?? null,
-    latency_mean_ms: s?.avg ?? null,
-    latency_std_ms: s?.std ?? null,
-  };
 }
 
 type Measured = ScenarioResult & { readonly sessionOpenMs: number };
