@@ -53,6 +53,15 @@ export const METRICS: readonly MetricDef[] = [
   { ...latency('mean', 'mean'), formula: 'arithmetic mean of per-query latency' },
   { ...latency('std', 'std'), formula: 'population standard deviation of per-query latency', direction: 'neutral' },
   {
+    name: 'latency_early_stopping_ms',
+    label: 'latency, early-stopping estimate',
+    unit: 'ms',
+    direction: 'lower',
+    formula:
+      "SingleStream/MultiStream result metric (MLPerf's early_stopping_latency_ss / _ms): LoadGen's early-stopping estimate of the target-percentile latency over per-sample (SingleStream) or per-query (MultiStream) latency, i.e. the latency a run of that many queries guarantees at 99% confidence; absent when the run had too few queries for an estimate",
+    kinds: ['scenario'],
+  },
+  {
     name: 'samples_per_second',
     label: 'throughput',
     unit: 'samples/s',

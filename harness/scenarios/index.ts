@@ -12,6 +12,7 @@ export {
 export { buildWorkload, batchDims, batchFeeds, runSamples, type Workload, type Batching } from './workload.js';
 export {
   runScenario,
+  scenarioMetric,
   assembleResult,
   effectiveCompute,
   summarizePower,

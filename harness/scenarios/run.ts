@@ -88,8 +88,9 @@ export interface LoadgenFigures {
  * typed arrays). All times in ms unless a field says otherwise.
  *
  * - `result`/`valid`: LoadGen's verdict; `validity.reasons` lists every reason it is INVALID.
- * - `metric`: the scenario's metric — SingleStream p90 latency, MultiStream p99 per-query
- *   latency, Server completed samples/s, Offline samples/s.
+ * - `metric`: the scenario's result metric as MLPerf reports it — SingleStream and MultiStream the
+ *   early-stopping estimate of the p90 (per-sample) / p99 (per-query) latency, or the observed
+ *   percentile, so named, when too few queries ran; Server completed samples/s; Offline samples/s.
  * - `latency.sample`: per-sample latency (completion − the query's scheduled time);
  *   `latency.query`: per query (MultiStream); `latency.issueDelay`: issued − scheduled (Server).
  *   Each is AIPerf-shaped Statistics (ms) or null.
@@ -252,26 +253,11 @@ export function assembleResult(
   const meanLatency = samples ? lat.sample.reduce((a, b) => a + b, 0) / samples : 0;
   const samplesPerSecond = s === 'server' ? completedSps : rate(samples, finalCompleted);
   const p = settings.targetLatencyPercentile;
-  const metricLat = s === 'multi-stream' ? lat.query : lat.sample;
-  const metricValue =
-    s === 'server' || s === 'offline'
-      ? samplesPerSecond
-      : metricLat.length
-        ? percentile(
-            [...metricLat].sort((a, b) => a - b),
-            p,
-          )
-        : null;
-  const metric: ScenarioResult['metric'] =
-    s === 'server'
-      ? { name: 'completed samples per second', value: metricValue, unit: 'samples/s', better: 'higher' }
-      : s === 'offline'
-        ? { name: 'samples per second', value: metricValue, unit: 'samples/s', better: 'higher' }
-        : { name: `p${pctLabel(p)} ${s === 'multi-stream' ? 'per-query ' : ''}latency`, value: metricValue, unit: 'ms', better: 'lower' };
-  const boundNs = settings.targetLatencyMs === null ? 0 : toNs(settings.targetLatencyMs);
-  const overBound = s === 'server' ? lat.sampleNs.filter((l) => l > boundNs).length : null;
   const es =
     s === 'single-stream' || s === 'multi-stream' ? percentileEarlyStopping(s === 'multi-stream' ? lat.queryNs : lat.sampleNs, p) : null;
+  const metric = scenarioMetric(s, p, samplesPerSecond, s === 'multi-stream' ? lat.query : lat.sample, es);
+  const boundNs = settings.targetLatencyMs === null ? 0 : toNs(settings.targetLatencyMs);
+  const overBound = s === 'server' ? lat.sampleNs.filter((l) => l > boundNs).length : null;
   const loadgen: LoadgenFigures = {
     sampleLatencyNs: nsLatencies(lat.sampleNs, p),
     queryLatencyNs: s === 'multi-stream' ? nsLatencies(lat.queryNs, p) : null,
@@ -330,6 +316,32 @@ export function assembleResult(
     compute: effectiveCompute(workload.flopsPerSample, samplesPerSecond, options.peak),
     power: summarizePower(options.power, reading, run.queriesIssued, samples, samplesPerSecond),
   };
+}
+
+/**
+ * The scenario's result metric as MLPerf reports it: Server and Offline a rate; SingleStream and
+ * MultiStream the early-stopping estimate of the target-percentile latency (what the submission
+ * checker reads as early_stopping_latency_ss / _ms), not the observed percentile. A run too short
+ * for an estimate reports the observed percentile, and its name says so.
+ */
+export function scenarioMetric(
+  s: ScenarioName,
+  p: number,
+  samplesPerSecond: number | null,
+  latencies: readonly number[],
+  es: PercentileEarlyStopping | null,
+): ScenarioResult['metric'] {
+  if (s === 'server') return { name: 'completed samples per second', value: samplesPerSecond, unit: 'samples/s', better: 'higher' };
+  if (s === 'offline') return { name: 'samples per second', value: samplesPerSecond, unit: 'samples/s', better: 'higher' };
+  const what = `p${pctLabel(p)} ${s === 'multi-stream' ? 'per-query ' : ''}latency`;
+  if (es?.estimate != null) return { name: `${what}, early-stopping estimate`, value: es.estimate / 1e6, unit: 'ms', better: 'lower' };
+  const observed = latencies.length
+    ? percentile(
+        [...latencies].sort((a, b) => a - b),
+        p,
+      )
+    : null;
+  return { name: `${what}, observed (too few queries for an early-stopping estimate)`, value: observed, unit: 'ms', better: 'lower' };
 }
 
 /** LoadGen's latency figures of integer-ns latencies: the sum kept exact, the mean truncated as C++'s integer division. */
