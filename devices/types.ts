@@ -92,6 +92,11 @@ export interface Session {
    * adapter recognised why (its `failure`), carrying the runtime's message.
    */
   run(feeds: Feeds, fetches?: readonly string[]): Promise<Outputs>;
+  /**
+   * Present when the backend generates tokens itself from this (decoder) model: a `proc:` adapter
+   * whose hello claims token streaming. The session it returns lives as long as this one.
+   */
+  generation?(): GenerationSession;
   close(): Promise<void>;
 }
 

@@ -65,6 +65,11 @@ export interface RequestOptions {
   readonly what: string;
   /** Stream events (token frames) of this request, in order. */
   readonly onEvent?: (frame: Frame) => void;
+  /**
+   * Aborting sends the adapter a `cancel` for this request (PROTOCOL.md); the request then settles
+   * as the adapter ends it (a generate with finish_reason cancelled, others with error cancelled).
+   */
+  readonly signal?: AbortSignal;
 }
 
 interface Pending {
@@ -249,7 +254,16 @@ export class AdapterProcess {
       this.pending.set(id, { what: options.what, resolve, reject, timer, onEvent: options.onEvent });
       this.busyChanged();
       this.write(encodeFrame({ ...header, id }, payload));
+      options.signal?.addEventListener('abort', () => this.cancel(id), { once: true });
     });
+  }
+
+  /** Asks the adapter to end request `target` early; its answer to the cancel itself carries nothing. */
+  private cancel(target: number): void {
+    if (this.lostError || !this.pending.has(target)) return;
+    this.request({ type: 'cancel', target }, undefined, { timeoutMs: this.timeouts.byeMs, what: `cancel of request ${target}` }).catch(
+      () => {},
+    );
   }
 
   /** Says bye and waits for the process to exit; kills it if it does not within the bye timeout. */

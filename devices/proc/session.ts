@@ -1,8 +1,9 @@
 // One model loaded in an adapter process: run() sends the feeds as one frame and decodes the reply's
 // tensors (views of the reply's payload, no copy) into the same Tensor types the ort adapter returns.
 import { DeviceRunError } from '../errors.js';
-import type { Feeds, Outputs, Session, Tensor, Value, ValueInfo } from '../types.js';
+import type { Feeds, GenerationSession, Outputs, Session, Tensor, Value, ValueInfo } from '../types.js';
 import type { AdapterProcess } from './connection.js';
+import { procGeneration } from './generation.js';
 import { decodeValues, encodeValues, PayloadBuilder, WireError } from './wire.js';
 
 export class ProcSession implements Session {
@@ -41,6 +42,13 @@ export class ProcSession implements Session {
     const missing = (fetches ?? []).filter((name) => !(name in outputs));
     if (missing.length) throw new DeviceRunError(`the adapter's run reply lacks the requested output(s) ${missing.join(', ')}`, 'runtime');
     return outputs;
+  }
+
+  /** The adapter's own generate (PROTOCOL.md), when its hello claims token streaming. */
+  get generation(): (() => GenerationSession) | undefined {
+    if (!this.adapter.hello.capabilities.tokenStreaming) return undefined;
+    return () =>
+      procGeneration(this.adapter, this.handle, `${this.adapter.hello.adapter.name} generate`, { runTimeoutMs: this.runTimeoutMs });
   }
 
   /** A feed whose element type the adapter did not list in its hello is refused here, as the device lacking it. */

@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { SystemDep } from '../helpers/system.js';
 
 /** The repository root (tests run compiled, from dist/test/proc). */
 export const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -12,6 +13,18 @@ export const REFERENCE = 'proc:node adapters/ort-node/main.js';
 export const ECHO = 'proc:node dist/test/proc/adapters/echo.js';
 /** The reference adapter behind a proxy that breaks the protocol in one way (test/proc/adapters/faulty.ts). */
 export const faulty = (fault: string): string => `proc:node dist/test/proc/adapters/faulty.js ${fault}`;
+
+/** The first python3 that imports torch and onnx: PATH's, else Debian's (a pyenv shim may shadow it). */
+const python = ['python3', '/usr/bin/python3'].find(
+  (p) => spawnSync(p, ['-c', 'import torch, onnx'], { stdio: 'ignore', timeout: 60_000 }).status === 0,
+);
+export const torchDep: SystemDep = {
+  name: 'PyTorch and onnx for python3',
+  present: () => python !== undefined,
+  install: 'apt-get install python3-torch python3-onnx',
+};
+/** The PyTorch reference adapter, always on the CPU, so results do not depend on whether this machine has a GPU. */
+export const TORCH = `proc:${python ?? 'python3'} adapters/torch-py/main.py --device cpu`;
 
 /** node bin/npuval.js: the proc: adapter and adapter-check are part of the CLI. */
 function argv(args: readonly string[]): string[] {

@@ -5,7 +5,6 @@
 // what it does not implement as unsupported with its reason, never as an error; its own `generate`
 // streams ort:cpu's greedy tokens with timestamps and stops on `cancel`. Needs python3 with torch
 // and onnx (Debian python3-torch, python3-onnx): skipped without, failed under NPUVAL_REQUIRE_SYSTEM=1.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,23 +17,12 @@ import { DecoderModel } from '../../harness/serve/decoder.js';
 import { GraphBuilder } from '../../models/onnx/graph.js';
 import { encodePlan } from '../../models/onnx/writer.js';
 import { buildZooModel } from '../../models/zoo/index.js';
-import { ONNX_TESTDATA, systemTest, type SystemDep } from '../helpers/system.js';
-import { npuval, root } from './helpers.js';
+import { ONNX_TESTDATA, systemTest } from '../helpers/system.js';
+import { npuval, root, TORCH, torchDep } from './helpers.js';
 
 process.chdir(root);
 const tmp = mkdtempSync(join(tmpdir(), 'npuval-torch-adapter-'));
 
-/** The first python3 that imports torch and onnx: PATH's, else Debian's (a pyenv shim may shadow it). */
-const python = ['python3', '/usr/bin/python3'].find(
-  (p) => spawnSync(p, ['-c', 'import torch, onnx'], { stdio: 'ignore', timeout: 60_000 }).status === 0,
-);
-const torchDep: SystemDep = {
-  name: 'PyTorch and onnx for python3',
-  present: () => python !== undefined,
-  install: 'apt-get install python3-torch python3-onnx',
-};
-/** Always the CPU, so the results below do not depend on whether this machine has a GPU. */
-const TORCH = `proc:${python ?? 'python3'} adapters/torch-py/main.py --device cpu`;
 const REASON = /the PyTorch reference adapter runs npuval zoo models \(llama, bert, resnet\)/;
 
 interface Unit {
