@@ -13,6 +13,29 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
+/**
+ * The interpolated percentile of numpy's default (`method='linear'`), which AIPerf and vLLM `bench serve`
+ * use for LLM statistics: h = (N−1)·p, then sorted[⌊h⌋] + (h − ⌊h⌋)·(sorted[⌊h⌋+1] − sorted[⌊h⌋]).
+ * `sorted` must already be ascending.
+ */
+export function percentileLinear(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) throw new RangeError('percentile of an empty list');
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`percentile ${p} is not in [0, 1]`);
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/** Which percentile rule a summary used: LoadGen's order statistic (scenarios) or numpy's interpolation (LLM statistics). */
+export type PercentileRule = 'order-statistic' | 'linear';
+
+/** The label a report prints beside percentiles computed by each rule. */
+export const PERCENTILE_RULE_LABELS: Readonly<Record<PercentileRule, string>> = {
+  'order-statistic': 'order statistic sorted[floor(N·p)] (MLPerf LoadGen)',
+  linear: 'linear-interpolation (numpy default, as AIPerf/vLLM)',
+};
+
 /** The percentiles every summary carries: AIPerf's p1…p99 plus LoadGen's p97 and p99.9. */
 export const SUMMARY_PERCENTILES = {
   p1: 0.01,
@@ -46,8 +69,8 @@ export type Statistics = {
   readonly [K in PercentileKey]: number;
 };
 
-/** Summarises values (any order) into Statistics; null when there are none. */
-export function summarize(values: readonly number[], unit: string): Statistics | null {
+/** Summarises values (any order) into Statistics by the given percentile rule (LoadGen's by default); null when there are none. */
+export function summarize(values: readonly number[], unit: string, rule: PercentileRule = 'order-statistic'): Statistics | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const n = sorted.length;
@@ -57,7 +80,8 @@ export function summarize(values: readonly number[], unit: string): Statistics |
   let sq = 0;
   for (const v of sorted) sq += (v - avg) ** 2;
   const pct = {} as Record<PercentileKey, number>;
-  for (const [key, p] of Object.entries(SUMMARY_PERCENTILES) as [PercentileKey, number][]) pct[key] = percentile(sorted, p);
+  const at = rule === 'linear' ? percentileLinear : percentile;
+  for (const [key, p] of Object.entries(SUMMARY_PERCENTILES) as [PercentileKey, number][]) pct[key] = at(sorted, p);
   return { unit, count: n, avg, min: sorted[0]!, max: sorted[n - 1]!, std: Math.sqrt(sq / n), ...pct };
 }
 

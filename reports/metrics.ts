@@ -30,14 +30,22 @@ const latency = (p: string, label: string): MetricDef => ({
   kinds: ['scenario', 'micro'],
 });
 
-const llmLatency = (m: 'ttft' | 'tpot' | 'e2e' | 'icl', p: 'p50' | 'p90' | 'p99', what: string): MetricDef => ({
-  name: `${m}_${p}_ms`,
-  label: `${m.toUpperCase()} ${p}`,
-  unit: 'ms',
-  direction: 'lower',
-  formula: `${p} over requests of ${what}; percentile = sorted[floor(N·p)]`,
-  kinds: ['llm'],
-});
+/** The statistics every LLM per-request metric reports: the mean, the median and the tail. */
+const LLM_STATS = ['mean', 'p50', 'p90', 'p95', 'p99'] as const;
+/** LLM statistics use numpy's interpolated percentile, as AIPerf and vLLM do (harness/stats.ts percentileLinear). */
+const LLM_PERCENTILE = 'percentile = linear interpolation at (N−1)·p of the sorted values (numpy default, as AIPerf/vLLM)';
+const llmStat = (p: (typeof LLM_STATS)[number], what: string) =>
+  p === 'mean' ? `arithmetic mean over requests of ${what}` : `${p} over requests of ${what}; ${LLM_PERCENTILE}`;
+
+const llmLatency = (m: 'ttft' | 'tpot' | 'e2e' | 'icl', what: string): MetricDef[] =>
+  LLM_STATS.map((p) => ({
+    name: `${m}_${p}_ms`,
+    label: `${m.toUpperCase()} ${p}`,
+    unit: 'ms',
+    direction: 'lower',
+    formula: llmStat(p, what),
+    kinds: ['llm'],
+  }));
 
 /** Every metric, in the order reports list them. */
 export const METRICS: readonly MetricDef[] = [
@@ -242,13 +250,36 @@ export const METRICS: readonly MetricDef[] = [
     kinds: ['accuracy'],
   },
   // LLM serving (GenAI-Perf / vLLM bench serve).
-  llmLatency('ttft', 'p50', 'time to first non-empty token − request start'),
-  llmLatency('ttft', 'p99', 'time to first non-empty token − request start'),
-  llmLatency('tpot', 'p50', '(E2E − TTFT) / (output tokens − 1)'),
-  llmLatency('tpot', 'p99', '(E2E − TTFT) / (output tokens − 1)'),
-  llmLatency('e2e', 'p50', 'last token − request start'),
-  llmLatency('e2e', 'p99', 'last token − request start'),
-  llmLatency('icl', 'p99', 'every gap between streamed chunks'),
+  ...llmLatency('ttft', 'time to first non-empty token − request start'),
+  ...llmLatency('tpot', '(E2E − TTFT) / (output tokens − 1)'),
+  ...llmLatency('e2e', 'last token − request start'),
+  ...llmLatency('icl', 'every gap between streamed chunks (all gaps of all requests)'),
+  ...LLM_STATS.map(
+    (p): MetricDef => ({
+      name: `user_tokens_per_second_${p}`,
+      label: `tok/s per user ${p}`,
+      unit: 'tokens/s',
+      direction: 'higher',
+      formula: llmStat(p, '1000 / TPOT (ms): the decode speed one user sees'),
+      kinds: ['llm'],
+    }),
+  ),
+  {
+    name: 'input_tokens_per_second',
+    label: 'input throughput',
+    unit: 'tokens/s',
+    direction: 'higher',
+    formula: 'prompt tokens of succeeded requests / (last response − first request)',
+    kinds: ['llm'],
+  },
+  {
+    name: 'total_tokens_per_second',
+    label: 'total token throughput',
+    unit: 'tokens/s',
+    direction: 'higher',
+    formula: '(prompt + output tokens of succeeded requests) / (last response − first request) = input + output tokens/s',
+    kinds: ['llm'],
+  },
   {
     name: 'output_tokens_per_second',
     label: 'output throughput',

@@ -2,8 +2,9 @@
 // device or an OpenAI-compatible endpoint, as a one-unit suite: the same reports as npuval run.
 import type { Argv } from 'yargs';
 import { InputError } from '../errors.js';
-import { overheadLine, type LlmReport } from '../llm/run.js';
-import { outPath, table } from '../output.js';
+import type { LlmReport } from '../llm/run.js';
+import { renderLlmReport as render } from '../llm/render.js';
+import { outPath } from '../output.js';
 import { emitUnits, executeSuite, EXIT_INTERRUPTED, oneUnitSuite, raiseUnitError, workloadOptions } from './execute.js';
 import type { Command } from './types.js';
 
@@ -77,94 +78,3 @@ export const llmCommand: Command<LlmArgs> = {
     return e.code;
   },
 };
-
-const n = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '—' : v.toFixed(d));
-
-function render(r: LlmReport): string {
-  const lines: string[] = [`${r.device.id} · ${r.model.name} (${r.model.source}${r.model.dtype ? `, ${r.model.dtype}` : ''})`];
-  if (r.bandwidth) {
-    for (const m of r.bandwidth.measurements)
-      lines.push(`memory bandwidth ${n(m.bytesPerS / 1e9)} GB/s best, ${n(m.medianBytesPerS / 1e9)} median — ${m.method}`);
-    lines.push(...r.bandwidth.notes);
-  }
-  if (r.httpOverhead) lines.push(overheadLine(r.httpOverhead));
-  lines.push('');
-  lines.push(
-    table(
-      ['point', 'ok/all', 'out tok/s', 'req/s', 'TTFT p50', 'TTFT p99', 'TPOT p50', 'TPOT p99', 'ICL p99', 'E2E p50', 'goodput'],
-      r.points.map((p) => {
-        const s = p.summary;
-        return [
-          p.label,
-          `${s.succeeded}/${s.requests}`,
-          n(s.outputTokensPerS),
-          n(s.requestsPerS, 2),
-          n(s.ttft?.p50, 2),
-          n(s.ttft?.p99, 2),
-          n(s.tpot?.p50, 2),
-          n(s.tpot?.p99, 2),
-          n(s.icl?.p99, 2),
-          n(s.e2e?.p50, 1),
-          s.slo ? `${n(s.slo.goodputRps, 2)}/s${s.slo.met ? '' : ' (missed)'}` : '—',
-        ];
-      }),
-    ),
-  );
-  const spread = r.points.filter((p) => p.endpoints?.length);
-  if (spread.length) {
-    lines.push('');
-    if (r.cluster) lines.push(`one load over ${r.cluster.devices.length} endpoints, ${r.cluster.balance}:`);
-    lines.push(
-      table(
-        ['point', 'endpoint', 'ok/all', 'out tok/s', 'TTFT p50', 'TTFT p99', 'TPOT p50', 'TPOT p99'],
-        spread.flatMap((p) =>
-          p.endpoints!.map((e) => [
-            p.label,
-            e.device,
-            `${e.succeeded}/${e.requests}`,
-            n(e.outputTokensPerS),
-            n(e.ttftP50Ms, 2),
-            n(e.ttftP99Ms, 2),
-            n(e.tpotP50Ms, 2),
-            n(e.tpotP99Ms, 2),
-          ]),
-        ),
-      ),
-    );
-  }
-  const splits = r.points.filter((p) => p.split);
-  if (splits.length) {
-    lines.push('');
-    lines.push(
-      table(
-        ['point', 'prefill ms p50', 'prefill TFLOP/s', 'decode step p50', 'decode tok/s', 'decode GB/s', 'roofline tok/s', 'of roofline'],
-        splits.map((p) => [
-          p.label,
-          n(p.split!.prefillMs?.p50, 2),
-          n(p.split!.prefillTflops, 4),
-          n(p.split!.decodeStepMs?.p50, 2),
-          n(p.split!.decodeTokensPerS),
-          n(p.split!.decodeBytesPerS === null ? null : p.split!.decodeBytesPerS / 1e9, 2),
-          n(p.split!.rooflineTokensPerS),
-          n(p.split!.rooflineRatio, 2),
-        ]),
-      ),
-    );
-  }
-  for (const p of r.points) {
-    const errs = Object.entries(p.summary.errors);
-    if (errs.length) lines.push(`${p.label}: failed requests: ${errs.map(([e, c]) => `${c}× ${e}`).join('; ')}`);
-    if (p.summary.usageMismatches)
-      lines.push(`${p.label}: ${p.summary.usageMismatches} request(s) where the server's usage count differs from the client's`);
-    if (p.engine)
-      lines.push(
-        `${p.label}: engine max batch ${p.engine.maxBatchSeen} of ${p.engine.maxBatch}, decode steps by batch ${JSON.stringify(p.engine.stepsByBatch)}`,
-      );
-  }
-  if (r.sla)
-    lines.push(
-      `SLA search (${r.sla.variable}, ${r.sla.slo.source}): best ${r.sla.best ?? 'none met the SLO'}; tried ${r.sla.tried.map((t) => `${t.value}${t.met ? '✓' : '✗'}`).join(' ')}`,
-    );
-  lines.push(...r.notes);
-  return lines.join('\n');
-}

@@ -1,7 +1,7 @@
 // LLM serving metrics, defined once (docs/llm.md; metric definitions in reports/metrics.ts), computed from
 // timestamps only. Times are ms on one monotonic clock (performance.now()), stored relative to the
 // run's origin so records stay readable.
-import { percentile, summarize, type Statistics } from '../stats.js';
+import { PERCENTILE_RULE_LABELS, percentile, summarize, type PercentileRule, type Statistics } from '../stats.js';
 import { meetsSlo, type Slo } from './slo.js';
 
 /** What a client observed of one request; every field is measured. */
@@ -29,6 +29,8 @@ export interface RequestMetrics extends RequestObservation {
   /** Request start: the scheduled time when there is one (issue delay counts), else the send time. */
   readonly startMs: number;
   readonly outputTokens: number;
+  /** Prompt tokens: the server's usage count when sent, else the count sent (null when only text was sent and no usage came). */
+  readonly inputTokens: number | null;
   readonly tokenSource: 'usage' | 'client';
   /** usage.completion_tokens ≠ client count; null when the server sent no usage. */
   readonly usageMismatch: boolean | null;
@@ -40,6 +42,8 @@ export interface RequestMetrics extends RequestObservation {
   readonly tpotMs: number | null;
   /** Every gap between consecutive content chunks. */
   readonly iclMs: readonly number[];
+  /** The user's decode speed, 1000 / TPOT (AIPerf's output_token_throughput_per_user); null without a TPOT. */
+  readonly tokensPerSPerUser: number | null;
 }
 
 /** The error of a request that ended without error but carried no content token: it failed. */
@@ -62,12 +66,17 @@ export function requestMetrics(observed: RequestObservation): RequestMetrics {
     outputTokens,
     tokenSource: o.usage ? 'usage' : 'client',
     usageMismatch: o.usage ? o.usage.completionTokens !== o.clientTokens : null,
+    inputTokens: o.usage ? o.usage.promptTokens : o.promptTokens,
     ttftMs,
     e2eMs,
     tpotMs,
     iclMs,
+    tokensPerSPerUser: tpotMs !== null && tpotMs > 0 ? 1000 / tpotMs : null,
   };
 }
+
+/** LLM statistics use numpy's interpolated percentile, as AIPerf and vLLM do; SLO verdicts keep LoadGen's rule (slo.ts). */
+export const LLM_PERCENTILE_RULE: PercentileRule = 'linear';
 
 export interface SloVerdict {
   readonly slo: Slo;
@@ -88,8 +97,18 @@ export interface RunSummary {
   readonly errors: Readonly<Record<string, number>>;
   /** last response end − first request start (s). */
   readonly durationS: number | null;
+  /** How the percentiles of every Statistics here were computed (PERCENTILE_RULE_LABELS.linear). */
+  readonly percentileRule: string;
   readonly outputTokens: number;
+  /** Prompt tokens of the succeeded requests (those with a known count; see inputTokensCounted). */
+  readonly inputTokens: number;
+  /** Succeeded requests whose prompt token count is known (sent as ids, or usage reported). */
+  readonly inputTokensCounted: number;
   readonly outputTokensPerS: number | null;
+  /** inputTokens / duration; null when any succeeded request's prompt count is unknown. */
+  readonly inputTokensPerS: number | null;
+  /** (input + output tokens) / duration = inputTokensPerS + outputTokensPerS; null when input is. */
+  readonly totalTokensPerS: number | null;
   readonly requestsPerS: number | null;
   readonly usageMismatches: number;
   readonly usageReported: number;
@@ -97,7 +116,12 @@ export interface RunSummary {
   readonly tpot: Statistics | null;
   readonly icl: Statistics | null;
   readonly e2e: Statistics | null;
+  /** Output sequence length: output tokens of each succeeded request. */
   readonly outputTokensPerRequest: Statistics | null;
+  /** Input sequence length: prompt tokens of each succeeded request whose count is known. */
+  readonly inputTokensPerRequest: Statistics | null;
+  /** Each user's decode speed, 1000 / TPOT per request (tokens/s). */
+  readonly tokensPerSPerUser: Statistics | null;
   readonly slo: SloVerdict | null;
 }
 
@@ -109,36 +133,51 @@ export function summarizeRun(results: readonly RequestMetrics[], slo: Slo | null
   const durationS = durationMs === null || durationMs <= 0 ? null : durationMs / 1000;
   const outputTokens = ok.reduce((s, r) => s + r.outputTokens, 0);
   const nums = (f: (r: RequestMetrics) => number | null) => ok.map(f).filter((v): v is number => v !== null);
+  const stats = (values: readonly number[], unit: string) => summarize(values, unit, LLM_PERCENTILE_RULE);
+  const inputs = nums((r) => r.inputTokens);
+  const inputTokens = inputs.reduce((a, v) => a + v, 0);
+  const inputTokensPerS = durationS && inputs.length === ok.length ? inputTokens / durationS : null;
+  const outputTokensPerS = durationS ? outputTokens / durationS : null;
   return {
     requests: results.length,
     succeeded: ok.length,
     failed: results.length - ok.length,
     errors,
     durationS,
+    percentileRule: PERCENTILE_RULE_LABELS[LLM_PERCENTILE_RULE],
     outputTokens,
-    outputTokensPerS: durationS ? outputTokens / durationS : null,
+    inputTokens,
+    inputTokensCounted: inputs.length,
+    outputTokensPerS,
+    inputTokensPerS,
+    totalTokensPerS: inputTokensPerS !== null && outputTokensPerS !== null ? inputTokensPerS + outputTokensPerS : null,
     requestsPerS: durationS ? ok.length / durationS : null,
     usageMismatches: results.filter((r) => r.usageMismatch === true).length,
     usageReported: results.filter((r) => r.usage !== null).length,
-    ttft: summarize(
+    ttft: stats(
       nums((r) => r.ttftMs),
       'ms',
     ),
-    tpot: summarize(
+    tpot: stats(
       nums((r) => r.tpotMs),
       'ms',
     ),
-    icl: summarize(
+    icl: stats(
       ok.flatMap((r) => r.iclMs),
       'ms',
     ),
-    e2e: summarize(
+    e2e: stats(
       nums((r) => r.e2eMs),
       'ms',
     ),
-    outputTokensPerRequest: summarize(
+    outputTokensPerRequest: stats(
       ok.map((r) => r.outputTokens),
       'tokens',
+    ),
+    inputTokensPerRequest: stats(inputs, 'tokens'),
+    tokensPerSPerUser: stats(
+      nums((r) => r.tokensPerSPerUser),
+      'tokens/s',
     ),
     slo: slo ? sloVerdict(results, slo, durationS) : null,
   };
@@ -156,9 +195,12 @@ function sloVerdict(results: readonly RequestMetrics[], slo: Slo, durationS: num
       .map((r) => (r.ok ? (value(r) ?? Infinity) : Infinity))
       .sort((a, b) => a - b);
     if (values.length === 0) return;
+    // MLPerf's Server rule, so LoadGen's order statistic (not the interpolated percentile of the statistics).
     const at = percentile(values, p);
     if (at > bound)
-      reasons.push(`p${slo.percentile} ${name} ${Number.isFinite(at) ? at.toFixed(1) + ' ms' : '(failed requests)'} > ${bound} ms`);
+      reasons.push(
+        `p${slo.percentile} ${name} ${Number.isFinite(at) ? at.toFixed(1) + ' ms' : '(failed requests)'} > ${bound} ms (LoadGen order statistic)`,
+      );
   };
   check('TTFT', slo.ttftMs, (r) => r.ttftMs, false);
   check('TPOT', slo.tpotMs, (r) => r.tpotMs, true);

@@ -4,7 +4,7 @@
 import { seededRng } from '../random.js';
 
 /** Standard normal by Box–Muller. */
-function normal(u: () => number): number {
+export function normal(u: () => number): number {
   const u1 = 1 - u(); // (0, 1]: log is finite
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u());
 }

@@ -27,22 +27,33 @@ import { requestMetrics, summarizeRun, type RequestMetrics, type RunSummary } fr
 import type { Slo } from './slo.js';
 import { measureHttpOverhead, type HttpOverhead } from './overhead.js';
 import { idsToText, syntheticPrompt, textToIds } from './text.js';
+import { describeLengths, drawLengths, lengthBounds, type LengthDistribution } from './lengths.js';
 
 export interface LlmSettings {
   readonly device: string;
   /** Zoo preset or ONNX file (in-process); optional for endpoints (the served name is in the spec). */
   readonly model: string | null;
   readonly dtype: 'float32' | 'float16';
-  /** In-process: the static batch size, or the engine's max batch under load. */
-  readonly batch: number;
+  /**
+   * In-process: the static batch size, or the engine's max batch under load. null: 1 for static
+   * batches; under load the most requests the unit has in flight (autoEngineBatch), so the engine never serialises them.
+   */
+  readonly batch: number | null;
   /** Sweep of `batch` (in-process only). */
   readonly sweepBatch: readonly number[] | null;
+  /** Mean prompt and output lengths (tokens); each request's own is drawn from the distribution below (lengths.ts). */
   readonly promptLen: number;
   readonly genLen: number;
+  /** AIPerf's --isl-stddev/--osl-stddev: a normal around the mean (0: fixed). */
+  readonly promptLenStddev: number;
+  readonly genLenStddev: number;
+  /** vLLM's --random-range-ratio for both lengths: uniform in [L(1−r), L(1+r)] (0: fixed). */
+  readonly rangeRatio: number;
   /** Sweeps: every prompt length × every generation length (null: just promptLen/genLen). */
   readonly sweepPromptLen: readonly number[] | null;
   readonly sweepGenLen: readonly number[] | null;
-  readonly requests: number;
+  /** Measured requests per point; null: autoRequests (enough for a p99 that is not the maximum, and ≥ concurrency). */
+  readonly requests: number | null;
   /** Requests run first and not recorded. */
   readonly warmup: number;
   /** Closed-loop concurrency (or the cap with a rate). null with no rate: static batches in-process, 1 for endpoints. */
@@ -50,6 +61,8 @@ export interface LlmSettings {
   readonly rate: number | null;
   readonly burstiness: number;
   readonly sweepConcurrency: readonly number[] | null;
+  /** Request rates run in turn (each capped by concurrency when set). */
+  readonly sweepRate: readonly number[] | null;
   /** Search the largest concurrency or rate meeting the SLO (needs slo). */
   readonly slaSearch: 'concurrency' | 'rate' | null;
   /** Upper end of the SLA search. */
@@ -68,23 +81,31 @@ export interface LlmSettings {
   readonly endpoints: readonly string[] | null;
   /** How requests are spread over `device` and `endpoints` (pool.ts). */
   readonly balance: Balance;
+  /** A user's decoder: FLOPs per token (prefill and decode), replacing the zoo's analytic count; null: the zoo's, or none. */
+  readonly flopsPerToken: number | null;
+  /** A user's decoder: bytes one decode step reads (weights, ± KV), replacing the zoo's analytic count; null: the zoo's, or none. */
+  readonly bytesPerToken: number | null;
 }
 
 export const DEFAULT_LLM_SETTINGS: Omit<LlmSettings, 'device'> = {
   model: null,
   dtype: 'float32',
-  batch: 1,
+  batch: null,
   sweepBatch: null,
   promptLen: 32,
   genLen: 32,
+  promptLenStddev: 0,
+  genLenStddev: 0,
+  rangeRatio: 0,
   sweepPromptLen: null,
   sweepGenLen: null,
-  requests: 8,
+  requests: null,
   warmup: 1,
   concurrency: null,
   rate: null,
   burstiness: 1,
   sweepConcurrency: null,
+  sweepRate: null,
   slaSearch: null,
   slaMax: 64,
   slo: null,
@@ -96,7 +117,66 @@ export const DEFAULT_LLM_SETTINGS: Omit<LlmSettings, 'device'> = {
   httpOverhead: true,
   endpoints: null,
   balance: 'round-robin',
+  flopsPerToken: null,
+  bytesPerToken: null,
 };
+
+/** The fewest measured requests a point gets by default: with fewer than 100, p99 lies between the two largest values. */
+export const MIN_AUTO_REQUESTS = 100;
+/** Default requests per point = max(MIN_AUTO_REQUESTS, this × the requests in flight), so ramp-up and drain are at most half the point. */
+export const AUTO_REQUESTS_PER_SLOT = 4;
+/** The in-process engine's max batch under a rate with no concurrency cap when --batch is not given (npuval serve's default too). */
+export const AUTO_ENGINE_BATCH = 8;
+
+/** Measured requests of a point with at most `inFlight` requests in flight (null: unbounded or static). */
+export function requestsFor(s: Pick<LlmSettings, 'requests'>, inFlight: number | null): number {
+  return s.requests ?? Math.max(MIN_AUTO_REQUESTS, AUTO_REQUESTS_PER_SLOT * (inFlight ?? 1));
+}
+
+/** Requests the percentile p (a percent) needs before it is not the largest value: ⌈100 / (100 − p)⌉ (p99: 100). */
+export function requestsForPercentile(p: number): number {
+  return p >= 100 ? 1 : Math.ceil(100 / (100 - p) - 1e-9);
+}
+
+/** True when the unit drives load (closed loop or rate) rather than static batches (in-process without either). */
+export function drivesLoad(s: LlmSettings): boolean {
+  return s.concurrency !== null || s.rate !== null || s.sweepConcurrency !== null || s.sweepRate !== null || s.slaSearch !== null;
+}
+
+/**
+ * The most requests any point of the unit has in flight at once, and the setting that says so;
+ * null when a rate has no concurrency cap (in flight is then unbounded) or nothing is in flight (static).
+ */
+export function maxInFlight(s: LlmSettings): { readonly count: number; readonly what: string } | null {
+  if (s.slaSearch === 'concurrency') return { count: s.slaMax, what: `--sla-max ${s.slaMax} (the concurrency search goes up to it)` };
+  if (s.rate !== null || s.sweepRate !== null || s.slaSearch === 'rate')
+    return s.concurrency === null ? null : { count: s.concurrency, what: `concurrency ${s.concurrency}` };
+  if (s.sweepConcurrency) {
+    const top = Math.max(...s.sweepConcurrency);
+    return { count: top, what: `concurrency ${top}` };
+  }
+  return s.concurrency === null ? null : { count: s.concurrency, what: `concurrency ${s.concurrency}` };
+}
+
+/** The engine's max batch in-process under load: --batch, else the most requests in flight, else AUTO_ENGINE_BATCH. */
+export function autoEngineBatch(s: LlmSettings): number {
+  return s.batch ?? maxInFlight(s)?.count ?? AUTO_ENGINE_BATCH;
+}
+
+/**
+ * In-process, more requests in flight than the engine's max batch would be served in turns while
+ * reported as that concurrency, so it is refused (bad input) before anything runs.
+ */
+export function refuseOverCapacity(s: LlmSettings): void {
+  const top = maxInFlight(s);
+  if (!top) return;
+  for (const B of s.sweepBatch ?? [autoEngineBatch(s)]) {
+    if (top.count > B)
+      throw new InputError(
+        `${top.what} exceeds the in-process engine's max batch ${B}; raise --batch or lower --${s.slaSearch === 'concurrency' ? 'sla-max' : 'concurrency'}`,
+      );
+  }
+}
 
 export interface PrefillDecodeSplit {
   /** Prefill time per batch (prompt in, first token chosen). */
@@ -108,6 +188,8 @@ export interface PrefillDecodeSplit {
   readonly decodeStepMs: Statistics | null;
   /** batch / mean step time. */
   readonly decodeTokensPerS: number | null;
+  /** Analytic FLOPs of every decode step / total step time (TFLOP/s); null without a cost model. */
+  readonly decodeTflops: number | null;
   /** Analytic bytes of every step (weights + KV) / total step time. */
   readonly decodeBytesPerS: number | null;
   /** decodeBytesPerS / measured memory bandwidth. */
@@ -120,11 +202,18 @@ export interface LlmPoint {
   readonly label: string;
   readonly mode: 'static' | 'engine' | 'endpoint';
   readonly batch: number | null;
+  /** The mean lengths asked for; each request's own length is drawn around them (lengthsDrawn). */
   readonly promptLen: number;
   readonly genLen: number;
+  /** How lengths were drawn (lengths.ts describeLengths); the lengths sent are in summary.inputTokensPerRequest/outputTokensPerRequest. */
+  readonly lengthsDrawn: { readonly prompt: string; readonly gen: string };
   readonly concurrency: number | null;
   readonly rate: number | null;
   readonly burstiness: number | null;
+  /** The most requests that were in flight at once (load points); null for static batches. */
+  readonly maxInFlight: number | null;
+  /** Analytic FLOPs per token (--flops, else none) × total tokens/s of a load point, in TFLOP/s; null without --flops or for static points (see split). */
+  readonly effectiveTflops: number | null;
   readonly summary: RunSummary;
   readonly split: PrefillDecodeSplit | null;
   /** In-process engine counters for this point (batching actually done). */
@@ -155,7 +244,14 @@ export interface SlaSearch {
   readonly slo: Slo;
   /** Largest value tried that met the SLO; null when none did. */
   readonly best: number | null;
-  readonly tried: readonly { readonly value: number; readonly met: boolean; readonly reasons: readonly string[] }[];
+  /** How the requests of each tried point were counted (the rule, stated in the report). */
+  readonly requestsRule: string;
+  readonly tried: readonly {
+    readonly value: number;
+    readonly met: boolean;
+    readonly requests: number;
+    readonly reasons: readonly string[];
+  }[];
 }
 
 export interface LlmReport {
@@ -167,6 +263,8 @@ export interface LlmReport {
     readonly source: 'zoo' | 'file' | 'endpoint';
     readonly params: number | null;
     readonly dtype: string | null;
+    /** Where FLOPs and bytes per token come from: the zoo's analytic count, the user's --flops/--bytes, or nowhere (null). */
+    readonly cost: { readonly flops: 'zoo analytic' | 'user --flops' | null; readonly bytes: 'zoo analytic' | 'user --bytes' | null };
   };
   readonly bandwidth: {
     readonly measurements: readonly BandwidthMeasurement[];
@@ -206,18 +304,43 @@ interface Target {
   readonly generation: GenerationSession | null;
   readonly decoder: DecoderModel | null;
   readonly vocab: number;
-  readonly cost: ModelCost | null;
+  readonly cost: DecoderCost;
   readonly model: LlmReport['model'];
   close(): Promise<void>;
 }
 
+/** FLOPs and bytes of a decoder, each from the zoo's analytic count or the user's per-token figure; null where neither is known. */
+interface DecoderCost {
+  readonly prefillFlops: ((batch: number, promptLen: number) => number) | null;
+  readonly decodeFlopsPerToken: ((context: number) => number) | null;
+  readonly decodeBytesPerToken: ((batch: number, context: number) => number) | null;
+}
+
+/** The user's --flops/--bytes replace the zoo's analytic figures (a user's decoder has none): FLOPs scale with tokens, bytes per step are fixed. */
+function decoderCost(zoo: ModelCost | null, s: LlmSettings): { cost: DecoderCost; source: LlmReport['model']['cost'] } {
+  const F = s.flopsPerToken;
+  const Y = s.bytesPerToken;
+  return {
+    cost: {
+      prefillFlops: F !== null ? (b, P) => b * P * F : zoo ? (b, P) => zoo.prefillFlops(b, P) : null,
+      decodeFlopsPerToken: F !== null ? () => F : zoo ? (c) => zoo.decodeFlopsPerToken(c) : null,
+      decodeBytesPerToken: Y !== null ? () => Y : zoo ? (b, c) => zoo.decodeBytesPerToken(b, c) : null,
+    },
+    source: {
+      flops: F !== null ? 'user --flops' : zoo ? 'zoo analytic' : null,
+      bytes: Y !== null ? 'user --bytes' : zoo ? 'zoo analytic' : null,
+    },
+  };
+}
+
 export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {}): Promise<LlmReport> {
-  validate(settings);
+  validateLlmSettings(settings);
   const journal = options.journal ?? null;
   const log = options.log ?? (() => {});
   const device = options.device ?? createDevice(settings.device);
   const others = settings.endpoints?.length ? (options.others ?? settings.endpoints.map((spec) => createDevice(spec))) : [];
   refuseInProcessPool(settings, [device, ...others]);
+  if (!generatesOwnModel(device) && drivesLoad(settings)) refuseOverCapacity(settings);
   const description = await device.describe();
   journal?.append('llm.start', {
     settings: settings as unknown as Record<string, unknown>,
@@ -255,8 +378,8 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
           timeoutMs: settings.timeoutMs,
           signal: options.signal,
           // As many samples as a point has, so the comparison of the two is not limited by the overhead's noise.
-          requests: Math.max(20, settings.requests),
-          tpotRequests: Math.max(8, Math.ceil(settings.requests / 2)),
+          requests: Math.max(20, requestsFor(settings, 1)),
+          tpotRequests: Math.max(8, Math.ceil(requestsFor(settings, 1) / 2)),
         },
         notes,
       );
@@ -274,14 +397,9 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
     const grid = (settings.sweepPromptLen ?? [settings.promptLen]).flatMap((P) =>
       (settings.sweepGenLen ?? [settings.genLen]).map((G) => [P, G] as const),
     );
-    const underLoad =
-      target.mode === 'endpoint' ||
-      settings.concurrency !== null ||
-      settings.rate !== null ||
-      settings.sweepConcurrency !== null ||
-      settings.slaSearch !== null;
+    const underLoad = target.mode === 'endpoint' || drivesLoad(settings);
     let sla: SlaSearch | null = null;
-    for (const B of settings.sweepBatch ?? [settings.batch]) {
+    for (const B of settings.sweepBatch ?? [underLoad ? autoEngineBatch(settings) : (settings.batch ?? 1)]) {
       const s: LlmSettings = { ...settings, batch: B };
       let engine: BatchEngine | null = null;
       let session = target.generation;
@@ -296,12 +414,17 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
           continue;
         }
         if (s.slaSearch) continue;
+        if (s.sweepRate) {
+          for (const r of s.sweepRate) record(await loadPoint(ctx, P, G, s.concurrency, r));
+          continue;
+        }
         for (const c of s.sweepConcurrency ?? [s.concurrency ?? 1]) {
           record(await loadPoint(ctx, P, G, s.rate === null ? c : s.concurrency, s.rate));
         }
       }
       if (s.slaSearch) sla = await slaSearch(ctx, record);
     }
+    notes.push(...sampleNotes(points, settings));
     if (target.mode === 'endpoint' && settings.counter === 'chunks') {
       notes.push(
         'client token count = non-empty content chunks (one token per chunk, as vLLM and npuval serve stream); a server that packs several tokens per chunk shows up as usage mismatches',
@@ -327,6 +450,23 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
   }
 }
 
+/** What the run's request counts can and cannot carry, said once: a p99 of fewer than 100 requests is decided by the largest one or two. */
+function sampleNotes(points: readonly LlmPoint[], s: LlmSettings): string[] {
+  const fewest = Math.min(...points.map((p) => p.summary.succeeded));
+  if (!Number.isFinite(fewest)) return [];
+  const notes: string[] = [];
+  if (fewest < MIN_AUTO_REQUESTS)
+    notes.push(
+      `a point has only ${fewest} succeeded request(s): its p99 lies between the two largest values (fewer than ${MIN_AUTO_REQUESTS}), so one request decides it; the default request count (no --requests) is at least ${MIN_AUTO_REQUESTS}`,
+    );
+  const p = s.slo?.percentile;
+  if (p !== undefined && fewest < requestsForPercentile(p))
+    notes.push(
+      `the SLO verdict at p${p} rests on ${fewest} request(s), fewer than the ${requestsForPercentile(p)} that keep it from being the largest value`,
+    );
+  return notes;
+}
+
 /**
  * Only devices that serve their own model can share one load; an in-process device runs our
  * engine on one decoder, so several devices with one of those are refused (bad input).
@@ -334,7 +474,7 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
 function refuseInProcessPool(s: LlmSettings, devices: readonly Device[]): void {
   if (!s.endpoints?.length) return;
   const all = [s.device, ...s.endpoints];
-  const inProcess = all.filter((_, i) => !(devices[i]!.capabilities.generation === 'own-model' && devices[i]!.openGeneration));
+  const inProcess = all.filter((_, i) => !generatesOwnModel(devices[i]!));
   if (inProcess.length)
     throw new InputError(
       `llm spreads one load over several devices only when each serves its own model (endpoint:…); ${inProcess.join(', ')} would run our decoder in-process, so give it as the only --device`,
@@ -360,14 +500,31 @@ async function openPool(
   return new SessionPool(members, s.balance);
 }
 
-function validate(s: LlmSettings): void {
-  const positive = (name: string, v: number) => {
-    if (!Number.isInteger(v) || v < 1) throw new InputError(`--${name} ${v} is not a positive integer`);
+/** Checks the settings together (bad input throws InputError naming the flag); the llm workload calls it at plan time too. */
+export function validateLlmSettings(s: Omit<LlmSettings, 'device'>): void {
+  const positive = (name: string, v: number | null) => {
+    if (v !== null && (!Number.isInteger(v) || v < 1)) throw new InputError(`--${name} ${v} is not a positive integer`);
   };
   positive('batch', s.batch);
   positive('prompt-len', s.promptLen);
   positive('gen-len', s.genLen);
   positive('requests', s.requests);
+  if (s.rangeRatio > 0 && (s.promptLenStddev > 0 || s.genLenStddev > 0))
+    throw new InputError('--range-ratio and --prompt-len-stddev/--gen-len-stddev do not combine; draw lengths one way (uniform or normal)');
+  if (!(s.rangeRatio >= 0 && s.rangeRatio < 1)) throw new InputError(`--range-ratio ${s.rangeRatio} is not in [0, 1)`);
+  for (const v of s.sweepRate ?? [])
+    if (!(v > 0)) throw new InputError(`--sweep-rate ${v} is not a positive number of requests/s (or inf)`);
+  if (s.sweepRate && (s.rate !== null || s.sweepConcurrency || s.slaSearch))
+    throw new InputError('--sweep-rate does not combine with --rate, --sweep-concurrency or --sla-search; sweep one variable at a time');
+  const top = maxInFlight({ ...s, device: '' });
+  if (s.requests !== null && top !== null && s.slaSearch === null && s.requests < top.count)
+    throw new InputError(
+      `--requests ${s.requests} is below ${top.what}: a point must send at least as many requests as it keeps in flight`,
+    );
+  if (s.requests !== null && s.slaSearch && s.slo && s.requests < requestsForPercentile(s.slo.percentile))
+    throw new InputError(
+      `--requests ${s.requests} is too few for --sla-search: the SLO's p${s.slo.percentile} needs at least ${requestsForPercentile(s.slo.percentile)} requests per point, else it is the largest value (leave --requests out for ${MIN_AUTO_REQUESTS} or ${AUTO_REQUESTS_PER_SLOT}× the concurrency)`,
+    );
   for (const v of s.sweepBatch ?? []) positive('sweep-batch', v);
   if (s.sweepBatch && s.slaSearch) throw new InputError('--sweep-batch and --sla-search do not combine; search at one batch size');
   for (const v of s.sweepPromptLen ?? []) positive('sweep-prompt-len', v);
@@ -384,9 +541,14 @@ function validate(s: LlmSettings): void {
   if (s.rate !== null && s.sweepConcurrency) throw new InputError('--rate and --sweep-concurrency do not combine; sweep one or the other');
 }
 
+/** The device serves its own model (an endpoint); otherwise our engine runs its decoder in-process. */
+function generatesOwnModel(device: Device): boolean {
+  return device.capabilities.generation === 'own-model' && device.openGeneration !== undefined;
+}
+
 async function openTarget(device: Device, description: DeviceDescription, s: LlmSettings, source?: ModelSource): Promise<Target> {
-  if (device.capabilities.generation === 'own-model' && device.openGeneration) {
-    const generation = await device.openGeneration();
+  if (generatesOwnModel(device)) {
+    const generation = await device.openGeneration!();
     const name = description.model ?? s.model ?? 'served model';
     const zoo = zooEntry(name) ?? (s.model ? zooEntry(s.model) : null);
     // Prompt ids must be in the server's vocabulary: a zoo name tells it; else stay below 256.
@@ -396,8 +558,8 @@ async function openTarget(device: Device, description: DeviceDescription, s: Llm
       mode: 'endpoint',
       decoder: null,
       vocab,
-      cost: null,
-      model: { name, source: 'endpoint', params: zoo?.params ?? null, dtype: null },
+      cost: decoderCost(null, s).cost,
+      model: { name, source: 'endpoint', params: zoo?.params ?? null, dtype: null, cost: decoderCost(null, s).source },
       close: () => generation.close(),
     };
   }
@@ -409,7 +571,9 @@ async function openTarget(device: Device, description: DeviceDescription, s: Llm
     // Beyond the preset's context the positions have no meaning and each step gets slower (the KV
     // cache grows without bound), so a typo like --gen-len 100000 would run for hours.
     const context = Number(zoo.config.max_position_embeddings);
-    const longest = Math.max(...(s.sweepPromptLen ?? [s.promptLen])) + Math.max(...(s.sweepGenLen ?? [s.genLen]));
+    const longest =
+      Math.max(...(s.sweepPromptLen ?? [s.promptLen]).map((P) => lengthBounds(promptDistribution(s, P)).max)) +
+      Math.max(...(s.sweepGenLen ?? [s.genLen]).map((G) => lengthBounds(genDistribution(s, G)).max));
     if (Number.isFinite(context) && longest > context) {
       throw new InputError(
         `prompt + generated tokens (${longest}) exceed ${s.model}'s context of ${context} tokens (max_position_embeddings); lower --prompt-len/--gen-len`,
@@ -419,14 +583,14 @@ async function openTarget(device: Device, description: DeviceDescription, s: Llm
   // Weights use the zoo's default seed, as every other unit does, so one model name is one SHA-256; --seed drives prompts and arrivals.
   const opened = await openDecoder(device, s.model, { dtype: s.dtype, source });
   const { decoder } = opened;
-  const cost = zoo ? modelCost({ ...zoo, config: { ...zoo.config, dtype: s.dtype } }) : null;
+  const { cost, source: costSource } = decoderCost(zoo ? modelCost({ ...zoo, config: { ...zoo.config, dtype: s.dtype } }) : null, s);
   return {
     generation: null,
     mode: 'inprocess',
     decoder,
     vocab: opened.vocab,
     cost,
-    model: { name: s.model, source: zoo ? 'zoo' : 'file', params: zoo?.params ?? null, dtype: decoder.geometry.dtype },
+    model: { name: s.model, source: zoo ? 'zoo' : 'file', params: zoo?.params ?? null, dtype: decoder.geometry.dtype, cost: costSource },
     close: () => opened.close(),
   };
 }
@@ -465,6 +629,28 @@ interface PointContext {
   readonly notes: string[];
 }
 
+const promptDistribution = (s: LlmSettings, P: number): LengthDistribution => ({
+  mean: P,
+  stddev: s.promptLenStddev,
+  rangeRatio: s.rangeRatio,
+});
+const genDistribution = (s: LlmSettings, G: number): LengthDistribution => ({ mean: G, stddev: s.genLenStddev, rangeRatio: s.rangeRatio });
+
+/**
+ * Each request's prompt and output length for a point of mean P and G: request i gets [i] of each.
+ * The same seed gives every point of a sweep the same draws, so points differ only in what they sweep.
+ */
+function pointLengths(s: LlmSettings, P: number, G: number, count: number): { prompt: number[]; gen: number[] } {
+  return {
+    prompt: drawLengths(count, promptDistribution(s, P), s.seed * 7919 + 1),
+    gen: drawLengths(count, genDistribution(s, G), s.seed * 7919 + 2),
+  };
+}
+
+function describePoint(s: LlmSettings, P: number, G: number): LlmPoint['lengthsDrawn'] {
+  return { prompt: describeLengths(promptDistribution(s, P)), gen: describeLengths(genDistribution(s, G)) };
+}
+
 function promptFor(
   ctx: Pick<PointContext, 'settings' | 'target' | 'prompts'>,
   index: number,
@@ -483,69 +669,89 @@ function promptFor(
 async function staticPoint(ctx: PointContext, P: number, G: number): Promise<LlmPoint> {
   const { settings: s, target } = ctx;
   const decoder = target.decoder!;
-  const B = s.batch;
-  const batches = Math.ceil(s.requests / B);
+  const cost = target.cost;
+  const B = s.batch ?? 1;
+  const requests = requestsFor(s, null);
+  const batches = Math.ceil(requests / B);
   const warmBatches = Math.ceil(s.warmup / B);
+  // A static batch has one shape, so each batch draws one prompt and one output length (batch k gets [k]).
+  const lengths = pointLengths(s, P, G, batches);
+  const label = `static b${B} p${P} g${G}`;
   const prefillMs: number[] = [];
   const stepMs: number[] = [];
+  let prefillTokens = 0;
+  let prefillFlops = 0;
   let stepBytes = 0;
+  let stepFlops = 0;
+  let contextSum = 0;
   const results: RequestMetrics[] = [];
   let sampleTokens: number[][] | null = null;
   const origin = performance.now();
   for (let k = -warmBatches; k < batches; k++) {
     if (ctx.signal?.aborted) break;
-    const prompts = Array.from({ length: B }, (_, b) => syntheticPrompt(P, target.vocab, s.seed * 100_003 + Math.max(0, k) * B + b));
-    const g = await generateStatic(decoder, prompts, G);
+    const Pk = lengths.prompt[Math.max(0, k)]!;
+    const Gk = lengths.gen[Math.max(0, k)]!;
+    const prompts = Array.from({ length: B }, (_, b) => syntheticPrompt(Pk, target.vocab, s.seed * 100_003 + Math.max(0, k) * B + b));
+    const g = await generateStatic(decoder, prompts, Gk);
     if (k < 0) continue;
     sampleTokens ??= g.tokens.slice(0, 4);
     prefillMs.push(g.tokenMs[0]! - g.startMs);
-    for (let i = 1; i < G; i++) {
+    prefillTokens += B * Pk;
+    prefillFlops += cost.prefillFlops?.(B, Pk) ?? 0;
+    for (let i = 1; i < Gk; i++) {
       stepMs.push(g.tokenMs[i]! - g.tokenMs[i - 1]!);
-      // Step i decodes with P + i − 1 tokens cached.
-      if (target.cost) stepBytes += target.cost.decodeBytesPerToken(B, P + i - 1);
+      // Step i decodes with Pk + i − 1 tokens cached.
+      stepBytes += cost.decodeBytesPerToken?.(B, Pk + i - 1) ?? 0;
+      stepFlops += B * (cost.decodeFlopsPerToken?.(Pk + i - 1) ?? 0);
+      contextSum += Pk + i - 1;
     }
-    for (let b = 0; b < B && k * B + b < s.requests; b++) {
+    for (let b = 0; b < B && k * B + b < requests; b++) {
       const m = requestMetrics({
         index: k * B + b,
         scheduledMs: null,
         sentMs: g.startMs - origin,
         contentMs: g.tokenMs.map((t) => t - origin),
-        endMs: g.tokenMs[G - 1]! - origin,
+        endMs: g.tokenMs[Gk - 1]! - origin,
         ok: true,
         error: null,
-        promptTokens: P,
+        promptTokens: Pk,
         usage: null,
-        clientTokens: G,
+        clientTokens: Gk,
       });
       results.push(m);
     }
   }
-  for (const m of results) ctx.journal?.append('llm.request', { point: `static b${B} p${P} g${G}`, ...m });
+  for (const m of results) ctx.journal?.append('llm.request', { point: label, ...m });
   const summary = summarizeRun(results, s.slo);
   const totalStepS = stepMs.reduce((a, v) => a + v, 0) / 1000;
   const totalPrefillS = prefillMs.reduce((a, v) => a + v, 0) / 1000;
   const bw = ctx.bandwidth?.rooflineBytesPerS ?? null;
-  const decodeBytesPerS = target.cost && totalStepS > 0 ? stepBytes / totalStepS : null;
-  const meanStepBytes = target.cost ? target.cost.decodeBytesPerToken(B, P + (G - 1) / 2) : null;
+  const decodeBytesPerS = cost.decodeBytesPerToken && totalStepS > 0 ? stepBytes / totalStepS : null;
+  // The roofline at the mean context of the steps run.
+  const meanStepBytes = cost.decodeBytesPerToken && stepMs.length ? cost.decodeBytesPerToken(B, contextSum / stepMs.length) : null;
   const split: PrefillDecodeSplit = {
     prefillMs: summarize(prefillMs, 'ms'),
-    prefillTokensPerS: totalPrefillS > 0 ? (prefillMs.length * B * P) / totalPrefillS : null,
-    prefillTflops: target.cost && totalPrefillS > 0 ? (prefillMs.length * target.cost.prefillFlops(B, P)) / totalPrefillS / 1e12 : null,
+    prefillTokensPerS: totalPrefillS > 0 ? prefillTokens / totalPrefillS : null,
+    prefillTflops: cost.prefillFlops && totalPrefillS > 0 ? prefillFlops / totalPrefillS / 1e12 : null,
     decodeStepMs: summarize(stepMs, 'ms'),
     decodeTokensPerS: totalStepS > 0 ? (stepMs.length * B) / totalStepS : null,
+    decodeTflops: cost.decodeFlopsPerToken && totalStepS > 0 ? stepFlops / totalStepS / 1e12 : null,
     decodeBytesPerS,
     rooflineRatio: decodeBytesPerS !== null && bw ? decodeBytesPerS / bw : null,
     rooflineTokensPerS: bw && meanStepBytes ? (bw / meanStepBytes) * B : null,
   };
   return {
-    label: `static b${B} p${P} g${G}`,
+    label,
     mode: 'static',
     batch: B,
     promptLen: P,
     genLen: G,
+    lengthsDrawn: describePoint(s, P, G),
     concurrency: null,
     rate: null,
     burstiness: null,
+    maxInFlight: null,
+    effectiveTflops: null,
     summary,
     split,
     engine: null,
@@ -558,9 +764,14 @@ async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: n
   const label = `${target.mode === 'endpoint' ? (ctx.pool ? `${ctx.pool.members.length} endpoints ${ctx.pool.balance}` : 'endpoint') : `engine b${s.batch}`} p${P} g${G} ${rate !== null ? `rate ${rate}/s${concurrency ? ` cap ${concurrency}` : ''}` : `c${concurrency}`}`;
   const pool = ctx.pool;
   const servedBy: number[] = [];
+  const requests = requestsFor(s, concurrency ?? (rate === null ? 1 : null));
+  const lengths = pointLengths(s, P, G, requests);
+  let inFlight = 0;
+  let peak = 0;
   const observe = async (index: number, scheduled: number | null, origin: number) => {
-    const { prompt, tokens } = promptFor(ctx, index, P);
+    const { prompt, tokens } = promptFor(ctx, index, lengths.prompt[index % requests]!);
     const member = pool ? pool.acquire() : -1;
+    peak = Math.max(peak, ++inFlight);
     const session = pool ? pool.members[member]!.session : ctx.session!;
     try {
       return await observeRequest(session, {
@@ -569,13 +780,14 @@ async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: n
         scheduledMs: scheduled,
         prompt,
         promptTokens: tokens,
-        maxTokens: G,
+        maxTokens: lengths.gen[index % requests]!,
         fixedLength: true,
         timeoutMs: s.timeoutMs,
         counter: s.counter,
         runSignal: ctx.signal,
       });
     } finally {
+      inFlight--;
       if (pool) {
         pool.release(member);
         servedBy[index] = member;
@@ -589,8 +801,9 @@ async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: n
   const before = ctx.engine?.snapshot() ?? null;
   const results: RequestMetrics[] = [];
   const origin = performance.now();
+  peak = 0;
   await driveLoad(
-    { requests: s.requests, concurrency: concurrency ?? undefined, rate: rate ?? undefined, burstiness: s.burstiness, seed: s.seed },
+    { requests, concurrency: concurrency ?? undefined, rate: rate ?? undefined, burstiness: s.burstiness, seed: s.seed },
     async (i, scheduled) => {
       const m = requestMetrics(await observe(i, scheduled, origin));
       results[i] = m;
@@ -600,18 +813,32 @@ async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: n
   const done = results.filter(Boolean);
   const summary = summarizeRun(done, s.slo);
   for (const [i, m] of results.entries()) {
-    if (m) ctx.journal?.append('llm.request', { point: label, ...m, ...(pool ? { endpoint: pool.members[servedBy[i]!]!.id } : {}) });
+    if (m)
+      ctx.journal?.append('llm.request', {
+        point: label,
+        ...m,
+        maxTokens: lengths.gen[i]!,
+        ...(pool ? { endpoint: pool.members[servedBy[i]!]!.id } : {}),
+      });
   }
   const endpoints = pool ? shares(pool, results, servedBy, summary.durationS) : null;
+  if (ctx.engine && peak > ctx.engine.maxBatch)
+    ctx.notes.push(
+      `${label}: up to ${peak} requests were in flight at the engine's max batch ${ctx.engine.maxBatch} (a rate with no --concurrency cap); the rest waited in its queue, counted in their TTFT, as a server's queue would`,
+    );
+  const F = s.flopsPerToken;
   return {
     label,
     mode: target.mode === 'endpoint' ? 'endpoint' : 'engine',
     batch: target.mode === 'endpoint' ? null : s.batch,
     promptLen: P,
     genLen: G,
+    lengthsDrawn: describePoint(s, P, G),
     concurrency,
     rate,
     burstiness: rate !== null ? s.burstiness : null,
+    maxInFlight: peak,
+    effectiveTflops: F !== null && summary.totalTokensPerS !== null ? (F * summary.totalTokensPerS) / 1e12 : null,
     summary,
     split: null,
     engine: before && ctx.engine ? engineDelta(before, ctx.engine.snapshot()) : null,
@@ -667,7 +894,7 @@ function engineDelta(a: EngineStats, b: EngineStats): EngineStats {
 async function slaSearch(ctx: PointContext, record: (p: LlmPoint) => void): Promise<SlaSearch> {
   const s = ctx.settings;
   const variable = s.slaSearch!;
-  const tried: { value: number; met: boolean; reasons: readonly string[] }[] = [];
+  const tried: { value: number; met: boolean; requests: number; reasons: readonly string[] }[] = [];
   const attempt = async (value: number): Promise<boolean> => {
     const p =
       variable === 'concurrency'
@@ -675,7 +902,7 @@ async function slaSearch(ctx: PointContext, record: (p: LlmPoint) => void): Prom
         : await loadPoint(ctx, s.promptLen, s.genLen, s.concurrency, value);
     record(p);
     const v = p.summary.slo!;
-    tried.push({ value, met: v.met, reasons: v.reasons });
+    tried.push({ value, met: v.met, requests: p.summary.requests, reasons: v.reasons });
     return v.met;
   };
   let good: number | null = null;
@@ -702,7 +929,11 @@ async function slaSearch(ctx: PointContext, record: (p: LlmPoint) => void): Prom
     ctx.notes.push(
       `SLA search stopped at --sla-max ${s.slaMax}: the SLO still held there, so the largest ${variable} meeting it may be higher`,
     );
-  return { variable, slo: s.slo!, best: good, tried };
+  const requestsRule =
+    s.requests !== null
+      ? `${s.requests} requests per point (--requests; at least the ${requestsForPercentile(s.slo!.percentile)} the SLO's p${s.slo!.percentile} needs)`
+      : `max(${MIN_AUTO_REQUESTS}, ${AUTO_REQUESTS_PER_SLOT} × the requests in flight) per point, so the SLO's p${s.slo!.percentile} is not the largest value`;
+  return { variable, slo: s.slo!, best: good, requestsRule, tried };
 }
 
 function readPromptFile(path: string): (string | number[])[] {

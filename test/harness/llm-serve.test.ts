@@ -170,14 +170,20 @@ test('the HTTP overhead: probes run no model; the TPOT part paces probes at the 
 test('SLO goodput and SLA search over concurrency', async () => {
   const report = await runLlm({
     ...base,
+    // p75 rests on 4 requests without being their largest (a p99 search needs 100 per point and is refused with fewer).
     requests: 4,
     warmup: 0,
     device: `endpoint:${url}?model=tiny-llama`,
-    slo: { e2eMs: 60_000, percentile: 99, source: 'user' },
+    slo: { e2eMs: 60_000, percentile: 75, source: 'user' },
     slaSearch: 'concurrency',
     slaMax: 2,
   });
   assert.is(report.sla!.best, 2, JSON.stringify(report.sla));
+  assert.match(report.sla!.requestsRule, /4 requests per point \(--requests; at least the 4 the SLO's p75 needs\)/);
+  assert.equal(
+    report.sla!.tried.map((t) => t.requests),
+    [4, 4],
+  );
   assert.ok(
     report.notes.some((n) => /SLA search stopped at --sla-max 2: the SLO still held there/.test(n)),
     report.notes.join('; '),
@@ -188,7 +194,7 @@ test('SLO goodput and SLA search over concurrency', async () => {
     requests: 2,
     warmup: 0,
     device: `endpoint:${url}?model=tiny-llama`,
-    slo: { ttftMs: 0.000001, percentile: 99, source: 'user' },
+    slo: { ttftMs: 0.000001, percentile: 50, source: 'user' },
     slaSearch: 'concurrency',
     slaMax: 2,
   });

@@ -2,10 +2,21 @@
 // decoder, or an OpenAI-compatible endpoint — with TTFT/TPOT/ICL/E2E, tokens/s and goodput under
 // the registry's names, taken from the last point of the run (the only one unless it sweeps).
 import { InputError } from '../../errors.js';
-import { DEFAULT_LLM_SETTINGS, overheadLine, runLlm, type LlmReport, type LlmSettings } from '../../llm/run.js';
+import {
+  AUTO_REQUESTS_PER_SLOT,
+  DEFAULT_LLM_SETTINGS,
+  MIN_AUTO_REQUESTS,
+  overheadLine,
+  runLlm,
+  validateLlmSettings,
+  type LlmReport,
+  type LlmSettings,
+} from '../../llm/run.js';
 import { BALANCES } from '../../llm/pool.js';
+import { statisticsLines } from '../../llm/render.js';
 import { parseSlo, SLO_PRESETS } from '../../llm/slo.js';
 import { arrayOf, nullable, type Schema, str } from '../../../reports/schemas/common.js';
+import type { Statistics } from '../../stats.js';
 import type { Resolved } from '../settings.js';
 import { computeMetrics, type MetricBinding, type Params, type Workload } from '../types.js';
 
@@ -13,17 +24,46 @@ const D = DEFAULT_LLM_SETTINGS;
 const count = (dflt: number | null, doc: string, flag: string, extra: { min?: number; max?: number; unit?: string } = {}) =>
   ({ type: 'integer', default: dflt, min: extra.min ?? 1, max: extra.max ?? 1_000_000, unit: extra.unit, flag, doc }) as const;
 const sweep = (doc: string, flag: string) => ({ type: 'integers', default: null, min: 1, max: 1_000_000, flag, doc }) as const;
+const stddev = (doc: string, flag: string) => ({ type: 'number', default: 0, min: 0, max: 1_000_000, unit: 'tokens', flag, doc }) as const;
 
 const SETTINGS = {
-  batch: count(D.batch, "In-process: static batch size, or the engine's max batch under concurrency/rate load", 'batch', { max: 4096 }),
+  batch: count(
+    D.batch,
+    "In-process: static batch size (default 1), or the engine's max batch under concurrency/rate load (default: the most requests in flight; a concurrency above it is refused)",
+    'batch',
+    { max: 4096 },
+  ),
   sweepBatch: sweep('In-process: batch sizes run in turn', 'sweep-batch'),
   promptLen: count(D.promptLen, 'Prompt tokens (seeded synthetic ids; token-id prompts to endpoints on /v1/completions)', 'prompt-len', {
     unit: 'tokens',
   }),
-  genLen: count(D.genLen, 'Output tokens per request (max_tokens with ignore_eos/min_tokens)', 'gen-len', { unit: 'tokens' }),
+  genLen: count(D.genLen, 'Output tokens per request, the mean when drawn (max_tokens with ignore_eos/min_tokens)', 'gen-len', {
+    unit: 'tokens',
+  }),
+  promptLenStddev: stddev(
+    'Standard deviation of prompt lengths around --prompt-len (AIPerf --isl-stddev; seeded normal, ±3σ, ≥ 1)',
+    'prompt-len-stddev',
+  ),
+  genLenStddev: stddev(
+    'Standard deviation of output lengths around --gen-len (AIPerf --osl-stddev; seeded normal, ±3σ, ≥ 1)',
+    'gen-len-stddev',
+  ),
+  rangeRatio: {
+    type: 'number',
+    default: D.rangeRatio,
+    min: 0,
+    max: 0.999,
+    flag: 'range-ratio',
+    doc: 'Prompt and output lengths uniform in [L(1−r), L(1+r)] around their means (vLLM --random-range-ratio; seeded; 0: fixed)',
+  },
   sweepPromptLen: sweep('Prompt lengths run in turn', 'sweep-prompt-len'),
   sweepGenLen: sweep('Generation lengths run in turn', 'sweep-gen-len'),
-  requests: count(D.requests, 'Measured requests per point', 'requests', { unit: 'requests' }),
+  requests: count(
+    D.requests,
+    `Measured requests per point (default: max(${MIN_AUTO_REQUESTS}, ${AUTO_REQUESTS_PER_SLOT} × concurrency), so p99 is not the largest value; never below the concurrency)`,
+    'requests',
+    { unit: 'requests' },
+  ),
   warmup: count(D.warmup, 'Warm-up requests per point (not recorded)', 'warmup-requests', { min: 0, unit: 'requests' }),
   concurrency: count(null, 'Closed-loop concurrency (with rate: the cap on requests in flight)', 'concurrency', { max: 100_000 }),
   rate: {
@@ -52,6 +92,13 @@ const SETTINGS = {
     doc: 'Gamma shape of the gaps: 1 = Poisson, < 1 burstier, > 1 more regular',
   },
   sweepConcurrency: sweep('Concurrencies run in turn', 'sweep-concurrency'),
+  sweepRate: {
+    type: 'string',
+    default: null,
+    unit: 'requests/s',
+    flag: 'sweep-rate',
+    doc: 'Request rates run in turn, comma-separated (e.g. 1,2,4,inf), each capped by concurrency when set',
+  },
   slo: {
     type: 'string',
     default: null,
@@ -117,40 +164,84 @@ const SETTINGS = {
     flag: 'balance',
     doc: 'How a load over several endpoints picks one per request: in turn, or the one with the fewest requests in flight',
   },
+  flopsPerToken: {
+    type: 'number',
+    default: null,
+    min: 0,
+    exclusiveMin: true,
+    max: 1e18,
+    unit: 'FLOP',
+    flag: 'flops',
+    doc: "Your decoder's FLOPs per token (≈ 2 × parameters) for prefill/decode TFLOP/s and load points' effective TFLOP/s; replaces the zoo's analytic count",
+  },
+  bytesPerToken: {
+    type: 'number',
+    default: null,
+    min: 0,
+    exclusiveMin: true,
+    max: 1e15,
+    unit: 'bytes',
+    flag: 'bytes',
+    doc: "Bytes one decode step reads (≈ weight bytes) for your decoder's decode bytes/s against the measured roofline; replaces the zoo's analytic count",
+  },
 } as const;
 
 type S = typeof SETTINGS;
 
 const num = nullable({ type: 'number' });
-/** One endpoint's part of a load spread over several (run.ts EndpointShare). */
-const ENDPOINT_SHARE: Schema = {
+/** An object schema whose every property is required and no other is allowed. */
+const closed = (properties: Record<string, Schema>): Schema => ({
   type: 'object',
-  properties: {
-    device: str,
-    requests: { type: 'integer', minimum: 0 },
-    succeeded: { type: 'integer', minimum: 0 },
-    failed: { type: 'integer', minimum: 0 },
-    outputTokens: { type: 'integer', minimum: 0 },
-    outputTokensPerS: num,
-    ttftP50Ms: num,
-    ttftP99Ms: num,
-    tpotP50Ms: num,
-    tpotP99Ms: num,
-  },
-  required: [
-    'device',
-    'requests',
-    'succeeded',
-    'failed',
-    'outputTokens',
-    'outputTokensPerS',
-    'ttftP50Ms',
-    'ttftP99Ms',
-    'tpotP50Ms',
-    'tpotP99Ms',
-  ],
+  properties,
+  required: Object.keys(properties),
   additionalProperties: false,
+});
+const count0: Schema = { type: 'integer', minimum: 0 };
+
+/** One endpoint's part of a load spread over several (run.ts EndpointShare). */
+const ENDPOINT_SHARE = closed({
+  device: str,
+  requests: count0,
+  succeeded: count0,
+  failed: count0,
+  outputTokens: count0,
+  outputTokensPerS: num,
+  ttftP50Ms: num,
+  ttftP99Ms: num,
+  tpotP50Ms: num,
+  tpotP99Ms: num,
+});
+
+/** AIPerf-shaped statistics of one per-request metric (harness/stats.ts), null when no request gave a value. */
+const STATS_KEYS = ['count', 'avg', 'min', 'max', 'std', 'p50', 'p90', 'p95', 'p99'];
+const STATS: Schema = nullable({
+  type: 'object',
+  properties: { unit: str, ...Object.fromEntries(STATS_KEYS.map((k) => [k, { type: 'number' }])) },
+  required: ['unit', ...STATS_KEYS],
+});
+/** A point's summary (metrics.ts RunSummary): throughputs, the percentile rule, every per-request metric's statistics. */
+const SUMMARY_PROPERTIES: Record<string, Schema> = {
+  requests: count0,
+  succeeded: count0,
+  failed: count0,
+  durationS: num,
+  percentileRule: str,
+  inputTokens: count0,
+  outputTokens: count0,
+  inputTokensPerS: num,
+  outputTokensPerS: num,
+  totalTokensPerS: num,
+  requestsPerS: num,
+  ttft: STATS,
+  tpot: STATS,
+  icl: STATS,
+  e2e: STATS,
+  tokensPerSPerUser: STATS,
+  inputTokensPerRequest: STATS,
+  outputTokensPerRequest: STATS,
 };
+// Open: the summary carries more (errors, usage counts, the SLO verdict) than is pinned here.
+const SUMMARY: Schema = { type: 'object', properties: SUMMARY_PROPERTIES, required: Object.keys(SUMMARY_PROPERTIES) };
 
 interface LlmParams extends Params<S> {
   readonly llm: Omit<LlmSettings, 'seed' | 'device'> & { readonly seed: number | null };
@@ -158,20 +249,38 @@ interface LlmParams extends Params<S> {
 
 type Point = LlmReport['points'][number]['summary'];
 
+/** mean, median and tail of one per-request metric, under the registry's `<prefix>_<stat><suffix>` names. */
+const statBindings = (prefix: string, suffix: string, of: (r: Point) => Statistics | null): MetricBinding<Point>[] =>
+  (['mean', 'p50', 'p90', 'p95', 'p99'] as const).map((k) => ({
+    name: `${prefix}_${k}${suffix}`,
+    compute: (r: Point) => {
+      const st = of(r);
+      return st ? (k === 'mean' ? st.avg : st[k]) : null;
+    },
+  }));
+
 const METRICS: readonly MetricBinding<Point>[] = [
-  { name: 'ttft_p50_ms', compute: (r) => r.ttft?.p50 ?? null },
-  { name: 'ttft_p99_ms', compute: (r) => r.ttft?.p99 ?? null },
-  { name: 'tpot_p50_ms', compute: (r) => r.tpot?.p50 ?? null },
-  { name: 'tpot_p99_ms', compute: (r) => r.tpot?.p99 ?? null },
-  { name: 'e2e_p50_ms', compute: (r) => r.e2e?.p50 ?? null },
-  { name: 'e2e_p99_ms', compute: (r) => r.e2e?.p99 ?? null },
-  { name: 'icl_p99_ms', compute: (r) => r.icl?.p99 ?? null },
+  ...statBindings('ttft', '_ms', (r) => r.ttft),
+  ...statBindings('tpot', '_ms', (r) => r.tpot),
+  ...statBindings('e2e', '_ms', (r) => r.e2e),
+  ...statBindings('icl', '_ms', (r) => r.icl),
+  ...statBindings('user_tokens_per_second', '', (r) => r.tokensPerSPerUser),
   { name: 'output_tokens_per_second', compute: (r) => r.outputTokensPerS },
+  { name: 'input_tokens_per_second', compute: (r) => r.inputTokensPerS },
+  { name: 'total_tokens_per_second', compute: (r) => r.totalTokensPerS },
   { name: 'requests_per_second', compute: (r) => r.requestsPerS },
   { name: 'goodput_rps', compute: (r) => r.slo?.goodputRps ?? null },
   { name: 'query_count', compute: (r) => r.succeeded },
   { name: 'duration_s', compute: (r) => r.durationS },
 ];
+
+/** "1,2.5,inf" → [1, 2.5, Infinity]; anything else is bad input naming `where`. */
+function parseRates(text: string, where: string): number[] {
+  const rates = text.split(',').map((t) => (t.trim() === 'inf' ? Infinity : Number(t.trim())));
+  if (rates.length === 0 || rates.some((r) => !(r > 0)))
+    throw new InputError(`${where} "${text}" is not a comma-separated list of positive requests/s (or inf)`);
+  return rates;
+}
 
 function llmSettings(unitModel: string | null, s: Resolved<S>, where: (k: string) => string): LlmParams['llm'] {
   return {
@@ -190,6 +299,12 @@ function llmSettings(unitModel: string | null, s: Resolved<S>, where: (k: string
     rate: s.rate,
     burstiness: s.burstiness,
     sweepConcurrency: s.sweepConcurrency,
+    sweepRate: s.sweepRate !== null ? parseRates(s.sweepRate, where('sweepRate')) : null,
+    promptLenStddev: s.promptLenStddev,
+    genLenStddev: s.genLenStddev,
+    rangeRatio: s.rangeRatio,
+    flopsPerToken: s.flopsPerToken,
+    bytesPerToken: s.bytesPerToken,
     slaSearch: s.slaSearch as LlmSettings['slaSearch'],
     slaMax: s.slaMax,
     slo: s.slo !== null ? parseSlo(s.slo, where('slo')) : null,
@@ -217,7 +332,10 @@ export const llmWorkload: Workload<S, LlmParams> = {
   resolve(unit, settings, plan) {
     const where = (k: string) => `unit ${plan.unitId}: setting "${k}"`;
     if (settings.slaSearch !== null && settings.slo === null) throw new InputError(`${where('slaSearch')} needs an slo to search against`);
-    return { unit, settings, llm: llmSettings(unit.model ?? null, settings, where) };
+    const llm = llmSettings(unit.model ?? null, settings, where);
+    // Cross-setting rules (requests below the concurrency, lengths drawn two ways, …) are refused while planning.
+    validateLlmSettings({ ...llm, seed: llm.seed ?? plan.seed });
+    return { unit, settings, llm };
   },
   // The decoder is built and hashed once by the orchestrator (presets over 2 GB through the model cache); an
   // endpoint serves its own model, so nothing is built for it and the name only picks the prompt vocabulary.
@@ -238,7 +356,11 @@ export const llmWorkload: Workload<S, LlmParams> = {
     const point = report.points[report.points.length - 1]!;
     const r = point.summary;
     const verdict = r.slo;
-    const notes: string[] = [...report.notes, ...Object.entries(r.errors).map(([e, c]) => `${c} request(s) failed: ${e}`)];
+    const notes: string[] = [
+      `percentiles of the LLM statistics: ${r.percentileRule}${verdict ? "; the SLO verdict: LoadGen's order statistic" : ''}`,
+      ...report.notes,
+      ...Object.entries(r.errors).map(([e, c]) => `${c} request(s) failed: ${e}`),
+    ];
     if (r.usageMismatches) notes.push(`${r.usageMismatches} request(s) where the server's usage count differs from the client's`);
     if (report.httpOverhead) notes.push(overheadLine(report.httpOverhead));
     if (point.split?.rooflineRatio != null) {
@@ -274,10 +396,30 @@ export const llmWorkload: Workload<S, LlmParams> = {
       model: { type: 'object' },
       points: arrayOf({
         type: 'object',
-        properties: { label: str, summary: { type: 'object' }, endpoints: nullable(arrayOf(ENDPOINT_SHARE)) },
-        required: ['label', 'summary'],
+        properties: {
+          label: str,
+          summary: SUMMARY,
+          lengthsDrawn: closed({ prompt: str, gen: str }),
+          maxInFlight: nullable({ type: 'integer', minimum: 0 }),
+          effectiveTflops: num,
+          endpoints: nullable(arrayOf(ENDPOINT_SHARE)),
+        },
+        required: ['label', 'summary', 'lengthsDrawn', 'maxInFlight', 'effectiveTflops'],
       }),
-      sla: nullable({ type: 'object' }),
+      sla: nullable({
+        type: 'object',
+        properties: {
+          variable: { enum: ['concurrency', 'rate'] },
+          best: num,
+          requestsRule: str,
+          tried: arrayOf({
+            type: 'object',
+            properties: { value: { type: 'number' }, met: { type: 'boolean' }, requests: { type: 'integer', minimum: 0 } },
+            required: ['value', 'met', 'requests', 'reasons'],
+          }),
+        },
+        required: ['variable', 'slo', 'best', 'requestsRule', 'tried'],
+      }),
       cluster: nullable({
         type: 'object',
         properties: { devices: arrayOf(str), balance: { enum: [...BALANCES] } },
@@ -288,5 +430,18 @@ export const llmWorkload: Workload<S, LlmParams> = {
     },
     required: ['device', 'model', 'points', 'notes'],
   },
-  headline: ['ttft_p99_ms', 'tpot_p99_ms', 'output_tokens_per_second', 'goodput_rps'],
+  headline: [
+    'ttft_mean_ms',
+    'ttft_p99_ms',
+    'tpot_mean_ms',
+    'tpot_p99_ms',
+    'user_tokens_per_second_p50',
+    'output_tokens_per_second',
+    'total_tokens_per_second',
+    'goodput_rps',
+  ],
+  render(record) {
+    const r = record.result as unknown as LlmReport | null;
+    return r?.points ? statisticsLines(r.points) : [];
+  },
 };
