@@ -81,6 +81,8 @@ export interface LlmSettings {
   readonly endpoints: readonly string[] | null;
   /** How requests are spread over `device` and `endpoints` (pool.ts). */
   readonly balance: Balance;
+  /** Who generates on a device that runs the decoder: npuval's batching engine, or the `proc:` adapter's own generate. */
+  readonly engine: 'npuval' | 'adapter';
   /** A user's decoder: FLOPs per token (prefill and decode), replacing the zoo's analytic count; null: the zoo's, or none. */
   readonly flopsPerToken: number | null;
   /** A user's decoder: bytes one decode step reads (weights, ± KV), replacing the zoo's analytic count; null: the zoo's, or none. */
@@ -117,6 +119,7 @@ export const DEFAULT_LLM_SETTINGS: Omit<LlmSettings, 'device'> = {
   httpOverhead: true,
   endpoints: null,
   balance: 'round-robin',
+  engine: 'npuval',
   flopsPerToken: null,
   bytesPerToken: null,
 };
@@ -200,7 +203,7 @@ export interface PrefillDecodeSplit {
 
 export interface LlmPoint {
   readonly label: string;
-  readonly mode: 'static' | 'engine' | 'endpoint';
+  readonly mode: 'static' | 'engine' | 'adapter' | 'endpoint';
   readonly batch: number | null;
   /** The mean lengths asked for; each request's own length is drawn around them (lengthsDrawn). */
   readonly promptLen: number;
@@ -298,9 +301,12 @@ export interface LlmRunOptions {
 }
 
 interface Target {
-  /** 'endpoint': the device generates with its own model; 'inprocess': our engine drives its decoder. */
-  readonly mode: 'endpoint' | 'inprocess';
-  /** The device's own generation session (endpoint); null in-process, where a point wraps an engine. */
+  /**
+   * 'endpoint': the device generates with its own model; 'inprocess': our engine drives its decoder;
+   * 'adapter': the decoder is loaded on a proc: adapter, whose own generate streams the tokens (engine adapter).
+   */
+  readonly mode: 'endpoint' | 'inprocess' | 'adapter';
+  /** The device's own generation session (endpoint, adapter); null in-process, where a point wraps an engine. */
   readonly generation: GenerationSession | null;
   readonly decoder: DecoderModel | null;
   readonly vocab: number;
@@ -340,7 +346,7 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
   const device = options.device ?? createDevice(settings.device);
   const others = settings.endpoints?.length ? (options.others ?? settings.endpoints.map((spec) => createDevice(spec))) : [];
   refuseInProcessPool(settings, [device, ...others]);
-  if (!generatesOwnModel(device) && drivesLoad(settings)) refuseOverCapacity(settings);
+  if (!generatesOwnModel(device) && settings.engine === 'npuval' && drivesLoad(settings)) refuseOverCapacity(settings);
   const description = await device.describe();
   journal?.append('llm.start', {
     settings: settings as unknown as Record<string, unknown>,
@@ -355,12 +361,14 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
       notes.push(`HTTP overhead measured on ${settings.device} only (the first of ${pool.members.length} endpoints)`);
     let bandwidth: LlmReport['bandwidth'] = null;
     let httpOverhead: HttpOverhead | null = null;
-    if (target.mode === 'inprocess' && settings.bandwidth) {
+    if (target.mode !== 'endpoint' && settings.bandwidth) {
       bandwidth = await measureBandwidth(device, log);
       journal?.append('llm.bandwidth', bandwidth as unknown as Record<string, unknown>);
     }
-    if (target.mode === 'endpoint' && settings.sweepBatch)
-      throw new InputError('--sweep-batch applies to in-process devices; an endpoint batches on its own');
+    if (target.mode !== 'inprocess' && settings.sweepBatch)
+      throw new InputError(
+        `--sweep-batch applies to npuval's in-process engine; ${target.mode === 'endpoint' ? 'an endpoint' : 'an adapter generating itself'} batches on its own`,
+      );
     const prompts = settings.promptFile ? readPromptFile(settings.promptFile) : null;
     if (target.mode === 'endpoint' && !settings.httpOverhead) notes.push('HTTP overhead not measured: turned off (--no-http-overhead)');
     if (target.mode === 'endpoint' && settings.httpOverhead) {
@@ -397,7 +405,7 @@ export async function runLlm(settings: LlmSettings, options: LlmRunOptions = {})
     const grid = (settings.sweepPromptLen ?? [settings.promptLen]).flatMap((P) =>
       (settings.sweepGenLen ?? [settings.genLen]).map((G) => [P, G] as const),
     );
-    const underLoad = target.mode === 'endpoint' || drivesLoad(settings);
+    const underLoad = target.mode !== 'inprocess' || drivesLoad(settings);
     let sla: SlaSearch | null = null;
     for (const B of settings.sweepBatch ?? [underLoad ? autoEngineBatch(settings) : (settings.batch ?? 1)]) {
       const s: LlmSettings = { ...settings, batch: B };
@@ -584,15 +592,26 @@ async function openTarget(device: Device, description: DeviceDescription, s: Llm
   const opened = await openDecoder(device, s.model, { dtype: s.dtype, source });
   const { decoder } = opened;
   const { cost, source: costSource } = decoderCost(zoo ? modelCost({ ...zoo, config: { ...zoo.config, dtype: s.dtype } }) : null, s);
+  const own = s.engine === 'adapter' ? adapterGeneration(decoder, device, opened.close) : null;
   return {
-    generation: null,
-    mode: 'inprocess',
+    generation: await own,
+    mode: own ? 'adapter' : 'inprocess',
     decoder,
     vocab: opened.vocab,
     cost,
     model: { name: s.model, source: zoo ? 'zoo' : 'file', params: zoo?.params ?? null, dtype: decoder.geometry.dtype, cost: costSource },
     close: () => opened.close(),
   };
+}
+
+/** engine adapter: the adapter's own generate over the loaded decoder; refused (after closing it) where the adapter has none. */
+async function adapterGeneration(decoder: DecoderModel, device: Device, close: () => Promise<void>): Promise<GenerationSession> {
+  const own = decoder.session.generation?.();
+  if (own) return own;
+  await close();
+  throw new InputError(
+    `engine adapter: ${device.id} does not generate tokens itself (only a proc: adapter whose hello claims token_streaming does); generate with npuval's engine instead (--engine npuval)`,
+  );
 }
 
 async function measureBandwidth(device: Device, log: (s: string) => void): Promise<NonNullable<LlmReport['bandwidth']>> {
@@ -761,7 +780,7 @@ async function staticPoint(ctx: PointContext, P: number, G: number): Promise<Llm
 
 async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: number | null, rate: number | null): Promise<LlmPoint> {
   const { settings: s, target } = ctx;
-  const label = `${target.mode === 'endpoint' ? (ctx.pool ? `${ctx.pool.members.length} endpoints ${ctx.pool.balance}` : 'endpoint') : `engine b${s.batch}`} p${P} g${G} ${rate !== null ? `rate ${rate}/s${concurrency ? ` cap ${concurrency}` : ''}` : `c${concurrency}`}`;
+  const label = `${target.mode === 'endpoint' ? (ctx.pool ? `${ctx.pool.members.length} endpoints ${ctx.pool.balance}` : 'endpoint') : target.mode === 'adapter' ? 'adapter generate' : `engine b${s.batch}`} p${P} g${G} ${rate !== null ? `rate ${rate}/s${concurrency ? ` cap ${concurrency}` : ''}` : `c${concurrency}`}`;
   const pool = ctx.pool;
   const servedBy: number[] = [];
   const requests = requestsFor(s, concurrency ?? (rate === null ? 1 : null));
@@ -829,8 +848,8 @@ async function loadPoint(ctx: PointContext, P: number, G: number, concurrency: n
   const F = s.flopsPerToken;
   return {
     label,
-    mode: target.mode === 'endpoint' ? 'endpoint' : 'engine',
-    batch: target.mode === 'endpoint' ? null : s.batch,
+    mode: target.mode === 'inprocess' ? 'engine' : target.mode,
+    batch: target.mode === 'inprocess' ? s.batch : null,
     promptLen: P,
     genLen: G,
     lengthsDrawn: describePoint(s, P, G),

@@ -14,7 +14,7 @@ import { generateStatic } from '../../harness/llm/generate.js';
 import { DecoderModel } from '../../harness/serve/decoder.js';
 import { buildZooModel } from '../../models/zoo/index.js';
 import { systemTest } from '../helpers/system.js';
-import { REFERENCE, root, TORCH, torchDep } from './helpers.js';
+import { npuval, REFERENCE, root, TORCH, torchDep } from './helpers.js';
 
 process.chdir(root);
 const tmp = mkdtempSync(join(tmpdir(), 'npuval-proc-generation-'));
@@ -63,6 +63,55 @@ systemTest(test, torchDep, "the adapter's generate streams ort:cpu's greedy toke
   } finally {
     await session.close();
   }
+});
+
+systemTest(test, torchDep, 'npuval llm --engine adapter measures the adapter generating a load itself', () => {
+  const r = npuval(
+    'llm',
+    '--device',
+    TORCH,
+    '--model',
+    'tiny-llama',
+    '--engine',
+    'adapter',
+    '--requests',
+    '4',
+    '--concurrency',
+    '2',
+    '--prompt-len',
+    '8',
+    '--gen-len',
+    '8',
+    '--no-bandwidth',
+    '--json',
+    '--out',
+    join(tmp, 'llm'),
+  );
+  assert.is(r.status, 0, r.stderr);
+  const point = (JSON.parse(r.stdout) as { points: { mode: string; batch: number | null; summary: Record<string, number> }[] }).points[0]!;
+  assert.is(point.mode, 'adapter');
+  assert.is(point.batch, null);
+  assert.equal([point.summary.succeeded, point.summary.outputTokens], [4, 32]);
+});
+
+test('--engine adapter on a device that does not generate itself is refused with one sentence', () => {
+  const r = npuval(
+    'llm',
+    '--device',
+    'ort:cpu',
+    '--model',
+    'tiny-llama',
+    '--engine',
+    'adapter',
+    '--requests',
+    '2',
+    '--no-bandwidth',
+    '--out',
+    join(tmp, 'refused'),
+  );
+  assert.is(r.status, 2, r.stderr);
+  assert.match(r.stderr, /engine adapter: ort:cpu does not generate tokens itself .*\(--engine npuval\)/);
+  assert.not.match(r.stderr, /\n\s+at /);
 });
 
 test('an adapter that claims no token streaming offers no generation', async () => {

@@ -164,6 +164,13 @@ const SETTINGS = {
     flag: 'balance',
     doc: 'How a load over several endpoints picks one per request: in turn, or the one with the fewest requests in flight',
   },
+  engine: {
+    type: 'string',
+    default: 'npuval',
+    values: ['npuval', 'adapter'],
+    flag: 'engine',
+    doc: "Who generates on a device that runs the decoder: npuval's batching engine (prefill/decode split, roofline), or a proc: adapter's own generate (PROTOCOL.md; a vendor LLM engine), measured as a load like an endpoint",
+  },
   flopsPerToken: {
     type: 'number',
     default: null,
@@ -316,6 +323,7 @@ function llmSettings(unitModel: string | null, s: Resolved<S>, where: (k: string
     httpOverhead: s.httpOverhead,
     endpoints: s.endpoints,
     balance: s.balance as LlmSettings['balance'],
+    engine: s.engine as LlmSettings['engine'],
   };
 }
 
