@@ -1,10 +1,14 @@
 // The one entry point: `npuval <command>`. Each command lives in harness/commands/ and is
 // listed here only once it works. Errors become one sentence and an exit code (docs/architecture.md).
+// Everything it prints passes the redaction layer (harness/redact.ts); a command refused for bad
+// input removes what it created (harness/durable.ts), so a rerun with the same --out is not blocked.
 import { createRequire } from 'node:module';
 import type { Argv, MiddlewareFunction } from 'yargs';
+import { discardCreatedOutputs, forgetCreatedOutputs, writeFailure } from './durable.js';
 import { exitCodeOf, EXIT, InputError } from './errors.js';
 import { commands } from './commands/index.js';
 import { terminalColumns } from './output.js';
+import { redactStream, registerSpecSecrets } from './redact.js';
 
 // yargs' CommonJS build, not its ES module: the ES build lays out --help with cliui's stand-in
 // wrapper, which breaks lines every N characters, mid-word; the CommonJS build wraps at words.
@@ -17,6 +21,17 @@ const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: readonly s
 const HELP_WIDTH = { fallback: 100, max: 110 } as const;
 
 export async function main(argv: readonly string[]): Promise<number> {
+  redactStream(process.stdout);
+  redactStream(process.stderr);
+  // A device spec's credentials on the command line are masked in everything this run prints and records.
+  for (const arg of argv) registerSpecSecrets(arg);
+  forgetCreatedOutputs();
+  const code = await runCommand(argv);
+  if (code === EXIT.input) discardCreatedOutputs();
+  return code;
+}
+
+async function runCommand(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   // Runtimes' native warnings (ORT, and Dawn through it) go to fd 2, where npuval cannot catch them
   // to put them in a device's notes; they stay silent unless --verbose (docs/devices.md).
@@ -89,7 +104,9 @@ function refuseRepeatedOptions(args: Readonly<Record<string, unknown>>, parser: 
   if (twice) throw new InputError(`--${twice} was given ${(args[twice] as unknown[]).length} times; it takes one value`);
 }
 
-function reportError(err: unknown, verbose: boolean): number {
+function reportError(thrown: unknown, verbose: boolean): number {
+  // A write the system refused (no space, quota, file-size limit, read-only): exit 3 naming the file.
+  const err = writeFailure(thrown);
   const code = exitCodeOf(err);
   const message = err instanceof Error ? err.message : String(err);
   if (code !== null) {

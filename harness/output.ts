@@ -1,7 +1,8 @@
 // Output conventions shared by every command: --json prints one JSON document and nothing else
 // on stdout; otherwise a human-readable text. --out DIR is where files go.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeOutputDir, writeOutputFile } from './durable.js';
 import { InputError } from './errors.js';
 
 export interface CommonArgs {
@@ -25,13 +26,13 @@ export function outPath(args: Pick<CommonArgs, 'out'>, now = new Date()): string
  * keeping beside a run); call it once the command has its result, so a refused command writes nothing.
  */
 export function keepJson(args: Pick<CommonArgs, 'out'>, name: string, doc: unknown): void {
-  if (args.out) writeFileSync(join(outDir(args), name), JSON.stringify(doc, null, 2) + '\n');
+  if (args.out) writeOutputFile(join(outDir(args), name), JSON.stringify(doc, null, 2) + '\n');
 }
 
 /** Resolves and creates the output directory: --out, else npuval-out/<UTC timestamp>. */
 export function outDir(args: Pick<CommonArgs, 'out'>, now = new Date()): string {
   const dir = outPath(args, now);
-  mkdirSync(dir, { recursive: true });
+  makeOutputDir(dir);
   return dir;
 }
 

@@ -5,7 +5,7 @@ import { describeHost } from '../host.js';
 import { parseOptions, type OptionSchema, type OptionValues } from '../options.js';
 import type { DeviceSpec } from '../spec.js';
 import type { Device, DeviceCapabilities, DeviceDescription, GenerationOptions, GenerationSession, Session } from '../types.js';
-import { get } from './http.js';
+import { get, shownUrl } from './http.js';
 import { apiKeyEnvName, EndpointSession, endpointHeaders, type EndpointConfig } from './session.js';
 
 export const ENDPOINT_OPTIONS = {
@@ -46,7 +46,10 @@ export class EndpointDevice implements Device {
       vendor: null,
       model: this.config.model,
       runtime: { name: 'OpenAI-compatible server', version: 'not reported by the API' },
-      backend: { name: this.config.api === 'chat' ? '/v1/chat/completions' : '/v1/completions', options: { base: this.config.base } },
+      backend: {
+        name: this.config.api === 'chat' ? '/v1/chat/completions' : '/v1/completions',
+        options: { base: shownUrl(this.config.base) },
+      },
       driver: null,
       host: describeHost(),
       catalogId: null,
@@ -59,7 +62,7 @@ export class EndpointDevice implements Device {
 
   async open(): Promise<Session> {
     throw new DeviceInputError(
-      `${this.id} is a serving endpoint: it generates text with its own model (openGeneration), it does not run tensors`,
+      `${shownUrl(this.id)} is a serving endpoint: it generates text with its own model (openGeneration), it does not run tensors`,
     );
   }
 
@@ -80,11 +83,11 @@ async function servedModel(config: EndpointConfig): Promise<string> {
     res = await get(`${config.base}/models`, endpointHeaders(config), AbortSignal.timeout(10_000));
   } catch (err) {
     const cause = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new DeviceUnavailableError(`endpoint ${config.base} is unreachable (${cause}); is the server running?`);
+    throw new DeviceUnavailableError(`endpoint ${shownUrl(config.base)} is unreachable (${cause}); is the server running?`);
   }
   if (config.model) return config.model;
   if (res.status !== 200)
-    throw new DeviceUnavailableError(`GET ${config.base}/models answered HTTP ${res.status}; name the model with ?model=NAME`);
+    throw new DeviceUnavailableError(`GET ${shownUrl(config.base)}/models answered HTTP ${res.status}; name the model with ?model=NAME`);
   let json: { data?: { id?: unknown }[] } | null = null;
   try {
     json = JSON.parse(res.text) as { data?: { id?: unknown }[] };
@@ -92,6 +95,7 @@ async function servedModel(config: EndpointConfig): Promise<string> {
     // not JSON: no model listed
   }
   const id = json?.data?.[0]?.id;
-  if (typeof id !== 'string') throw new DeviceUnavailableError(`GET ${config.base}/models lists no model; name one with ?model=NAME`);
+  if (typeof id !== 'string')
+    throw new DeviceUnavailableError(`GET ${shownUrl(config.base)}/models lists no model; name one with ?model=NAME`);
   return id;
 }

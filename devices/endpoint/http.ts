@@ -48,3 +48,11 @@ export function errorMessage(text: string): string {
   }
   return text.slice(0, 200) || '(empty body)';
 }
+
+/**
+ * The URL (or any text holding one) as messages show it: userinfo masked, since a spec may carry
+ * `user:password@`. Requests still use the real URL; the harness masks everything it records too.
+ */
+export function shownUrl(text: string): string {
+  return text.replace(/(:\/\/)[^\s/?#@]+@/g, '$1***@');
+}

@@ -2,7 +2,7 @@
 // model, and a round trip that generates nothing (GET /models).
 import type { IncomingMessage } from 'node:http';
 import type { Completion, GenerateEvent, GenerateRequest, GenerationSession } from '../types.js';
-import { errorMessage, get, readText, send } from './http.js';
+import { errorMessage, get, readText, send, shownUrl } from './http.js';
 import { parseChunk, parseCompletion, requestBody, type EndpointApi } from './openai.js';
 import { timedEvents } from './sse.js';
 
@@ -33,7 +33,7 @@ export class EndpointSession implements GenerationSession {
     const { url, res } = await this.post(request, true);
     if (res.statusCode !== 200) {
       const text = await readText(res).catch(() => '');
-      throw new EndpointError(`HTTP ${res.statusCode} from ${url}: ${errorMessage(text)}`);
+      throw new EndpointError(`HTTP ${res.statusCode} from ${shownUrl(url)}: ${errorMessage(text)}`);
     }
     // After [DONE] the rest of the body is read to its end (normally nothing), so the connection
     // goes back to the keep-alive pool instead of being held by an unread body.
@@ -49,14 +49,14 @@ export class EndpointSession implements GenerationSession {
       if (chunk.error !== null) throw new EndpointError(`server error in stream: ${chunk.error}`);
       yield { time: e.time, text: chunk.text, finishReason: chunk.finishReason, usage: chunk.usage };
     }
-    if (!done) throw new EndpointError(`stream from ${url} ended without [DONE]`);
+    if (!done) throw new EndpointError(`stream from ${shownUrl(url)} ended without [DONE]`);
   }
 
   /** One request with `stream: false`: the whole response at once. */
   async complete(request: GenerateRequest): Promise<Completion> {
     const { url, res } = await this.post(request, false);
     const text = await readText(res);
-    if (res.statusCode !== 200) throw new EndpointError(`HTTP ${res.statusCode} from ${url}: ${errorMessage(text)}`);
+    if (res.statusCode !== 200) throw new EndpointError(`HTTP ${res.statusCode} from ${shownUrl(url)}: ${errorMessage(text)}`);
     const chunk = parseCompletion(text, this.config.api);
     if (chunk.error !== null) throw new EndpointError(`server error: ${chunk.error}`);
     return { text: chunk.text, usage: chunk.usage };
@@ -69,9 +69,9 @@ export class EndpointSession implements GenerationSession {
     try {
       status = (await get(url, endpointHeaders(this.config), signal)).status;
     } catch (err) {
-      throw new EndpointError(`GET ${url} failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new EndpointError(`GET ${shownUrl(url)} failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    if (status !== 200) throw new EndpointError(`GET ${url} failed (HTTP ${status})`);
+    if (status !== 200) throw new EndpointError(`GET ${shownUrl(url)} failed (HTTP ${status})`);
   }
 
   async close(): Promise<void> {}
@@ -98,7 +98,7 @@ export class EndpointSession implements GenerationSession {
     } catch (err) {
       throw request.signal?.aborted
         ? request.signal.reason
-        : new EndpointError(`POST ${url} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        : new EndpointError(`POST ${shownUrl(url)} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
 }

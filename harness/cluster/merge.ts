@@ -2,7 +2,7 @@
 // plan must be present exactly once and all must come from the same plan (same digest); then the
 // shards' journals are read back, each unit keeps where it ran (shard, worker, node, device), and
 // report.json (schema-checked), report.md, report.html, junit.xml and results.csv are written to DIR.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { assembleReport, journalState, type JournalState, type RunPlan } from '../../reports/assemble.js';
 import { fileArtifact } from '../../reports/digest.js';
@@ -16,6 +16,7 @@ import { InputError } from '../errors.js';
 import { JOURNAL_FILE, readJournal } from '../journal.js';
 import type { RunInputs } from '../run/orchestrate.js';
 import { evaluateFleet } from '../run/targets.js';
+import { writeOutputFile } from '../durable.js';
 import { readManifest, SHARD_FILE, SHARDS_DIR, type Launcher, type ShardManifest } from './shard.js';
 
 /** Written by the launcher in the cluster's out dir: how the shards were started. */
@@ -197,14 +198,14 @@ export async function mergeShards(dir: string, now = new Date()): Promise<Merged
   const report: RunReport = { ...assembleReport(state, { finishedAt: now.toISOString(), artifacts }), cluster: info };
   const problems = validate('run-report', report);
   if (problems.length) {
-    writeFileSync(join(dir, 'report.invalid.json'), JSON.stringify(report, null, 2) + '\n');
+    writeOutputFile(join(dir, 'report.invalid.json'), JSON.stringify(report, null, 2) + '\n');
     throw new Error(`the merged report does not match its schema (a bug in npuval; kept as report.invalid.json):\n${problems.join('\n')}`);
   }
-  writeFileSync(join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(dir, 'report.md'), renderMarkdown(report, null) + '\n' + clusterMarkdown(report));
-  writeFileSync(join(dir, 'report.html'), await renderHtml(report, { comparison: null, commercialization: null }));
-  writeFileSync(join(dir, 'junit.xml'), renderJunit(report));
-  writeFileSync(join(dir, 'results.csv'), renderCsv(report));
+  writeOutputFile(join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeOutputFile(join(dir, 'report.md'), renderMarkdown(report, null) + '\n' + clusterMarkdown(report));
+  writeOutputFile(join(dir, 'report.html'), await renderHtml(report, { comparison: null, commercialization: null }));
+  writeOutputFile(join(dir, 'junit.xml'), renderJunit(report));
+  writeOutputFile(join(dir, 'results.csv'), renderCsv(report));
   const files = ['report.json', 'report.md', 'report.html', 'junit.xml', 'results.csv'].map((f) => join(dir, f));
   return { report, files, incomplete };
 }

@@ -16,6 +16,7 @@ import { schemaNameOf, schemaOf, SCHEMA_NAMES, validate, type SchemaName } from 
 import { EXIT, InputError } from '../errors.js';
 import { emit } from '../output.js';
 import { readBaseline } from '../run/outputs.js';
+import { writeOutputFile } from '../durable.js';
 import type { Command } from './types.js';
 
 const ACTIONS = ['validate', 'render', 'sign', 'verify', 'keygen', 'schema'] as const;
@@ -130,10 +131,10 @@ export const reportCommand: Command<ReportArgs> = {
         const notes: string[] = [];
         const baseline = report.baseline ? readBaseline(report.baseline.path, notes) : null;
         const comparison = baseline ? compareReports(baseline, report, 5) : null;
-        writeFileSync(join(dir, 'report.md'), renderMarkdown(report, comparison));
-        writeFileSync(join(dir, 'report.html'), await renderHtml(report, { comparison }));
-        writeFileSync(join(dir, 'junit.xml'), renderJunit(report));
-        writeFileSync(join(dir, 'results.csv'), renderCsv(report));
+        writeOutputFile(join(dir, 'report.md'), renderMarkdown(report, comparison));
+        writeOutputFile(join(dir, 'report.html'), await renderHtml(report, { comparison }));
+        writeOutputFile(join(dir, 'junit.xml'), renderJunit(report));
+        writeOutputFile(join(dir, 'results.csv'), renderCsv(report));
         const files = ['report.md', 'report.html', 'junit.xml', 'results.csv'].map((f) => join(dir, f));
         emit(args, { files, notes }, () => [...notes, `wrote ${files.join(', ')}`].join('\n'));
         return EXIT.ok;
@@ -144,7 +145,7 @@ export const reportCommand: Command<ReportArgs> = {
         const { bytes } = readDoc(file);
         const sig = signDocument(bytes, readFileSync(args.key, 'utf8'), file);
         const sigPath = args.sig ?? `${file}.sig`;
-        writeFileSync(sigPath, JSON.stringify(sig, null, 2) + '\n');
+        writeOutputFile(sigPath, JSON.stringify(sig, null, 2) + '\n');
         emit(
           args,
           { file, signature: sigPath, canonicalSha256: sig.canonicalSha256, fileSha256: sig.fileSha256 },

@@ -9,6 +9,7 @@ import { describeHost } from '../../devices/host.js';
 import { bundledEps, ortVersion } from '../../devices/index.js';
 import type { Availability, DeviceDescription } from '../../devices/types.js';
 import type { DeviceEntry, EnvironmentInfo } from '../../reports/types.js';
+import { isSecretEnvName } from '../redact.js';
 
 /** Variables known to change numerics or speed; any name matching is recorded with its value. */
 const RESULT_VARIABLES = [
@@ -31,13 +32,12 @@ const RESULT_VARIABLES = [
   /^LC_ALL$/,
   /^LD_LIBRARY_PATH$/,
 ];
-/** Never recorded, whatever the prefix: reports are shared. */
-const SECRET = /(TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH)/i;
 
 export function resultVariables(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of Object.keys(env).sort()) {
-    if (SECRET.test(name)) continue;
+    // Never recorded, whatever the prefix: reports are shared (a secret-looking name, or one a device spec names with apiKeyEnv).
+    if (isSecretEnvName(name)) continue;
     if (RESULT_VARIABLES.some((re) => re.test(name)) && env[name] !== undefined) out[name] = env[name]!;
   }
   return out;

@@ -2,7 +2,7 @@
 // assembles and renders the reports from the journal. `--resume DIR` re-reads the journal:
 // finished units are kept, the unit that was in flight runs again. SIGINT stops the unit in
 // flight (its partial result is discarded, never journaled) and leaves a journal to resume from.
-import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { catalogEntry } from '../../devices/catalog.js';
 import { checkSpecs, createDevice, probe, probeAll } from '../../devices/index.js';
@@ -15,6 +15,7 @@ import type { Criterion, ProductInfo } from '../../reports/commercialization.js'
 import type { DeviceEntry, UnitRecord } from '../../reports/types.js';
 import { EnvironmentError, InputError } from '../errors.js';
 import { JOURNAL_FILE, Journal, readJournal } from '../journal.js';
+import { MASK, redactText, registerSpecSecrets } from '../redact.js';
 import '../workloads/index.js';
 import { allWorkloads, workloadOf } from '../workloads/registry.js';
 import type { LoadedModel, UnitOutcome, WorkloadContext } from '../workloads/types.js';
@@ -91,23 +92,18 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   let plan: RunPlan;
   let inputs: RunInputs;
   if (resuming) {
-    if (options.suite || options.devices?.length || options.baseline || options.criteria || options.product) {
-      throw new InputError(
-        '--resume continues the run exactly as journaled; leave out --suite, --device, --baseline, --criteria and --product',
-      );
+    if (options.suite || options.baseline || options.criteria || options.product) {
+      throw new InputError('--resume continues the run exactly as journaled; leave out --suite, --baseline, --criteria and --product');
     }
     if (!existsSync(journalPath)) throw new InputError(`--resume ${options.resume}: there is no ${JOURNAL_FILE} in that directory`);
     const contents = readJournal(journalPath);
-    if (contents.torn) {
-      // A crash mid-write left half a line: cut it off so the next record starts on a line of its own.
-      truncateSync(journalPath, statSync(journalPath).size - contents.torn.bytes);
-      options.log(`dropped a half-written last line (${contents.torn.bytes} bytes) from ${JOURNAL_FILE}`);
-    }
     const first = contents.records.find((r) => r.type === 'run-start') as { plan?: RunPlan; inputs?: RunInputs } | undefined;
     if (!first?.plan || !first.inputs)
       throw new InputError(`--resume ${options.resume}: ${JOURNAL_FILE} has no run-start record, so there is nothing to resume`);
     plan = first.plan;
     inputs = first.inputs;
+    for (const d of plan.devices) registerSpecSecrets(d.spec);
+    options = { ...options, deviceSpec: credentialsFor(plan, options) };
   } else {
     if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new InputError(`--out ${outDir} is a file, not a folder`);
     if (existsSync(journalPath)) {
@@ -119,6 +115,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     throw new InterruptedBeforeStart('interrupted (SIGINT) while planning, before any unit ran; nothing to resume');
 
   const journal = new Journal(journalPath);
+  // A crash mid-write left half a line: opening cut it off, so the next record starts on a line of its own.
+  if (journal.repaired) options.log(`dropped a half-written last line (${journal.repaired.bytes} bytes) from ${JOURNAL_FILE}`);
   try {
     write(journal, { type: 'run-start', plan, inputs: resuming ? undefined : inputs, argv: [...options.argv], resume: resuming });
     const before = journalState(readJournal(journalPath).records);
@@ -184,6 +182,31 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     journal.close();
   }
   return { outDir, state: journalState(readJournal(journalPath).records), inputs, interrupted: false, interruptedUnit: null };
+}
+
+/**
+ * The spec to open for each journaled device on resume. The journal keeps specs with their
+ * credentials masked (\`endpoint:http://***@host/v1\`); --device gives the full spec again, matched to
+ * the journaled one it masks to. A masked device with no full spec given is refused: it cannot connect.
+ */
+function credentialsFor(plan: RunPlan, options: RunOptions): RunOptions['deviceSpec'] {
+  const given = new Map((options.devices ?? []).map((spec) => [redactText(spec), spec]));
+  const journaled = new Set(plan.devices.map((d) => d.spec));
+  for (const [masked, spec] of given) {
+    if (!journaled.has(masked) || masked === spec) {
+      throw new InputError(
+        `--resume continues the run exactly as journaled; --device only gives the credentials of a journaled device (${spec} is not one with masked credentials)`,
+      );
+    }
+  }
+  const missing = plan.devices.filter((d) => d.spec.includes(`${MASK}@`) && !given.has(d.spec)).map((d) => d.spec);
+  if (missing.length) {
+    throw new InputError(
+      `the journal keeps device ${missing.join(', ')} without its credentials; resume with --device and the full spec as first given`,
+    );
+  }
+  const previous = options.deviceSpec;
+  return (planned) => given.get(planned) ?? previous?.(planned) ?? planned;
 }
 
 /** Appends one of the run's own records, typed by the union the report assembler reads. */
@@ -389,6 +412,8 @@ async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log
   // A suite's own lists too: a device that is merely unavailable here is skipped, a malformed spec is not.
   const named = override ?? [suite.devices, ...suite.units.map((u) => u.devices)].flatMap((d) => (Array.isArray(d) ? d : []));
   const references = suite.units.flatMap((u) => (u.reference ? [u.reference] : []));
+  // Credentials in a spec (a URL's userinfo, the variable apiKeyEnv names) are masked in everything recorded from here on.
+  for (const spec of [...named, ...references]) registerSpecSecrets(spec);
   await checkSpecs([...new Set([...named, ...references])]);
   const candidates = usesAvailable ? await probeAll() : [];
   const availableSpecs = candidates.filter((a) => a.available).map((a) => a.id);
@@ -398,6 +423,7 @@ async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log
   const resolved = unitSpecs.map((u) => resolveUnit(u, suite.seed ?? 1));
   // Devices a unit needs besides its own (an accuracy reference, a compare device) are checked like the others.
   const extra = resolved.flatMap((u) => u.w.needs(u.params).devices).filter((d) => !named.includes(d) && !references.includes(d));
+  for (const spec of extra) registerSpecSecrets(spec);
   if (extra.length) await checkSpecs([...new Set(extra)]);
   if (unitSpecs.length === 0) throw new EnvironmentError(`suite ${suite.name} has no unit to run: no device it names is available here`);
   return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs, resolved };

@@ -1,7 +1,8 @@
 // Writes everything a run leaves in its out dir from the journal: report.json (checked against
 // the schema before it is written), report.md, report.html, junit.xml, results.csv, and the
-// commercialization report when product info and criteria were given.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// commercialization report when product info and criteria were given. Each file is written whole
+// or not at all (harness/durable.ts) and redacted on its way out.
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { catalogEntry, peakTflops } from '../../devices/catalog.js';
 import { assembleReport, type JournalState } from '../../reports/assemble.js';
@@ -14,7 +15,9 @@ import { renderJunit } from '../../reports/render/junit.js';
 import { renderMarkdown } from '../../reports/render/markdown.js';
 import type { Artifact, RunReport } from '../../reports/types.js';
 import { validate } from '../../reports/validate.js';
+import { writeOutputFile } from '../durable.js';
 import { JOURNAL_FILE } from '../journal.js';
+import { redactText } from '../redact.js';
 import type { RunInputs } from './orchestrate.js';
 
 export const OUTPUT_FILES = ['journal.jsonl', 'report.json', 'report.md', 'report.html', 'junit.xml', 'results.csv'] as const;
@@ -64,13 +67,14 @@ export async function writeReports(outDir: string, state: JournalState, inputs: 
   const report = assembleReport(state, { finishedAt: now.toISOString(), artifacts: inputArtifacts(outDir, state, inputs) });
   const problems = validate('run-report', report);
   if (problems.length) {
-    writeFileSync(join(outDir, 'report.invalid.json'), JSON.stringify(report, null, 2) + '\n');
+    writeOutputFile(join(outDir, 'report.invalid.json'), JSON.stringify(report, null, 2) + '\n');
     throw new Error(
       `the assembled report does not match its schema (a bug in npuval; kept as report.invalid.json):\n${problems.join('\n')}`,
     );
   }
-  const reportText = JSON.stringify(report, null, 2) + '\n';
-  writeFileSync(join(outDir, 'report.json'), reportText);
+  // Redacted before it is hashed, so the digest the commercialization report cites is the file's.
+  const reportText = redactText(JSON.stringify(report, null, 2) + '\n');
+  writeOutputFile(join(outDir, 'report.json'), reportText);
 
   const baseline = inputs.baselinePath ? readBaseline(inputs.baselinePath, notes) : null;
   const comparison = baseline ? compareReports(baseline, report, 5) : null;
@@ -104,21 +108,21 @@ export async function writeReports(outDir: string, state: JournalState, inputs: 
     });
     const cErrors = validate('commercialization-report', commercialization);
     if (cErrors.length) throw new Error(`the commercialization report does not match its schema (a bug in npuval):\n${cErrors.join('\n')}`);
-    writeFileSync(join(outDir, 'commercialization.json'), JSON.stringify(commercialization, null, 2) + '\n');
-    writeFileSync(join(outDir, 'commercialization.md'), renderCommercializationMarkdown(commercialization));
+    writeOutputFile(join(outDir, 'commercialization.json'), JSON.stringify(commercialization, null, 2) + '\n');
+    writeOutputFile(join(outDir, 'commercialization.md'), renderCommercializationMarkdown(commercialization));
   } else if (inputs.product || inputs.criteria) {
     notes.push(
       `no commercialization report: it needs both product info and criteria (${inputs.product ? 'criteria' : 'product info'} missing)`,
     );
   }
 
-  writeFileSync(
+  writeOutputFile(
     join(outDir, 'report.md'),
     renderMarkdown(report, comparison, { baseline }) + (commercialization ? '\n' + renderCommercializationMarkdown(commercialization) : ''),
   );
-  writeFileSync(join(outDir, 'report.html'), await renderHtml(report, { comparison, commercialization, baseline }));
-  writeFileSync(join(outDir, 'junit.xml'), renderJunit(report));
-  writeFileSync(join(outDir, 'results.csv'), renderCsv(report));
+  writeOutputFile(join(outDir, 'report.html'), await renderHtml(report, { comparison, commercialization, baseline }));
+  writeOutputFile(join(outDir, 'junit.xml'), renderJunit(report));
+  writeOutputFile(join(outDir, 'results.csv'), renderCsv(report));
   const files = [...OUTPUT_FILES, ...(commercialization ? ['commercialization.json', 'commercialization.md'] : [])].map((f) =>
     join(outDir, basename(f)),
   );

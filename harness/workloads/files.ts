@@ -1,8 +1,8 @@
 // Files a unit writes beside the report (a LoadGen summary, a command's full JSON result), in the
 // unit's own folder `units/<unit id as a file name>/`, listed in the report with their digests.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileArtifact } from '../../reports/digest.js';
+import { writeOutputFile } from '../durable.js';
 import type { Artifact } from '../../reports/types.js';
 import type { WorkloadContext } from './types.js';
 
@@ -11,7 +11,7 @@ export function unitFolder(unitId: string): string {
   return join('units', unitId.replace(/[^A-Za-z0-9._-]+/g, '_'));
 }
 
-/** Writes `name` (text, or a value as indented JSON) into the unit's folder and returns its artifact entry. */
+/** Writes `name` (text, or a value as indented JSON) into the unit's folder, whole or not at all, and returns its artifact entry. */
 export function writeUnitFile(
   ctx: Pick<WorkloadContext, 'unitId' | 'outDir'>,
   name: string,
@@ -19,7 +19,6 @@ export function writeUnitFile(
   content: string | object,
 ): Artifact {
   const rel = join(unitFolder(ctx.unitId), name);
-  mkdirSync(join(ctx.outDir, unitFolder(ctx.unitId)), { recursive: true });
-  writeFileSync(join(ctx.outDir, rel), typeof content === 'string' ? content : JSON.stringify(content, null, 2) + '\n');
+  writeOutputFile(join(ctx.outDir, rel), typeof content === 'string' ? content : JSON.stringify(content, null, 2) + '\n');
   return fileArtifact(rel, role, join(ctx.outDir, rel));
 }
