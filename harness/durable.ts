@@ -30,12 +30,19 @@ export class OutputWriteError extends Error {
   }
 }
 
-/** The error as an OutputWriteError when the system refused the write (naming `path`, else the error's own path); otherwise the error itself. */
+/** Codes only a write raises: an error carrying one is a refused write wherever it was thrown. */
+const ONLY_ON_WRITE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS']);
+
+/**
+ * The error as an OutputWriteError when the system refused the write of `path`; otherwise the error
+ * itself. Without `path` (an error from anywhere, as the CLI sees it) only codes that a write alone
+ * raises count, named by the error's own path: EACCES from reading a file is not a refused write.
+ */
 export function writeFailure(err: unknown, path?: string): unknown {
   const e = err as NodeJS.ErrnoException | null;
-  const where = path ?? e?.path;
-  if (e instanceof OutputWriteError || !e?.code || !(e.code in WRITE_FAILURES) || !where) return err;
-  return new OutputWriteError(where, e.code);
+  if (e instanceof OutputWriteError || !e?.code || !(e.code in WRITE_FAILURES)) return err;
+  if (path !== undefined) return new OutputWriteError(path, e.code);
+  return ONLY_ON_WRITE.has(e.code) && e.path ? new OutputWriteError(e.path, e.code) : err;
 }
 
 /** Paths this process created (files and folders, in creation order), for discardCreatedOutputs. */
@@ -57,7 +64,7 @@ export function makeOutputDir(dir: string): void {
   try {
     first = mkdirSync(dir, { recursive: true });
   } catch (err) {
-    throw writeFailure(err, dir);
+    throw writeFailure(mkdirCause(dir) ?? err, dir);
   }
   if (first === undefined) return;
   // mkdirSync names the first folder it made; the others are the path's components below it.
@@ -67,6 +74,25 @@ export function makeOutputDir(dir: string): void {
     path = resolve(path, part);
     created.push({ path, folder: true });
   }
+}
+
+/**
+ * The error that stops the folder being made, found one level at a time: a recursive mkdir reports
+ * ENOENT where the system said EROFS or EACCES.
+ */
+function mkdirCause(dir: string): unknown {
+  const absolute = resolve(dir);
+  let path = absolute.startsWith(sep) ? sep : '';
+  for (const part of absolute.split(sep).filter(Boolean)) {
+    path = resolve(path, part);
+    if (existsSync(path)) continue;
+    try {
+      mkdirSync(path);
+    } catch (err) {
+      return err;
+    }
+  }
+  return null;
 }
 
 /**

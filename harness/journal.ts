@@ -159,6 +159,10 @@ export function readJournal(path: string): JournalContents {
       throw new JournalFormatError(`journal ${path} line ${i + 1} is not valid JSON`);
     }
     if (typeof parsed !== 'object' || parsed === null || typeof (parsed as JournalRecord).type !== 'string') {
+      if (last) {
+        torn = { line: i + 1, bytes: Buffer.byteLength(line) };
+        return;
+      }
       throw new JournalFormatError(`journal ${path} line ${i + 1} is not a record (an object with a "type")`);
     }
     records.push(parsed as JournalRecord);

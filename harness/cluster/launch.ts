@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
+import { writeOutputFile } from '../durable.js';
 import { EnvironmentError, InputError } from '../errors.js';
 import { CLUSTER_FILE, type ClusterFile } from './merge.js';
 
@@ -15,9 +16,9 @@ export function selfCommand(): string[] {
   return [process.execPath, resolve(process.argv[1] ?? 'bin/npuval.js')];
 }
 
+/** cluster.json records the run's arguments for the merge and for people: redacted like every output (its workers get theirs directly). */
 export function writeClusterFile(outDir: string, c: ClusterFile): void {
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, CLUSTER_FILE), JSON.stringify(c, null, 2) + '\n');
+  writeOutputFile(join(outDir, CLUSTER_FILE), JSON.stringify(c, null, 2) + '\n');
 }
 
 /** Quotes a word for sh. */

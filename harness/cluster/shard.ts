@@ -3,12 +3,13 @@
 // arguments agree on it without talking to each other. Unit i of the plan goes to shard i mod N.
 // Each shard writes OUT/shards/<k>/ : a normal run (journal.jsonl, report.json, …) of its units,
 // and shard.json saying which plan, shard and worker it is.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { canonicalDigest } from '../../reports/digest.js';
 import type { PlannedUnit } from '../../reports/assemble.js';
 import type { ClusterInfo } from '../../reports/types.js';
+import { writeOutputFile } from '../durable.js';
 import { InputError } from '../errors.js';
 import type { PlannedUnitSpec } from '../run/plan.js';
 
@@ -113,9 +114,9 @@ export function shardDir(outDir: string, shard: number): string {
   return join(outDir, SHARDS_DIR, String(shard));
 }
 
+/** Writes shard.json whole or not at all, credentials masked like every output (a resumed worker gets them from its arguments again). */
 export function writeManifest(dir: string, m: ShardManifest): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, SHARD_FILE), JSON.stringify(m, null, 2) + '\n');
+  writeOutputFile(join(dir, SHARD_FILE), JSON.stringify(m, null, 2) + '\n');
 }
 
 /** Reads a shard.json; null when the folder has none. Bad content is bad input (exit 2). */

@@ -10,6 +10,7 @@ import type { Argv } from 'yargs';
 import { EXIT, InputError } from '../errors.js';
 import { JOURNAL_FILE } from '../journal.js';
 import { emit, outPath, type CommonArgs } from '../output.js';
+import { redactText } from '../redact.js';
 import { launchLocal, launchSlurm, parseResources, writeK8sJob } from '../cluster/launch.js';
 import { mergeShards, type Merged } from '../cluster/merge.js';
 import {
@@ -93,13 +94,15 @@ async function worker(args: ClusterArgs & CommonArgs): Promise<number> {
   };
   const existing = readManifest(dir);
   let devices = new Map<string, string>(Object.entries(existing?.devices ?? {}));
-  const deviceSpec = (planned: string) => devices.get(planned) ?? workerDeviceSpec(planned, null, threads);
+  // shard.json keeps specs masked (a resumed worker is handed the real spec): look a spec up by either form.
+  const deviceSpec = (planned: string) =>
+    devices.get(planned) ?? devices.get(redactText(planned)) ?? workerDeviceSpec(planned, null, threads);
   const resuming = existsSync(join(dir, JOURNAL_FILE));
   if (resuming) {
     // The shard ran before (a requeued task, a retried pod): continue it, as `npuval run --resume` would.
     if (!existing)
       throw new InputError(`${dir} holds a journal but no shard.json, so it is not a shard of npuval cluster; choose another --out`);
-    if (JSON.stringify(existing.runArgs) !== JSON.stringify(runArgs) || existing.shards !== id.shards) {
+    if (redactText(JSON.stringify(existing.runArgs)) !== redactText(JSON.stringify(runArgs)) || existing.shards !== id.shards) {
       throw new InputError(
         `${dir} holds shard ${existing.shard} of ${existing.shards} of a run with other arguments (${existing.runArgs.join(' ') || 'none'}); choose another --out`,
       );
@@ -108,7 +111,8 @@ async function worker(args: ClusterArgs & CommonArgs): Promise<number> {
     log(`resuming shard ${id.shard} in ${dir}`);
   }
   const e = await executeSuite(args, {
-    ...(resuming ? { resume: dir } : { suite: args.suite, devices: args.device }),
+    // Resuming, --device hands back the credentials the journal masks.
+    ...(resuming ? { resume: dir, devices: args.device } : { suite: args.suite, devices: args.device }),
     outDir: dir,
     log,
     deviceSpec,

@@ -186,16 +186,16 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 
 /**
  * The spec to open for each journaled device on resume. The journal keeps specs with their
- * credentials masked (\`endpoint:http://***@host/v1\`); --device gives the full spec again, matched to
+ * credentials masked (`endpoint:http://***@host/v1`); --device gives the full spec again, matched to
  * the journaled one it masks to. A masked device with no full spec given is refused: it cannot connect.
  */
 function credentialsFor(plan: RunPlan, options: RunOptions): RunOptions['deviceSpec'] {
   const given = new Map((options.devices ?? []).map((spec) => [redactText(spec), spec]));
   const journaled = new Set(plan.devices.map((d) => d.spec));
   for (const [masked, spec] of given) {
-    if (!journaled.has(masked) || masked === spec) {
+    if (!journaled.has(masked)) {
       throw new InputError(
-        `--resume continues the run exactly as journaled; --device only gives the credentials of a journaled device (${spec} is not one with masked credentials)`,
+        `--resume continues the run exactly as journaled; --device only gives the credentials of a journaled device, and ${masked} is not one`,
       );
     }
   }
@@ -206,7 +206,10 @@ function credentialsFor(plan: RunPlan, options: RunOptions): RunOptions['deviceS
     );
   }
   const previous = options.deviceSpec;
-  return (planned) => given.get(planned) ?? previous?.(planned) ?? planned;
+  return (planned) => {
+    const spec = given.get(planned) ?? planned;
+    return previous ? previous(spec) : spec;
+  };
 }
 
 /** Appends one of the run's own records, typed by the union the report assembler reads. */

@@ -168,6 +168,9 @@ test('resume of a run whose journal keeps a masked device: refused without the f
   const refused = await cli(['run', '--resume', out]);
   assert.is(refused.status, 2, refused.stderr);
   assert.match(refused.stderr, /without its credentials; resume with --device/);
+  const other = await cli(['run', '--resume', out, '--device', 'ort:cpu']);
+  assert.is(other.status, 2, other.stderr);
+  assert.match(other.stderr, /--device only gives the credentials of a journaled device, and ort:cpu is not one/);
   authorizations.length = 0;
   const resumed = await cli(['run', '--resume', out, '--device', device]);
   assert.is(resumed.status, 0, resumed.stderr);
