@@ -192,7 +192,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 function credentialsFor(plan: RunPlan, options: RunOptions): RunOptions['deviceSpec'] {
   const given = new Map((options.devices ?? []).map((spec) => [redactText(spec), spec]));
   const journaled = new Set(plan.devices.map((d) => d.spec));
-  for (const [masked, spec] of given) {
+  for (const masked of given.keys()) {
     if (!journaled.has(masked)) {
       throw new InputError(
         `--resume continues the run exactly as journaled; --device only gives the credentials of a journaled device, and ${masked} is not one`,
