@@ -13,6 +13,7 @@ import { sha256Hex } from '../../reports/digest.js';
 import { isMetricName } from '../../reports/metrics.js';
 import type { Criterion, ProductInfo } from '../../reports/commercialization.js';
 import type { DeviceEntry, UnitRecord } from '../../reports/types.js';
+import { OutputWriteError } from '../durable.js';
 import { EnvironmentError, InputError } from '../errors.js';
 import { JOURNAL_FILE, Journal, readJournal } from '../journal.js';
 import { MASK, redactText, registerSpecSecrets } from '../redact.js';
@@ -145,6 +146,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
         );
       } catch (err) {
         if (err instanceof Interrupted) return interrupted(journal, outDir, inputs, unit.id, options);
+        // A full disk (or a file-size limit) ends the run: the units journaled so far stay, --resume reruns this one.
+        if (err instanceof OutputWriteError) throw err;
         const code = (err as { exitCode?: unknown }).exitCode;
         const message = oneLine(err instanceof Error ? err.message : String(err));
         if (code === 3) {

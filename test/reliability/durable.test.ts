@@ -8,7 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OutputWriteError } from '../../harness/durable.js';
 import { Journal, readJournal } from '../../harness/journal.js';
+import { runSuite } from '../../harness/run/orchestrate.js';
+import type { Suite } from '../../harness/run/suite.js';
+import { registerWorkload, unregisterWorkload } from '../../harness/workloads/index.js';
+import type { Workload } from '../../harness/workloads/types.js';
 import type { RunReport } from '../../reports/types.js';
 import { validate } from '../../reports/validate.js';
 import { npuval, repoRoot } from '../helpers/cli.js';
@@ -154,6 +159,54 @@ systemTest(test, tmpfs, 'a full disk and a read-only disk: exit 3 naming the fil
     assert.match(ro.stderr, /cannot write .*other: read-only file system \(EROFS\)/);
   } finally {
     spawnSync('umount', [mnt]);
+  }
+});
+
+test('a refused write inside a unit ends the run (exit 3) instead of recording the unit as not run; finished units stay journaled', async () => {
+  const SETTINGS = {} as const;
+  const writer: Workload<typeof SETTINGS> = {
+    kind: 'unit-file-writer',
+    summary: 'writes a unit file',
+    settings: SETTINGS,
+    fields: {},
+    needsDevice: true,
+    name: () => 'writer',
+    title: () => 'writer',
+    resolve: (unit, settings) => ({ unit, settings }),
+    needs: () => ({ models: [], devices: [] }),
+    async run(_p, ctx) {
+      // The second device's unit meets the fault as writeOutputFile reports it (the errno mapping is tested above).
+      if (ctx.device?.id === 'tfjs:cpu') throw new OutputWriteError(join(ctx.outDir, 'units', 'writer', 'log.txt'), 'ENOSPC');
+      return {
+        status: 'pass',
+        validity: { valid: null, checks: [], reasons: [] },
+        metrics: {},
+        notes: [],
+        result: { kind: 'unit-file-writer' },
+      };
+    },
+    resultSchema: { type: 'object' },
+    headline: [],
+  };
+  registerWorkload(writer);
+  try {
+    const out = join(dir, 'unit-fault');
+    const suite: Suite = { name: 'fault', devices: ['ort:cpu', 'tfjs:cpu'], units: [{ kind: 'unit-file-writer' }] };
+    const run = runSuite({ suiteObject: suite, outDir: out, argv: [], log: () => {}, signal: new AbortController().signal });
+    const err = await run.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.instance(err, OutputWriteError);
+    assert.is((err as OutputWriteError).exitCode, 3);
+    assert.match((err as Error).message, /^cannot write .*log\.txt: no space left on device \(ENOSPC\)$/);
+    const ends = readJournal(join(out, 'journal.jsonl')).records.filter((r) => r.type === 'unit-end');
+    assert.equal(
+      ends.map((r) => (r.unit as { id: string }).id),
+      ['writer@ort:cpu'],
+    );
+  } finally {
+    unregisterWorkload('unit-file-writer');
   }
 });
 
