@@ -106,16 +106,15 @@ function safeDecode(s: string): string {
   }
 }
 
-const redacting = new WeakSet<NodeJS.WriteStream>();
+const REDACTING = Symbol('npuval.redacting');
 
 /**
  * Makes every text written to the stream pass through redactText (stdout and stderr of the CLI:
- * progress lines, logs, errors and --json output alike). Installed once per stream.
+ * progress lines, logs, errors and --json output alike). Installed again if something replaced it.
  */
 export function redactStream(stream: NodeJS.WriteStream): void {
-  if (redacting.has(stream)) return;
-  redacting.add(stream);
+  if ((stream.write as { [REDACTING]?: true })[REDACTING]) return;
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-  stream.write = ((chunk: unknown, ...rest: unknown[]) =>
-    write(typeof chunk === 'string' ? redactText(chunk) : chunk, ...rest)) as typeof stream.write;
+  const redacted = (chunk: unknown, ...rest: unknown[]) => write(typeof chunk === 'string' ? redactText(chunk) : chunk, ...rest);
+  stream.write = Object.assign(redacted, { [REDACTING]: true as const }) as unknown as typeof stream.write;
 }
