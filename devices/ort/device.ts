@@ -30,6 +30,8 @@ export class OrtDevice implements Device {
   private readonly sessionOptions: ort.InferenceSession.SessionOptions;
   /** The provider libraries the spec (or NPUVAL_ORT_PROVIDERS) names for a CUDA/TensorRT EP, checked; null: ORT's own folder. */
   private readonly providers: ProviderLibs | null;
+  /** The provider libraries once checked and placed for this device's first session. */
+  private readied: ProviderLibs | null = null;
 
   /**
    * `options`: the spec's options already checked (the registry passes them); parsed here when omitted.
@@ -90,7 +92,8 @@ export class OrtDevice implements Device {
     const noVulkan = this.ep === 'webgpu' ? missingVulkanDriver() : null;
     if (noVulkan) throw new DeviceUnavailableError(`${this.id} is unavailable: ${noVulkan}`);
     // CUDA/TensorRT: ORT loads their libraries at the first session; check and place them before it tries.
-    const providers = PROVIDER_EPS.includes(this.ep) ? readyProviderLibs(this.ep, this.providers, this.name, ortVersion()) : null;
+    if (PROVIDER_EPS.includes(this.ep) && !this.readied) this.readied = readyProviderLibs(this.ep, this.providers, this.name, ortVersion());
+    const providers = this.readied;
     let session: ort.InferenceSession;
     applyNativeLogLevel();
     try {

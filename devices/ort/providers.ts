@@ -87,12 +87,8 @@ export function inspectProviderDir(ep: string, named: string, runtimeVersion: st
   if (version !== runtimeVersion) {
     return `the provider libraries in ${found} are built for ONNX Runtime ${version}, but npuval runs onnxruntime-node ${runtimeVersion}, which loads only ${runtimeVersion}'s (get the ONNX Runtime ${runtimeVersion} GPU release: docs/devices.md#cuda)`;
   }
-  let linker: ReturnType<typeof linkerReport>;
-  try {
-    linker = linkerReport(files[1]!);
-  } catch (err) {
-    return `${files[1]} cannot be loaded: ldd says "${(err as Error).message}"`;
-  }
+  const linker = cachedLinkerReport(files[1]!);
+  if (typeof linker === 'string') return `${files[1]} cannot be loaded: ldd says "${linker}"`;
   return { ep, dir: found, files, version, missing: linker?.missing ?? [] };
 }
 
@@ -100,7 +96,27 @@ export function inspectProviderDir(ep: string, named: string, runtimeVersion: st
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what delimits C strings in a library
 const ORT_VERSION_STRING = /\x00(1\.[1-9]\d\.\d{1,3})(?=\x00)/g;
 
+/** A file's identity for the caches below: the same path, size and time is the same library. */
+function fileKey(file: string): string {
+  const st = statSync(file);
+  return `${realpathSync(file)}:${st.size}:${st.mtimeMs}`;
+}
+
 const versionCache = new Map<string, string | null>();
+const linkerCache = new Map<string, ReturnType<typeof linkerReport> | string>();
+
+/** ldd's report on a library (once per process: LD_LIBRARY_PATH is fixed when it starts), or what ldd said when it cannot read it. */
+function cachedLinkerReport(file: string): ReturnType<typeof linkerReport> | string {
+  const key = fileKey(file);
+  if (!linkerCache.has(key)) {
+    try {
+      linkerCache.set(key, linkerReport(file));
+    } catch (err) {
+      linkerCache.set(key, (err as Error).message);
+    }
+  }
+  return linkerCache.get(key)!;
+}
 
 /**
  * The ONNX Runtime version an EP library is built for. ORT compiles its version string into each EP
@@ -109,8 +125,7 @@ const versionCache = new Map<string, string | null>();
  * fallback. null when none says, or the library holds several candidates.
  */
 export function builtForVersion(file: string): string | null {
-  const st = statSync(file);
-  const key = `${realpathSync(file)}:${st.size}:${st.mtimeMs}`;
+  const key = fileKey(file);
   if (!versionCache.has(key)) versionCache.set(key, versionInLibrary(file) ?? versionBeside(dirname(file)));
   return versionCache.get(key)!;
 }
