@@ -94,7 +94,7 @@ if [ "$SMOKE" = 1 ]; then
 else
   WEBGPU_ENV=()
   [ -n "$NV_ICD" ] && WEBGPU_ENV=(env "VK_DRIVER_FILES=$NV_ICD")
-  BERT=bert-base-128 RESNET=resnet-50 LLM=llama-3.2-1b LLM_DTYPE=float16 DURATION=5
+  BERT=bert-base-128 RESNET=resnet-50 LLM=llama-3.2-1b LLM_DTYPE=float16 DURATION=3
 fi
 
 step devices 90 "${WEBGPU_ENV[@]}" "${NPUVAL[@]}" devices --out "$OUT_DIR/devices"
@@ -127,14 +127,17 @@ for dev in "${DEVICES[@]}"; do
     --filter 'node/test_(add|sub|mul|div|relu|sigmoid|tanh|erf|softmax_.*|matmul_.*|gemm_.*|conv_.*|layer_normalization_.*|gelu_.*|transpose_.*)$' \
     --out "$OUT_DIR/d$i-conformance"
   case "$dev" in ort:tensorrt*) continue ;; esac
+  # Latency first, then decode, then the longer Offline runs: what the budget cuts is the least needed.
   for model in "$BERT" "$RESNET"; do
     step "d$i-$model-single-stream" 120 "${run[@]}" bench --device "$dev" --model "$model" --scenario single-stream \
-      --min-duration "$DURATION" --max-duration 60 --out "$OUT_DIR/d$i-$model-single-stream"
-    step "d$i-$model-offline" 120 "${run[@]}" bench --device "$dev" --model "$model" --scenario offline --batch 1,8 \
-      --min-duration "$DURATION" --max-duration 60 --out "$OUT_DIR/d$i-$model-offline"
+      --min-duration "$DURATION" --max-duration 40 --out "$OUT_DIR/d$i-$model-single-stream"
   done
-  step "d$i-llm-decode" 240 "${run[@]}" llm --device "$dev" --model "$LLM" --dtype "$LLM_DTYPE" --sweep-batch 1,8 \
+  step "d$i-llm-decode" 300 "${run[@]}" llm --device "$dev" --model "$LLM" --dtype "$LLM_DTYPE" --sweep-batch 1,8 \
     --prompt-len 64 --gen-len 32 --requests 8 --warmup-requests 1 --bandwidth --out "$OUT_DIR/d$i-llm-decode"
+  for model in "$BERT" "$RESNET"; do
+    step "d$i-$model-offline" 150 "${run[@]}" bench --device "$dev" --model "$model" --scenario offline --batch 1,8 \
+      --min-duration "$DURATION" --max-duration 40 --out "$OUT_DIR/d$i-$model-offline"
+  done
 done
 
 # ---- the PyTorch adapter (adapters/torch-py), when it is here ----
