@@ -101,7 +101,7 @@ step devices 90 "${WEBGPU_ENV[@]}" "${NPUVAL[@]}" devices --out "$OUT_DIR/device
 
 # CUDA first: if the budget runs out, it is the WebGPU steps that are skipped.
 DEVICES=()
-available() { "${WEBGPU_ENV[@]}" "${NPUVAL[@]}" devices --json --device "$1" >/dev/null 2>&1; }
+available() { [ "$(elapsed)" -lt "$BUDGET" ] && "${WEBGPU_ENV[@]}" "${NPUVAL[@]}" devices --json --device "$1" >/dev/null 2>&1; }
 if [ -n "$PROVIDERS" ]; then
   for ep in cuda tensorrt; do
     step "$ep" 120 "${NPUVAL[@]}" devices --device "ort:$ep?providers=$PROVIDERS"
