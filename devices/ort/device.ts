@@ -1,7 +1,4 @@
 // The ONNX Runtime adapter's Device: one per execution provider (EP), sessions from a path or bytes.
-import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { DeviceUnavailableError } from '../errors.js';
 import { describeHost } from '../host.js';
 import { findCatalogEntry } from '../catalog.js';
@@ -11,8 +8,18 @@ import type { DeviceSpec } from '../spec.js';
 import type { Device, DeviceCapabilities, DeviceDescription, ModelSource, OpenOptions, Session } from '../types.js';
 import { ortFailure } from './failures.js';
 import { buildSessionOptions, ortOptionSchema, type OrtOptions } from './options.js';
+import {
+  namedProviderLibs,
+  PROVIDER_EPS,
+  providerNote,
+  providerSetupFailure,
+  readyProviderLibs,
+  verifyLoaded,
+  type ProviderLibs,
+} from './providers.js';
 import { applyNativeLogLevel, bundledEps, ort, ortVersion } from './runtime.js';
 import { OrtSession } from './session.js';
+import { missingVulkanDriver, vulkanDriver } from './vulkan.js';
 
 export class OrtDevice implements Device {
   readonly kind = 'ort' as const;
@@ -21,13 +28,27 @@ export class OrtDevice implements Device {
   readonly ep: string;
   private readonly spec: DeviceSpec;
   private readonly sessionOptions: ort.InferenceSession.SessionOptions;
+  /** The provider libraries the spec (or NPUVAL_ORT_PROVIDERS) names for a CUDA/TensorRT EP, checked; null: ORT's own folder. */
+  private readonly providers: ProviderLibs | null;
+  /** The provider libraries once checked and placed for this device's first session. */
+  private readied: ProviderLibs | null = null;
 
-  /** `options`: the spec's options already checked (the registry passes them); parsed here when omitted. */
+  /**
+   * `options`: the spec's options already checked (the registry passes them); parsed here when omitted.
+   * Throws DeviceInputError when a named provider folder cannot serve (missing, wrong libraries or version).
+   */
   constructor(spec: DeviceSpec, options: OrtOptions = parseOptions(spec, ortOptionSchema(spec), `ort:${spec.target}`)) {
     this.spec = spec;
     this.id = spec.id;
     this.ep = spec.target;
     this.sessionOptions = buildSessionOptions(this.ep, spec.index, options);
+    const named = typeof options.providers === 'string' ? options.providers : undefined;
+    this.providers = PROVIDER_EPS.includes(this.ep) ? namedProviderLibs(this.ep, named, this.name, ortVersion()) : null;
+  }
+
+  /** The spec without its options (`ort:cuda:1`), for sentences: the id escapes option values such as paths. */
+  private get name(): string {
+    return `ort:${this.ep}${this.spec.index === null ? '' : `:${this.spec.index}`}`;
   }
 
   async describe(): Promise<DeviceDescription> {
@@ -36,6 +57,7 @@ export class OrtDevice implements Device {
     const vulkan = this.ep === 'webgpu' ? vulkanDriver(notes) : null;
     const gpu = this.ep === 'cpu' || /swiftshader/i.test(vulkan?.detail ?? '') ? null : this.nvidiaGpu(notes);
     const driver = gpu ? { name: 'nvidia', detail: `NVIDIA driver ${gpu.driver}${vulkan ? '; ' + vulkan.detail : ''}` } : vulkan;
+    if (this.providers) notes.push(providerNote(this.providers));
     return {
       id: this.id,
       kind: 'ort',
@@ -69,6 +91,9 @@ export class OrtDevice implements Device {
     // it (docs/devices.md): the WebGPU EP is unavailable without starting Dawn at all.
     const noVulkan = this.ep === 'webgpu' ? missingVulkanDriver() : null;
     if (noVulkan) throw new DeviceUnavailableError(`${this.id} is unavailable: ${noVulkan}`);
+    // CUDA/TensorRT: ORT loads their libraries at the first session; check and place them before it tries.
+    if (PROVIDER_EPS.includes(this.ep) && !this.readied) this.readied = readyProviderLibs(this.ep, this.providers, this.name, ortVersion());
+    const providers = this.readied;
     let session: ort.InferenceSession;
     applyNativeLogLevel();
     try {
@@ -77,15 +102,25 @@ export class OrtDevice implements Device {
           ? await ort.InferenceSession.create(model.path, sessionOptions)
           : await ort.InferenceSession.create(model.bytes, sessionOptions);
     } catch (err) {
-      // An EP that npm did not ship (CUDA, TensorRT) is an environment problem, not a model problem.
-      if (!bundledEps().includes(this.ep)) {
+      const message = (err as Error).message ?? String(err);
+      // A provider library that cannot load or find its GPU is an environment problem, not a model problem.
+      const setup = providers ? providerSetupFailure(message, this.ep, this.name) : null;
+      if (setup) throw setup;
+      // So is an EP that npm did not ship for this platform.
+      if (!providers && !bundledEps().includes(this.ep)) {
         throw new DeviceUnavailableError(
-          `${this.id} is unavailable: onnxruntime-node ${ortVersion()} on ${process.platform}/${process.arch} has no "${this.ep}" EP installed` +
-            (this.ep === 'cuda' || this.ep === 'tensorrt' ? ' (reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 on a CUDA machine)' : '') +
-            ` (${firstLine((err as Error).message)})`,
+          `${this.id} is unavailable: onnxruntime-node ${ortVersion()} on ${process.platform}/${process.arch} has no "${this.ep}" EP installed (${firstLine(message)})`,
         );
       }
       throw ortFailure(err);
+    }
+    if (providers) {
+      try {
+        verifyLoaded(providers, this.name);
+      } catch (err) {
+        await session.release();
+        throw err;
+      }
     }
     return new OrtSession(session);
   }
@@ -99,80 +134,4 @@ export class OrtDevice implements Device {
 
 function firstLine(message: string): string {
   return message.split('\n')[0]!.trim();
-}
-
-/**
- * The Vulkan driver manifests (ICD files) the Vulkan loader, and so the WebGPU EP's Dawn, would read,
- * found as the loader searches on Linux: VK_DRIVER_FILES (or the older VK_ICD_FILENAMES) replaces
- * the search, VK_ADD_DRIVER_FILES adds to it, else the XDG config and data folders' vulkan/icd.d.
- * Each entry may be a manifest or a folder of them.
- */
-function vulkanIcdFiles(): { readonly explicit: boolean; readonly files: string[] } {
-  const env = process.env;
-  const list = (value: string | undefined) => (value ?? '').split(':').filter(Boolean);
-  const manifests = (path: string) =>
-    !existsSync(path)
-      ? []
-      : statSync(path).isDirectory()
-        ? readdirSync(path)
-            .filter((f) => f.endsWith('.json'))
-            .sort()
-            .map((f) => join(path, f))
-        : [path];
-  const added = list(env.VK_ADD_DRIVER_FILES).flatMap(manifests);
-  const explicit = list(env.VK_DRIVER_FILES || env.VK_ICD_FILENAMES);
-  if (explicit.length) return { explicit: true, files: [...added, ...explicit.flatMap(manifests)] };
-  const dirs = [
-    env.XDG_CONFIG_HOME || join(homedir(), '.config'),
-    ...list(env.XDG_CONFIG_DIRS || '/etc/xdg'),
-    '/usr/local/etc',
-    '/etc',
-    env.XDG_DATA_HOME || join(homedir(), '.local/share'),
-    ...list(env.XDG_DATA_DIRS || '/usr/local/share:/usr/share'),
-  ].map((dir) => join(dir, 'vulkan', 'icd.d'));
-  return { explicit: false, files: [...added, ...[...new Set(dirs)].flatMap(manifests)] };
-}
-
-/** Why there is no Vulkan driver for the WebGPU EP, or null when the loader has a manifest to try. */
-function missingVulkanDriver(): string | null {
-  const { explicit, files } = vulkanIcdFiles();
-  if (files.length === 0) {
-    return explicit
-      ? `no Vulkan driver: no ICD file exists at VK_DRIVER_FILES/VK_ICD_FILENAMES (${process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES})`
-      : 'no Vulkan driver: VK_ICD_FILENAMES is unset and no vulkan/icd.d folder holds an ICD file (without a GPU: apt-get install chromium libvulkan1, VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)';
-  }
-  // A manifest whose library is a path (absolute, or relative to the manifest) that does not exist
-  // cannot load; a bare library name is found by the dynamic linker, so it counts as usable.
-  const missingLibraries = files.map((file) => {
-    try {
-      const lib = (JSON.parse(readFileSync(file, 'utf8')) as { ICD?: { library_path?: string } }).ICD?.library_path;
-      return lib?.includes('/') && !existsSync(resolve(dirname(file), lib)) ? `${file} names ${lib}, which does not exist` : null;
-    } catch {
-      return null; // unreadable: let the loader judge it
-    }
-  });
-  return missingLibraries.every((m) => m !== null) ? `no Vulkan driver: ${missingLibraries.join('; ')}` : null;
-}
-
-/** The Vulkan ICD the WebGPU EP (Dawn) will load. */
-function vulkanDriver(notes: string[]): { name: string; detail: string } | null {
-  // Dawn's Vulkan backend loads these; SwiftShader is Chromium's CPU implementation.
-  const { files } = vulkanIcdFiles();
-  const missing = missingVulkanDriver();
-  if (missing) {
-    notes.push(missing);
-    return null;
-  }
-  const names = files.map((file) => {
-    try {
-      const icd = JSON.parse(readFileSync(file, 'utf8')) as { ICD?: { library_path?: string; api_version?: string } };
-      const lib = icd.ICD?.library_path ?? '?';
-      const label = /swiftshader/i.test(lib) || /swiftshader/i.test(file) ? 'SwiftShader (CPU Vulkan)' : lib;
-      return `${label} via ${file}${icd.ICD?.api_version ? `, Vulkan ${icd.ICD.api_version}` : ''}`;
-    } catch {
-      notes.push(`Vulkan ICD file ${file} could not be read`);
-      return file;
-    }
-  });
-  return { name: 'vulkan', detail: names.join('; ') };
 }

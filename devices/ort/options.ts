@@ -35,6 +35,13 @@ export const SESSION_OPTIONS = {
 const DEVICE_ID = {
   deviceId: { type: 'int', min: 0, doc: "which device of the EP (the spec's :N sets it too)" },
 } as const satisfies OptionSchema;
+/** Options npuval itself reads for an EP; they never reach ORT. */
+const PROVIDER_LIBS = {
+  providers: {
+    type: 'string',
+    doc: 'folder of ONNX Runtime GPU provider libraries (libonnxruntime_providers_*.so) built for the bundled onnxruntime-node version; default $NPUVAL_ORT_PROVIDERS (docs/devices.md#cuda)',
+  },
+} as const satisfies OptionSchema;
 const BUFFER_CACHE = { type: 'enum', values: ['disabled', 'lazyRelease', 'simple', 'bucket'], doc: 'WebGPU buffer cache mode' } as const;
 
 /** Provider options onnxruntime-node reads, per EP (its binding ignores or refuses others). */
@@ -48,6 +55,8 @@ const EP_OPTIONS: Readonly<Record<string, OptionSchema>> = {
     queryResolveBufferCacheMode: BUFFER_CACHE,
     defaultBufferCacheMode: BUFFER_CACHE,
   },
+  cuda: { ...DEVICE_ID, ...PROVIDER_LIBS },
+  tensorrt: { ...DEVICE_ID, ...PROVIDER_LIBS },
   coreml: { coreMlFlags: { type: 'int', min: 0, doc: 'CoreML EP flag bits' } },
   qnn: { backendType: { type: 'string', doc: 'QNN backend (cpu, htp)' }, backendPath: { type: 'string', doc: 'QNN backend library' } },
   nnapi: {
@@ -79,7 +88,7 @@ export function ortOptionSchema(spec: DeviceSpec): OptionSchema {
   return { ...SESSION_OPTIONS, ...(EP_OPTIONS[spec.target] ?? DEVICE_ID) };
 }
 
-/** ORT session options from checked spec options; keys that are not session options go to the EP. */
+/** ORT session options from checked spec options; keys that are not session options (nor npuval's own) go to the EP. */
 export function buildSessionOptions(ep: string, index: number | null, o: OrtOptions): ort.InferenceSession.SessionOptions {
   // ORT's native log goes straight to stderr; keep it to fatal errors unless asked (see nativeWarnings).
   const so: ort.InferenceSession.SessionOptions = {
@@ -95,7 +104,8 @@ export function buildSessionOptions(ep: string, index: number | null, o: OrtOpti
   if (o.allowSpinning !== undefined) sessionConfig(so).intra_op = { allow_spinning: o.allowSpinning ? '1' : '0' };
   const epOptions: Record<string, unknown> = { name: ep };
   if (index !== null) epOptions.deviceId = index;
-  for (const [key, value] of Object.entries(o)) if (!Object.hasOwn(SESSION_OPTIONS, key) && value !== undefined) epOptions[key] = value;
+  for (const [key, value] of Object.entries(o))
+    if (!Object.hasOwn(SESSION_OPTIONS, key) && !Object.hasOwn(PROVIDER_LIBS, key) && value !== undefined) epOptions[key] = value;
   so.executionProviders = [epOptions as unknown as ort.InferenceSession.ExecutionProviderConfig];
   return so;
 }
