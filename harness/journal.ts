@@ -1,8 +1,9 @@
 // The append-only journal: one JSON object per finished unit of work, one per line, fsync'd
 // before append() returns, so a crash loses at most the unit in flight. Reports are assembled
 // from it and `--resume` continues from it.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeOutputFolder, writingTo } from './input-file.js';
 
 /** Every record carries its type and when it was written; the rest is the unit's own payload. */
 /** The journal's file name in an output folder. */
@@ -21,17 +22,20 @@ export class Journal {
 
   /** Opens (creating if needed) the journal at `path` for appending. */
   constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true });
+    makeOutputFolder(dirname(path), 'output folder');
     this.path = path;
-    this.fd = openSync(path, 'a');
+    this.fd = writingTo(path, 'journal', () => openSync(path, 'a'));
   }
 
   /** Appends one record and waits for it to reach the disk. */
   append(type: string, payload: Record<string, unknown> = {}): JournalRecord {
     if (this.fd === null) throw new Error(`journal ${this.path} is closed`);
     const record: JournalRecord = { type, time: new Date().toISOString(), ...payload };
-    writeSync(this.fd, JSON.stringify(record) + '\n');
-    fsyncSync(this.fd);
+    const fd = this.fd;
+    writingTo(this.path, 'journal', () => {
+      writeSync(fd, JSON.stringify(record) + '\n');
+      fsyncSync(fd);
+    });
     return record;
   }
 
@@ -41,8 +45,11 @@ export class Journal {
     const time = new Date().toISOString();
     const records = entries.map((e): JournalRecord => ({ type: e.type, time, ...e.payload }));
     if (records.length === 0) return records;
-    writeSync(this.fd, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    fsyncSync(this.fd);
+    const fd = this.fd;
+    writingTo(this.path, 'journal', () => {
+      writeSync(fd, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      fsyncSync(fd);
+    });
     return records;
   }
 
@@ -68,6 +75,7 @@ export class JournalFormatError extends Error {
  */
 export function readJournal(path: string): JournalContents {
   if (!existsSync(path)) throw new JournalFormatError(`journal ${path} does not exist`);
+  if (statSync(path).isDirectory()) throw new JournalFormatError(`journal ${path} is a folder, not a file`);
   const text = readFileSync(path, 'utf8');
   const lines = text.split('\n');
   const endsClean = text.endsWith('\n') || text.length === 0;

@@ -1,8 +1,9 @@
 // Output conventions shared by every command: --json prints one JSON document and nothing else
 // on stdout; otherwise a human-readable text. --out DIR is where files go.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from './errors.js';
+import { makeOutputFolder } from './input-file.js';
 
 export interface CommonArgs {
   json: boolean;
@@ -31,7 +32,7 @@ export function keepJson(args: Pick<CommonArgs, 'out'>, name: string, doc: unkno
 /** Resolves and creates the output directory: --out, else npuval-out/<UTC timestamp>. */
 export function outDir(args: Pick<CommonArgs, 'out'>, now = new Date()): string {
   const dir = outPath(args, now);
-  mkdirSync(dir, { recursive: true });
+  makeOutputFolder(dir);
   return dir;
 }
 

@@ -14,6 +14,7 @@ import { isMetricName } from '../../reports/metrics.js';
 import type { Criterion, ProductInfo } from '../../reports/commercialization.js';
 import type { DeviceEntry, UnitRecord } from '../../reports/types.js';
 import { EnvironmentError, InputError } from '../errors.js';
+import { checkInputFile, checkInputFolder, checkOutputFolder, makeOutputFolder } from '../input-file.js';
 import { JOURNAL_FILE, Journal, readJournal } from '../journal.js';
 import '../workloads/index.js';
 import { allWorkloads, workloadOf } from '../workloads/registry.js';
@@ -96,8 +97,16 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
         '--resume continues the run exactly as journaled; leave out --suite, --device, --baseline, --criteria and --product',
       );
     }
+    checkInputFolder(outDir, '--resume');
     if (!existsSync(journalPath)) throw new InputError(`--resume ${options.resume}: there is no ${JOURNAL_FILE} in that directory`);
-    const contents = readJournal(journalPath);
+    let contents: ReturnType<typeof readJournal>;
+    try {
+      contents = readJournal(journalPath);
+    } catch (err) {
+      // Name the flag: the journal is what --resume was pointed at.
+      if ((err as { exitCode?: unknown }).exitCode === 2) throw new InputError(`--resume ${options.resume}: ${(err as Error).message}`);
+      throw err;
+    }
     if (contents.torn) {
       // A crash mid-write left half a line: cut it off so the next record starts on a line of its own.
       truncateSync(journalPath, statSync(journalPath).size - contents.torn.bytes);
@@ -109,7 +118,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     plan = first.plan;
     inputs = first.inputs;
   } else {
-    if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new InputError(`--out ${outDir} is a file, not a folder`);
+    checkOutputFolder(outDir);
     if (existsSync(journalPath)) {
       throw new InputError(`${outDir} already holds a run (${JOURNAL_FILE}); resume it with --resume ${outDir} or choose another --out`);
     }
@@ -118,6 +127,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   if (options.signal.aborted)
     throw new InterruptedBeforeStart('interrupted (SIGINT) while planning, before any unit ran; nothing to resume');
 
+  // Made here, level by level, so a folder that cannot be made is exit 3 naming --out (or --resume), not a hang or a crash.
+  makeOutputFolder(outDir, resuming ? '--resume' : '--out');
   const journal = new Journal(journalPath);
   try {
     write(journal, { type: 'run-start', plan, inputs: resuming ? undefined : inputs, argv: [...options.argv], resume: resuming });
@@ -445,7 +456,7 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
     options.baseline ?? (suite.baseline && loaded.path ? resolve(loaded.path, '..', suite.baseline) : suite.baseline) ?? null;
   let baseline: RunPlan['baseline'] = null;
   if (baselinePath) {
-    if (!existsSync(baselinePath)) throw new InputError(`baseline report ${baselinePath} does not exist`);
+    checkInputFile(baselinePath, 'baseline report');
     // Checked before anything runs: a wrong file found only when the reports are written would
     // cost the whole suite's time and silently drop the comparison.
     const problems: string[] = [];
