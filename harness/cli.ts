@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { Argv, MiddlewareFunction } from 'yargs';
 import { exitCodeOf, EXIT, InputError } from './errors.js';
 import { commands } from './commands/index.js';
+import { fsReason, isUnavailableFs } from './input-file.js';
 import { terminalColumns } from './output.js';
 
 // yargs' CommonJS build, not its ES module: the ES build lays out --help with cliui's stand-in
@@ -35,6 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     })
     .strict()
     .middleware(refuseRepeatedOptions as unknown as MiddlewareFunction, true)
+    .middleware(refuseNotANumber as unknown as MiddlewareFunction, true)
     .demandCommand(1, 'Name a command; see npuval --help.')
     .recommendCommands()
     .help()
@@ -49,6 +51,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Throw, not just record: yargs runs the command's handler after a fail() that returns,
       // so an unknown option would otherwise be reported only after the whole run.
       usageError = msg.replace(/:?\s*\n\s*/g, ': ').trim(); // yargs' "Invalid values:\n  Argument: …" on one line
+      // recommendCommands' "Did you mean report?" alone does not say what was wrong.
+      if (/^Did you mean/.test(usageError)) usageError = `unknown command "${String(argv.find((a) => !a.startsWith('-')))}"; ${usageError}`;
       throw new InputError(usageError);
     });
   for (const command of commands) {
@@ -89,6 +93,15 @@ function refuseRepeatedOptions(args: Readonly<Record<string, unknown>>, parser: 
   if (twice) throw new InputError(`--${twice} was given ${(args[twice] as unknown[]).length} times; it takes one value`);
 }
 
+/** yargs turns `--seed abc` for a number option into NaN, which would surface deep in a run; refuse it here, naming the flag. */
+function refuseNotANumber(args: Readonly<Record<string, unknown>>, parser: { getOptions(): { number: string[] } }): void {
+  for (const key of parser.getOptions().number) {
+    const v = args[key];
+    if (key.length > 1 && !/[A-Z]/.test(key) && (Number.isNaN(v) || (Array.isArray(v) && v.some(Number.isNaN))))
+      throw new InputError(`--${key} must be a number`);
+  }
+}
+
 function reportError(err: unknown, verbose: boolean): number {
   const code = exitCodeOf(err);
   const message = err instanceof Error ? err.message : String(err);
@@ -96,6 +109,12 @@ function reportError(err: unknown, verbose: boolean): number {
     process.stderr.write(`npuval: ${message}\n`);
     if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return code;
+  }
+  // A disk that is full or read-only is this machine's problem wherever the write was (exit 3).
+  if (isUnavailableFs(err)) {
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`npuval: cannot write${e.path ? ` ${e.path}` : ''}: ${fsReason(err)} (${e.code})\n`);
+    return EXIT.environment;
   }
   // Not an expected failure: say so plainly; the stack is there with --verbose.
   process.stderr.write(`npuval: internal error: ${message}${verbose ? '' : ' (run with --verbose for the stack trace)'}\n`);
