@@ -50,6 +50,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     })
     .strict()
     .middleware(refuseRepeatedOptions as unknown as MiddlewareFunction, true)
+    .middleware(refuseNotANumber as unknown as MiddlewareFunction, true)
     .demandCommand(1, 'Name a command; see npuval --help.')
     .recommendCommands()
     .help()
@@ -64,6 +65,8 @@ async function runCommand(argv: readonly string[]): Promise<number> {
       // Throw, not just record: yargs runs the command's handler after a fail() that returns,
       // so an unknown option would otherwise be reported only after the whole run.
       usageError = msg.replace(/:?\s*\n\s*/g, ': ').trim(); // yargs' "Invalid values:\n  Argument: …" on one line
+      // recommendCommands' "Did you mean report?" alone does not say what was wrong.
+      if (/^Did you mean/.test(usageError)) usageError = `unknown command "${String(argv.find((a) => !a.startsWith('-')))}"; ${usageError}`;
       throw new InputError(usageError);
     });
   for (const command of commands) {
@@ -102,6 +105,15 @@ function refuseRepeatedOptions(args: Readonly<Record<string, unknown>>, parser: 
     (key) => key.length > 1 && !/[A-Z]/.test(key) && Array.isArray(args[key]) && !several.has(key) && key !== '_',
   );
   if (twice) throw new InputError(`--${twice} was given ${(args[twice] as unknown[]).length} times; it takes one value`);
+}
+
+/** yargs turns `--seed abc` for a number option into NaN, which would surface deep in a run; refuse it here, naming the flag. */
+function refuseNotANumber(args: Readonly<Record<string, unknown>>, parser: { getOptions(): { number: string[] } }): void {
+  for (const key of parser.getOptions().number) {
+    const v = args[key];
+    if (key.length > 1 && !/[A-Z]/.test(key) && (Number.isNaN(v) || (Array.isArray(v) && v.some(Number.isNaN))))
+      throw new InputError(`--${key} must be a number`);
+  }
 }
 
 function reportError(thrown: unknown, verbose: boolean): number {

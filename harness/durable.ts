@@ -6,6 +6,8 @@
 // See docs/reliability.md#durable-writes.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
+import { EnvironmentError } from './errors.js';
+import { checkOutputFolder } from './input-file.js';
 import { redactText } from './redact.js';
 
 /** Write failures that are the environment's, not npuval's: errno code → what it means. */
@@ -58,41 +60,27 @@ export function noteCreatedFile(path: string): void {
   created.push({ path: resolve(path), folder: false });
 }
 
-/** Creates the folder (and its parents), remembering each one this process created. */
-export function makeOutputDir(dir: string): void {
-  let first: string | undefined;
-  try {
-    first = mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw writeFailure(mkdirCause(dir) ?? err, dir);
-  }
-  if (first === undefined) return;
-  // mkdirSync names the first folder it made; the others are the path's components below it.
-  let path = resolve(first);
-  created.push({ path, folder: true });
-  for (const part of relative(path, resolve(dir)).split(sep).filter(Boolean)) {
-    path = resolve(path, part);
-    created.push({ path, folder: true });
-  }
-}
-
 /**
- * The error that stops the folder being made, found one level at a time: a recursive mkdir reports
- * ENOENT where the system said EROFS or EACCES.
+ * Creates an output folder and its parents one level at a time, remembering each one this process
+ * created. Level by level because Node's recursive mkdir loops forever where a parent refuses new
+ * entries (e.g. under /proc). A file in the way is bad input (exit 2, naming `what`); a folder the
+ * system will not make is exit 3 naming it.
  */
-function mkdirCause(dir: string): unknown {
-  const absolute = resolve(dir);
-  let path = absolute.startsWith(sep) ? sep : '';
-  for (const part of absolute.split(sep).filter(Boolean)) {
-    path = resolve(path, part);
-    if (existsSync(path)) continue;
+export function makeOutputDir(dir: string, what = '--out'): void {
+  checkOutputFolder(dir, what);
+  const missing: string[] = [];
+  for (let p = resolve(dir); !existsSync(p); p = dirname(p)) missing.unshift(p);
+  for (const path of missing) {
     try {
       mkdirSync(path);
     } catch (err) {
-      return err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      const mapped = writeFailure(err, path);
+      throw mapped !== err ? mapped : new EnvironmentError(`${what} ${dir} cannot be created (${code ?? (err as Error).message} at ${path})`);
     }
+    created.push({ path, folder: true });
   }
-  return null;
 }
 
 /**

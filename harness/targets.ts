@@ -8,7 +8,7 @@ import targetsJson from '../seeds/targets.json' with { type: 'json' };
 import targetsSchema from '../seeds/targets.schema.json' with { type: 'json' };
 import { catalogEntry, loadCatalog, peakTflops, PRECISIONS } from '../devices/catalog.js';
 import type { Catalog, Precision, PeakFigure } from '../devices/catalog.js';
-import { readFileSync } from 'node:fs';
+import { readInputText } from './input-file.js';
 import YAML from 'yaml';
 import { fleetSchema, FLEET_ID } from '../reports/schemas/fleet.js';
 import type { RunReport, UnitRecord } from '../reports/types.js';
@@ -478,12 +478,7 @@ export function validateFleet(data: unknown, catalog: Catalog = loadCatalog()): 
 
 /** Reads a fleet inventory (JSON or YAML); InputError (exit 2) naming the file and every problem. */
 export function loadFleetFile(path: string, catalog?: Catalog): FleetFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`fleet file ${path} cannot be read: ${(err as Error).message}`);
-  }
+  const text = readInputText(path, 'fleet file');
   let data: unknown;
   try {
     data = /\.ya?ml$/i.test(path) ? YAML.parse(text) : JSON.parse(text);

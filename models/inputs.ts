@@ -24,6 +24,9 @@ export const DEFAULT_DIMS: Readonly<Record<string, number>> = {
   past_sequence_length: 0,
 };
 
+/** The largest value a symbolic dim may take (the settings' dims bound, harness/workloads/settings.ts). */
+export const MAX_DIM = 1 << 20;
+
 export interface SeededInputOptions {
   seed: number;
   /** Values for symbolic dims, e.g. { batch_size: 4, sequence_length: 128 }. */
@@ -66,12 +69,29 @@ function fill(type: DType, count: number, f: (i: number) => number): Exclude<Ten
   return out;
 }
 
-/** One seeded tensor per tensor input of `inputs`; non-tensor inputs (sequences, maps) are an error. */
-export function seededInputs(inputs: readonly ValueInfo[], opts: SeededInputOptions): Record<string, Tensor> {
-  const dims: Record<string, number> = { ...DEFAULT_DIMS, ...opts.dims };
-  if (opts.dims?.total_sequence_length === undefined) {
+function withDefaults(given: Record<string, number> | undefined): Record<string, number> {
+  const dims: Record<string, number> = { ...DEFAULT_DIMS, ...given };
+  if (given?.total_sequence_length === undefined) {
     dims.total_sequence_length = (dims.sequence_length ?? 0) + (dims.past_sequence_length ?? 0);
   }
+  return dims;
+}
+
+/** The bytes seededInputs would allocate for one set of inputs, without allocating (checked against memory first). */
+export function seededInputBytes(inputs: readonly ValueInfo[], given?: Record<string, number>): number {
+  const dims = withDefaults(given);
+  let bytes = 0;
+  for (const info of inputs) {
+    if (info.kind !== 'tensor' || !info.type) continue;
+    const count = resolveDims(info, dims).reduce((a, b) => a * b, 1);
+    bytes += count * (ARRAY_OF[info.type as Exclude<DType, 'string'>]?.BYTES_PER_ELEMENT ?? 8);
+  }
+  return bytes;
+}
+
+/** One seeded tensor per tensor input of `inputs`; non-tensor inputs (sequences, maps) are an error. */
+export function seededInputs(inputs: readonly ValueInfo[], opts: SeededInputOptions): Record<string, Tensor> {
+  const dims = withDefaults(opts.dims);
   const out: Record<string, Tensor> = {};
   for (const info of inputs) {
     if (info.kind !== 'tensor' || !info.type)
@@ -111,9 +131,11 @@ export function seededInputs(inputs: readonly ValueInfo[], opts: SeededInputOpti
 export function parseDimFlags(flags: readonly string[]): Record<string, number> {
   const dims: Record<string, number> = {};
   for (const flag of flags) {
-    const m = /^([^=\s]+)=(\d+)$/.exec(flag.trim());
+    const m = /^([^=\s]+)=(-?\d+)$/.exec(flag.trim());
     if (!m) throw new ModelInputError(`--dim "${flag}" is not of the form NAME=N (e.g. batch_size=4).`);
-    dims[m[1]!] = Number(m[2]);
+    const n = Number(m[2]);
+    if (!(n >= 0 && n <= MAX_DIM)) throw new ModelInputError(`--dim ${m[1]}=${m[2]}: the size must be an integer from 0 to ${MAX_DIM}.`);
+    dims[m[1]!] = n;
   }
   return dims;
 }

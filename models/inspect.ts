@@ -1,7 +1,8 @@
 // What a user's ONNX file contains, without running it: opsets, I/O with dtypes and symbolic dims,
 // parameter count, op histogram, npuval zoo metadata, and whether the I/O follow the decoder-with-past
 // convention (HF Optimum / onnxruntime-genai) that the LLM generation loop drives.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import type { DType, ValueInfo } from '../devices/types.js';
 import { ModelInputError } from './errors.js';
 import { decodeModel, DTYPE_FROM_ONNX, int64ToNumber, ONNX_DTYPE, ONNX_DTYPE_NAME, onnx, type OnnxModel } from './onnx/tensor.js';
@@ -130,14 +131,41 @@ export function inspectModel(model: OnnxModel, file: string, bytes: number): Mod
 
 /** Reads and inspects an ONNX file; a missing, non-ONNX or truncated file is bad input (exit 2). */
 export function inspectFile(path: string): ModelInspection {
+  if (!existsSync(path)) throw new ModelInputError(`model file ${path} does not exist`);
+  if (statSync(path).isDirectory()) throw new ModelInputError(`model file ${path} is a folder, not a file`);
   let bytes: Uint8Array;
   try {
-    if (!statSync(path).isFile()) throw new Error('not a file');
     bytes = readFileSync(path);
-  } catch {
-    throw new ModelInputError(`Cannot read ONNX file ${path}: it does not exist or is not a readable file.`);
+  } catch (err) {
+    throw new ModelInputError(`model file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  return inspectModel(decodeModel(bytes, path), path, bytes.length);
+  const model = decodeModel(bytes, path);
+  checkExternalData(model, path);
+  return inspectModel(model, path, bytes.length);
+}
+
+/**
+ * Every initializer kept in an external file must name a file inside the model's folder that holds
+ * its bytes: a runtime would otherwise refuse the model only when a device loads it.
+ */
+function checkExternalData(model: OnnxModel, path: string): void {
+  const dir = dirname(resolve(path));
+  for (const t of model.graph?.initializer ?? []) {
+    if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
+    const entries = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+    const location = entries.get('location');
+    const name = `tensor "${t.name ?? ''}"`;
+    if (!location) throw new ModelInputError(`model file ${path}: ${name} has external data but no "location" entry`);
+    if (isAbsolute(location) || normalize(location).startsWith('..'))
+      throw new ModelInputError(`model file ${path}: ${name} names external file "${location}", which lies outside the model's folder`);
+    const file = join(dir, location);
+    if (!existsSync(file) || !statSync(file).isFile())
+      throw new ModelInputError(`model file ${path}: external data file ${file} of ${name} does not exist`);
+    const end = Number(entries.get('offset') ?? '0') + Number(entries.get('length') ?? '0');
+    const size = statSync(file).size;
+    if (!(end <= size))
+      throw new ModelInputError(`model file ${path}: external data of ${name} runs past the end of ${file} (${size} bytes)`);
+  }
 }
 
 /** The inspected inputs as session-style ValueInfos (what seededInputs takes). */

@@ -1,7 +1,6 @@
 // The one rule that turns a model name into something a device can open: a name with a path
 // separator or ending in .onnx is a file; anything else is a zoo preset, built with seeded
 // weights (in memory, or through the model cache above protobuf's 2 GB limit).
-import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ModelInputError } from './errors.js';
 import { inspectFile } from './inspect.js';
@@ -34,11 +33,10 @@ export function isModelPath(name: string): boolean {
 export function resolveModel(name: string, opts: { dtype?: ModelDtype; seed?: number } = {}): ResolvedModel {
   if (isModelPath(name)) {
     const path = resolve(name);
-    if (!existsSync(path)) throw new ModelInputError(`model file ${path} does not exist`);
-    if (!statSync(path).isFile()) throw new ModelInputError(`model file ${path} is not a file`);
     if (opts.dtype && opts.dtype !== 'float32')
       throw new ModelInputError(`dtype ${opts.dtype} applies to zoo models; ${name} is used as it is`);
-    // Read now, so a file that is not an ONNX model is bad input before anything runs (exit 2), not a device error later.
+    // Read now, so a missing file, a folder or a file that is not an ONNX model (or whose external data is missing)
+    // is bad input before anything runs (exit 2), not a device error later.
     inspectFile(path);
     return { name, source: { path }, zoo: null, dtype: null };
   }

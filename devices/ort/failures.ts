@@ -43,6 +43,13 @@ const ORT_FIRST_OPSET = 7;
 
 const PROVIDER_NOT_SET = /Provider type for \S+ node/;
 
+/**
+ * ORT refused the model itself, before any EP saw it: the file is not a valid ONNX graph (it fails
+ * the checker or shape/type inference, or its external data is missing), on every device. Bad input.
+ */
+const INVALID_MODEL =
+  /Protobuf parsing failed|\[(Shape|Type)InferenceError\]|\bINVALID_GRAPH\b|\bINVALID_PROTOBUF\b|External data path|model path is a directory|Type Error: Type .* of input parameter .* is invalid/;
+
 /** The error ORT threw while loading or running, as a DeviceRunError with the failure it names. */
 export function ortFailure(err: unknown): DeviceRunError {
   if (err instanceof DeviceRunError) return err;
@@ -56,5 +63,5 @@ export function ortFailure(err: unknown): DeviceRunError {
   const kernel = /Could not find an implementation for \w+\((\d+)\)/.exec(raw);
   const oldKernel = kernel ? Number(kernel[1]) < ORT_FIRST_OPSET : PROVIDER_NOT_SET.test(raw);
   const detail = failure === 'unsupported-op' && oldKernel ? { firstOpset: ORT_FIRST_OPSET, runtime: ORT_NAME } : { runtime: ORT_NAME };
-  return new DeviceRunError(message, failure, detail, { cause: err });
+  return new DeviceRunError(message, failure, detail, { cause: err, badInput: failure === 'runtime' && INVALID_MODEL.test(raw) });
 }

@@ -8,10 +8,16 @@ import { nativeWarnings, ORT_EP_NAMES, type ort } from './runtime.js';
 
 const bool = (doc: string) => ({ type: 'bool', doc }) as const;
 
+/**
+ * The most threads a session's pool may ask for: ORT starts them all at session creation, and
+ * 100,000 hangs the process. 1,024 is above any host's hardware threads (docs/reliability.md#resource-bounds).
+ */
+export const MAX_SESSION_THREADS = 1024;
+
 /** Session options, for every EP. */
 export const SESSION_OPTIONS = {
-  intraOpThreads: { type: 'int', min: 0, doc: 'threads within one operator (0: ORT decides)' },
-  interOpThreads: { type: 'int', min: 0, doc: 'threads across operators (executionMode=parallel)' },
+  intraOpThreads: { type: 'int', min: 0, max: MAX_SESSION_THREADS, doc: 'threads within one operator (0: ORT decides)' },
+  interOpThreads: { type: 'int', min: 0, max: MAX_SESSION_THREADS, doc: 'threads across operators (executionMode=parallel)' },
   graphOptimizationLevel: {
     type: 'enum',
     values: ['disabled', 'basic', 'extended', 'layout', 'all'],

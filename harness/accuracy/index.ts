@@ -2,7 +2,7 @@
 // on both; per-output agreement (cosine, max abs/rel error, top-1/top-5 for logits) and, for
 // decoder-with-past models, greedy-token agreement over K generated tokens with the KV cache
 // (the generation loop is harness/llm's: DecoderModel + generateStatic). Thresholds → pass/fail.
-import { readFileSync } from 'node:fs';
+import { readInputText } from '../input-file.js';
 import { parse as parseYaml } from 'yaml';
 import type { Device, ModelSource, Session, Tensor } from '../../devices/types.js';
 import { seededInputs } from '../../models/inputs.js';
@@ -406,11 +406,12 @@ export function evaluate(c: AccuracyCriteria, outputs: readonly OutputAccuracy[]
  * check off. Unknown keys or non-numbers are bad input (exit 2).
  */
 export function readCriteriaFile(path: string): Partial<AccuracyCriteria> {
+  const text = readInputText(path, '--criteria');
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
+    doc = parseYaml(text);
   } catch (err) {
-    throw new InputError(`--criteria ${path} cannot be read as JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new InputError(`--criteria ${path} is not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   return parseCriteria(doc, `--criteria ${path}`);
 }

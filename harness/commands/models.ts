@@ -2,12 +2,14 @@
 import type { Argv } from 'yargs';
 import { DEFAULT_SEED, listZoo, getZooEntry, exportZooModel, type ZooEntry } from '../../models/zoo/index.js';
 import { inspectFile, inputValueInfos, type ModelInspection, type IoInfo } from '../../models/inspect.js';
-import { seededInputs, parseDimFlags } from '../../models/inputs.js';
+import { seededInputBytes, seededInputs, parseDimFlags } from '../../models/inputs.js';
+import { checkOutputFolder, writingTo, writingToAsync } from '../input-file.js';
+import { checkMemory } from '../resources.js';
 import { encodeValue } from '../../models/onnx/tensor.js';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
-import { emit, keepJson, outDir, table } from '../output.js';
+import { emit, keepJson, outDir, outPath, table } from '../output.js';
 import type { Command } from './types.js';
 
 interface ModelsArgs {
@@ -80,8 +82,12 @@ export const modelsCommand: Command<ModelsArgs> = {
         if (args.seed !== undefined)
           throw new InputError("models export: the weights' seed is --weight-seed (--seed seeds the values of models inputs)");
         const weightSeed = args['weight-seed'];
+        if (!args.out.endsWith('.onnx')) checkOutputFolder(args.out);
         const path = args.out.endsWith('.onnx') ? args.out : `${args.out.replace(/\/+$/, '')}/${entry.name}.onnx`;
-        const written = await exportZooModel(entry.name, path, { dtype: args.dtype, seed: weightSeed, variant: args.variant });
+        checkOutputFolder(dirname(path));
+        const written = await writingToAsync(path, '--out', () =>
+          exportZooModel(entry.name, path, { dtype: args.dtype, seed: weightSeed, variant: args.variant }),
+        );
         const result = { name: entry.name, dtype: args.dtype, weightSeed, variant: args.variant, params: entry.params, ...written };
         emit(
           args,
@@ -115,12 +121,14 @@ export const modelsCommand: Command<ModelsArgs> = {
           );
         }
         const seed = args.seed ?? 1;
+        checkOutputFolder(outPath(args));
+        checkMemory(seededInputBytes(inputValueInfos(info), dims), `the inputs of ${args.target}`, 'lower the --dim sizes');
         const tensors = seededInputs(inputValueInfos(info), { seed, dims, vocabSize: vocab });
         const dir = outDir(args);
         const files = info.inputs.map((input, i) => {
           const t = tensors[input.name]!;
           const file = join(dir, `input_${i}.pb`);
-          writeFileSync(file, encodeValue(t, 'tensor', input.name));
+          writingTo(file, '--out', () => writeFileSync(file, encodeValue(t, 'tensor', input.name)));
           return { name: input.name, dtype: t.type, dims: [...t.dims], file };
         });
         emit(args, { model: args.target, seed, vocab: vocab ?? null, inputs: files }, () =>

@@ -1,6 +1,7 @@
 // `npuval report validate|render|sign|verify|keygen`: check a report (or suite/criteria file)
 // against its schema, re-render a report.json, and sign or verify it (ed25519, RFC 8785).
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import YAML from 'yaml';
@@ -14,9 +15,10 @@ import { generateSigningKey, signDocument, verifyDocument, type SignatureFile } 
 import type { RunReport } from '../../reports/types.js';
 import { schemaNameOf, schemaOf, SCHEMA_NAMES, validate, type SchemaName } from '../../reports/validate.js';
 import { EXIT, InputError } from '../errors.js';
+import { readInputFile, readInputText } from '../input-file.js';
 import { emit } from '../output.js';
 import { readBaseline } from '../run/outputs.js';
-import { writeOutputFile } from '../durable.js';
+import { makeOutputDir, writeOutputFile } from '../durable.js';
 import type { Command } from './types.js';
 
 const ACTIONS = ['validate', 'render', 'sign', 'verify', 'keygen', 'schema'] as const;
@@ -31,13 +33,24 @@ interface ReportArgs {
 }
 
 function readDoc(file: string): { bytes: Buffer; doc: unknown } {
-  if (!existsSync(file)) throw new InputError(`${file} does not exist`);
-  const bytes = readFileSync(file);
+  const bytes = readInputFile(file, 'file');
   try {
     return { bytes, doc: /\.ya?ml$/i.test(file) ? YAML.parse(bytes.toString('utf8')) : JSON.parse(bytes.toString('utf8')) };
   } catch (err) {
     throw new InputError(`${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`);
   }
+}
+
+/** A PEM key file: garbage is bad input naming the flag, so exit 1 keeps meaning "the signature does not verify". */
+function readKey(path: string, flag: string, kind: 'private' | 'public'): string {
+  const pem = readInputText(path, flag);
+  try {
+    if (kind === 'private') createPrivateKey(pem);
+    else createPublicKey(pem);
+  } catch (err) {
+    throw new InputError(`${flag} ${path} is not a PEM ${kind} key (${(err as Error).message.split('\n')[0]})`);
+  }
+  return pem;
 }
 
 /** Reads and schema-checks a run report; bad input (exit 2) listing every problem otherwise. */
@@ -80,7 +93,7 @@ export const reportCommand: Command<ReportArgs> = {
   handler: async (args) => {
     if (args.action === 'keygen') {
       const dir = resolve(args.out ?? '.');
-      mkdirSync(dir, { recursive: true });
+      makeOutputDir(dir);
       const keyPath = join(dir, 'npuval-signing.key');
       const pubPath = join(dir, 'npuval-signing.pub');
       if (existsSync(keyPath)) throw new InputError(`${keyPath} already exists; not overwriting a private key`);
@@ -127,7 +140,7 @@ export const reportCommand: Command<ReportArgs> = {
       case 'render': {
         const { report } = readRunReport(file);
         const dir = resolve(args.out ?? dirname(file));
-        mkdirSync(dir, { recursive: true });
+        makeOutputDir(dir);
         const notes: string[] = [];
         const baseline = report.baseline ? readBaseline(report.baseline.path, notes) : null;
         const comparison = baseline ? compareReports(baseline, report, 5) : null;
@@ -141,9 +154,8 @@ export const reportCommand: Command<ReportArgs> = {
       }
       case 'sign': {
         if (!args.key) throw new InputError('report sign needs --key PRIVATE.pem (make one with `npuval report keygen --out DIR`)');
-        if (!existsSync(args.key)) throw new InputError(`key file ${args.key} does not exist`);
         const { bytes } = readDoc(file);
-        const sig = signDocument(bytes, readFileSync(args.key, 'utf8'), file);
+        const sig = signDocument(bytes, readKey(args.key, '--key', 'private'), file);
         const sigPath = args.sig ?? `${file}.sig`;
         writeOutputFile(sigPath, JSON.stringify(sig, null, 2) + '\n');
         emit(
@@ -155,16 +167,16 @@ export const reportCommand: Command<ReportArgs> = {
       }
       case 'verify': {
         const sigPath = args.sig ?? `${file}.sig`;
-        if (!existsSync(file)) throw new InputError(`${file} does not exist`);
-        if (!existsSync(sigPath)) throw new InputError(`signature file ${sigPath} does not exist`);
+        const doc = readInputFile(file, 'file');
+        const sigText = readInputText(sigPath, 'signature file');
         let sig: SignatureFile;
         try {
-          sig = JSON.parse(readFileSync(sigPath, 'utf8')) as SignatureFile;
+          sig = JSON.parse(sigText) as SignatureFile;
         } catch {
           throw new InputError(`signature file ${sigPath} is not JSON`);
         }
-        const trusted = args['public-key'] ? readFileSync(args['public-key'], 'utf8') : undefined;
-        const result = verifyDocument(readFileSync(file), sig, trusted, file);
+        const trusted = args['public-key'] ? readKey(args['public-key'], '--public-key', 'public') : undefined;
+        const result = verifyDocument(doc, sig, trusted, file);
         emit(args, { file, signature: sigPath, ok: result.ok, problems: result.problems, trustedKey: trusted !== undefined }, () =>
           result.ok
             ? `${file}: signature OK${trusted ? ' (made with the trusted public key)' : ' (integrity only: pass --public-key to check who signed)'}`

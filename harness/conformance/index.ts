@@ -157,7 +157,8 @@ async function runDevice(
   }
   if (opts.isolate) {
     const pool = new WorkerPool({
-      size: opts.workers ?? Math.max(2, Math.min(4, availableParallelism())),
+      // Never more processes than cases: each one loads ONNX Runtime for nothing otherwise.
+      size: Math.min(opts.workers ?? Math.max(2, Math.min(4, availableParallelism())), Math.max(1, selected.length)),
       timeoutMs: opts.timeoutS * 1000,
       init: { type: 'init', spec: device.id, openOptions, deviceClass, profiles, overrides },
       workerPath: opts.workerPath,

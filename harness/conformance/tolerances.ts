@@ -6,7 +6,7 @@
 //   and relative_per_sample_tolerance 1e-3, raised to 1e-2 relative for CUDA/OpenVINO;
 //   ORT's web test runner (js/web/test/test-runner.ts) uses WEBGPU_THRESHOLD_ABSOLUTE_ERROR 1e-3
 //   and, for half-float GPU kernels, WEBGL_HALF_FLOAT_THRESHOLD_ABSOLUTE_ERROR 0.1 with a 1.02 relative ratio.
-import { readFileSync } from 'node:fs';
+import { readInputText } from '../input-file.js';
 import { parse as parseYaml } from 'yaml';
 import type { DType } from '../../devices/types.js';
 import { InputError } from '../errors.js';
@@ -95,11 +95,12 @@ export function deviceClassOf(kind: string, backend: string): DeviceClass {
  * Bad content is an InputError naming the file and field.
  */
 export function readToleranceFile(path: string): { profiles: ToleranceProfile[] | null; overrides: ToleranceOverride[] } {
+  const text = readInputText(path, '--tolerances');
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
+    doc = parseYaml(text);
   } catch (err) {
-    throw new InputError(`--tolerances ${path} cannot be read as JSON or YAML: ${firstLine((err as Error).message)}`);
+    throw new InputError(`--tolerances ${path} is not valid JSON or YAML: ${firstLine((err as Error).message)}`);
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
     throw new InputError(`--tolerances ${path} must hold an object with "overrides" and/or "profiles"`);

@@ -8,7 +8,7 @@
 // Every request and every point goes to the journal when its point finishes: the journal fsyncs
 // each record, and an fsync in the middle of a point would stall the event loop and delay the
 // arrival stamps of the other requests in flight.
-import { readFileSync } from 'node:fs';
+import { readInputText } from '../input-file.js';
 import { createDevice, type Device, type DeviceDescription, type GenerationSession, type ModelSource } from '../../devices/index.js';
 import { modelCost, type ModelCost } from '../../models/cost.js';
 import { InputError } from '../errors.js';
@@ -955,13 +955,9 @@ async function slaSearch(ctx: PointContext, record: (p: LlmPoint) => void): Prom
   return { variable, slo: s.slo!, best: good, requestsRule, tried };
 }
 
-function readPromptFile(path: string): (string | number[])[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`--prompt-file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+/** Reads a --prompt-file (JSON Lines of {"prompt": …}); bad input (exit 2) naming the line otherwise. */
+export function readPromptFile(path: string): (string | number[])[] {
+  const text = readInputText(path, '--prompt-file');
   const out: (string | number[])[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;

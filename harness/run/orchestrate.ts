@@ -13,8 +13,9 @@ import { sha256Hex } from '../../reports/digest.js';
 import { isMetricName } from '../../reports/metrics.js';
 import type { Criterion, ProductInfo } from '../../reports/commercialization.js';
 import type { DeviceEntry, UnitRecord } from '../../reports/types.js';
-import { OutputWriteError } from '../durable.js';
+import { makeOutputDir, OutputWriteError } from '../durable.js';
 import { EnvironmentError, InputError } from '../errors.js';
+import { checkInputFile, checkInputFolder, checkOutputFolder } from '../input-file.js';
 import { JOURNAL_FILE, Journal, readJournal } from '../journal.js';
 import { MASK, redactText, registerSpecSecrets } from '../redact.js';
 import '../workloads/index.js';
@@ -96,8 +97,16 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     if (options.suite || options.baseline || options.criteria || options.product) {
       throw new InputError('--resume continues the run exactly as journaled; leave out --suite, --baseline, --criteria and --product');
     }
+    checkInputFolder(outDir, '--resume');
     if (!existsSync(journalPath)) throw new InputError(`--resume ${options.resume}: there is no ${JOURNAL_FILE} in that directory`);
-    const contents = readJournal(journalPath);
+    let contents: ReturnType<typeof readJournal>;
+    try {
+      contents = readJournal(journalPath);
+    } catch (err) {
+      // Name the flag: the journal is what --resume was pointed at.
+      if ((err as { exitCode?: unknown }).exitCode === 2) throw new InputError(`--resume ${options.resume}: ${(err as Error).message}`);
+      throw err;
+    }
     const first = contents.records.find((r) => r.type === 'run-start') as { plan?: RunPlan; inputs?: RunInputs } | undefined;
     if (!first?.plan || !first.inputs)
       throw new InputError(`--resume ${options.resume}: ${JOURNAL_FILE} has no run-start record, so there is nothing to resume`);
@@ -106,7 +115,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     for (const d of plan.devices) registerSpecSecrets(d.spec);
     options = { ...options, deviceSpec: credentialsFor(plan, options) };
   } else {
-    if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new InputError(`--out ${outDir} is a file, not a folder`);
+    checkOutputFolder(outDir);
     if (existsSync(journalPath)) {
       throw new InputError(`${outDir} already holds a run (${JOURNAL_FILE}); resume it with --resume ${outDir} or choose another --out`);
     }
@@ -115,6 +124,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   if (options.signal.aborted)
     throw new InterruptedBeforeStart('interrupted (SIGINT) while planning, before any unit ran; nothing to resume');
 
+  // Made here, level by level, so a folder that cannot be made is exit 3 naming --out (or --resume), not a hang or a crash.
+  makeOutputDir(outDir, resuming ? '--resume' : '--out');
   const journal = new Journal(journalPath);
   // A crash mid-write left half a line: opening cut it off, so the next record starts on a line of its own.
   if (journal.repaired) options.log(`dropped a half-written last line (${journal.repaired.bytes} bytes) from ${JOURNAL_FILE}`);
@@ -477,7 +488,7 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
     options.baseline ?? (suite.baseline && loaded.path ? resolve(loaded.path, '..', suite.baseline) : suite.baseline) ?? null;
   let baseline: RunPlan['baseline'] = null;
   if (baselinePath) {
-    if (!existsSync(baselinePath)) throw new InputError(`baseline report ${baselinePath} does not exist`);
+    checkInputFile(baselinePath, 'baseline report');
     // Checked before anything runs: a wrong file found only when the reports are written would
     // cost the whole suite's time and silently drop the comparison.
     const problems: string[] = [];

@@ -2,7 +2,7 @@
 // LLM, cluster) and their settings, plus baseline, criteria, product and fleet for the reports.
 // JSON or YAML, checked against the suite schema (reports/schemas/suite.ts). Built-in suites are
 // JSON modules next to this file.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { sha256Hex } from '../../reports/digest.js';
@@ -10,6 +10,7 @@ import { validate, type SchemaName } from '../../reports/validate.js';
 import type { Criterion, ProductInfo } from '../../reports/commercialization.js';
 import type { UnitKind } from '../../reports/metrics.js';
 import { InputError } from '../errors.js';
+import { readInputFile, readInputText } from '../input-file.js';
 import smoke from './suites/smoke.json' with { type: 'json' };
 import defaultSuite from './suites/default.json' with { type: 'json' };
 import kcloud from './suites/kcloud-npu.json' with { type: 'json' };
@@ -86,7 +87,7 @@ export function loadSuite(nameOrPath: string): LoadedSuite {
       `suite "${nameOrPath}" is neither a built-in suite (${Object.keys(BUILTIN_SUITES).join(', ')}) nor an existing file`,
     );
   }
-  const bytes = readFileSync(path);
+  const bytes = readInputFile(path, 'suite file');
   const suite = parseDocument(bytes.toString('utf8'), path, 'suite', 'suite file') as Suite;
   return { suite, source: 'file', path, sha256: sha256Hex(bytes) };
 }
@@ -102,16 +103,14 @@ export function suitePathResolver(loaded: LoadedSuite): (p: string) => string {
 
 /** A criteria file (JSON or YAML, schema-checked). */
 export function loadCriteria(path: string): { criteria: Criterion[]; sha256: string } {
-  if (!existsSync(path)) throw new InputError(`criteria file ${path} does not exist`);
-  const bytes = readFileSync(path);
+  const bytes = readInputFile(path, 'criteria file');
   const doc = parseDocument(bytes.toString('utf8'), path, 'criteria', 'criteria file') as { criteria: Criterion[] };
   return { criteria: doc.criteria, sha256: sha256Hex(bytes) };
 }
 
 /** A product description file (JSON or YAML): the suite's `product` section on its own. */
 export function loadProduct(path: string): ProductInfo {
-  if (!existsSync(path)) throw new InputError(`product file ${path} does not exist`);
-  const text = readFileSync(path, 'utf8');
+  const text = readInputText(path, 'product file');
   // Checked through the suite schema so product and suite share one definition.
   const wrapped = parseDocument(
     JSON.stringify({ name: 'product-check', units: [{ kind: 'micro' }], product: parseLoose(text, path) }),

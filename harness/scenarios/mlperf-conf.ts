@@ -4,7 +4,7 @@
 // of the model, …). The parser keeps LoadGen's rules: whitespace-separated `key = value`, a `#`
 // word ends the line, values must be integers or doubles, later lines and later files win; a
 // key is looked up as model.Scenario, *.Scenario, model.*, then *.*.
-import { readFileSync } from 'node:fs';
+import { readInputText } from '../input-file.js';
 import { InputError } from '../errors.js';
 import type { ScenarioName, SettingsOverrides } from './settings.js';
 import { LOADGEN_SCENARIO_NAME } from './settings.js';
@@ -42,12 +42,7 @@ export function parseConf(text: string, where: string, into = new Map<string, st
 export function readConf(paths: readonly string[]): Map<string, string> {
   const entries = new Map<string, string>();
   for (const path of paths) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new InputError(`mlperfConf: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
+    const text = readInputText(path, 'mlperfConf file');
     parseConf(text, path, entries);
   }
   return entries;

@@ -3,9 +3,10 @@
 import { existsSync } from 'node:fs';
 import type { Session } from '../../devices/types.js';
 import { modelCost } from '../../models/cost.js';
-import { DEFAULT_DIMS, seededInputs } from '../../models/inputs.js';
+import { DEFAULT_DIMS, seededInputBytes, seededInputs } from '../../models/inputs.js';
 import { getZooEntry, zooModelSource, type ZooEntry } from '../../models/zoo/index.js';
 import { InputError } from '../errors.js';
+import { checkMemory, gib } from '../resources.js';
 import { batchDims, buildWorkload, type Workload } from './workload.js';
 
 export interface BenchModel {
@@ -58,6 +59,13 @@ export function modelWorkload(
     const seq = dims.sequence_length ?? DEFAULT_DIMS.sequence_length;
     flopsPerSample = cost.flopsPerSample ?? (seq !== undefined ? cost.prefillFlops(1, seq) : null);
   }
+  // The QSL holds every sample in memory at once: refuse before allocating what cannot fit.
+  const sampleBytes = seededInputBytes(session.inputs, dims);
+  checkMemory(
+    sampleBytes * opts.count,
+    `the sample library (${opts.count} samples × ${gib(sampleBytes)})`,
+    'lower --qsl-size (performanceSampleCount) or the --dim sizes',
+  );
   return buildWorkload(session, {
     name: model.name,
     count: opts.count,

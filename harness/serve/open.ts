@@ -5,6 +5,7 @@ import type { Device, ModelSource } from '../../devices/types.js';
 import { getZooEntry, zooModelSource, type ZooEntry } from '../../models/zoo/index.js';
 import { InputError } from '../errors.js';
 import { DecoderModel } from './decoder.js';
+import { inspectFile } from '../../models/inspect.js';
 
 export interface OpenedDecoder {
   readonly decoder: DecoderModel;
@@ -42,7 +43,11 @@ export async function openDecoder(device: Device, model: string, o: DecoderOptio
   const zoo = zooEntry(model);
   if (zoo && zoo.family !== 'llama')
     throw new InputError(`--model ${model} is a ${zoo.family} model; generation needs a decoder (llama family)`);
-  if (!zoo && !o.source && !existsSync(model)) throw new InputError(`--model ${model} is neither a zoo preset nor an existing ONNX file`);
+  if (!zoo && !o.source) {
+    if (!existsSync(model)) throw new InputError(`--model ${model} is neither a zoo preset nor an existing ONNX file`);
+    // The one rule for model files (models/resolve.ts): a folder, a file that is not ONNX or missing external data is exit 2.
+    inspectFile(model);
+  }
   // Presets over 2 GB of weights (llama-3.2-1b fp32 and up) are opened from the model cache.
   const session = await device.open(o.source ?? (zoo ? zooModelSource(model, { dtype: o.dtype, seed: o.seed }) : { path: model }));
   try {

@@ -260,7 +260,7 @@ test('a suite is checked before anything runs: setting typos, bad values, malfor
     [
       'tolerances-file',
       'name: t\ndevices: [ort:cpu]\nunits:\n  - { kind: conformance, settings: { tolerancesFile: no-such-tolerances.yaml } }\n',
-      /--tolerances .*no-such-tolerances\.yaml cannot be read/,
+      /--tolerances .*no-such-tolerances\.yaml does not exist/,
     ],
     [
       'micro-iterations',

@@ -174,7 +174,7 @@ test('inspect of a truncated, non-ONNX or missing file exits 2 with one sentence
   const text = join(dir, 'text.onnx');
   writeFileSync(text, 'this is not a model\n');
   oneSentenceError(await npuvalHere('models', 'inspect', text), /text\.onnx is not (a valid|an) ONNX model/);
-  oneSentenceError(await npuvalHere('models', 'inspect', join(dir, 'missing.onnx')), /Cannot read ONNX file/);
+  oneSentenceError(await npuvalHere('models', 'inspect', join(dir, 'missing.onnx')), /model file .*missing\.onnx does not exist/);
 });
 
 test('bad usage exits 2: unknown preset (listing the names), export without --out', async () => {

@@ -1,12 +1,19 @@
 // The `conformance` workload: the ONNX backend test suite (harness/conformance) on one device, or
 // the cases the unit's `filter` selects, optionally diffed against a second device. Filtered-out
 // cases are counted but not listed one by one.
+import { availableParallelism } from 'node:os';
 import { DEFAULT_TIMEOUT_S, runConformance, type ConformanceResult, type StatusCounts } from '../../conformance/index.js';
 import { readToleranceFile } from '../../conformance/tolerances.js';
 import { InputError } from '../../errors.js';
+import { checkInputFolder } from '../../input-file.js';
 import { arrayOf, bool, nonNegInt, nullable, num, str } from '../../../reports/schemas/common.js';
 import { writeUnitFile } from '../files.js';
 import type { Params, UnitOutcome, Workload } from '../types.js';
+
+/** Worker processes one machine runs at most: each is a whole ONNX Runtime; past twice the cores they only queue (docs/reliability.md#resource-bounds). */
+function maxWorkers(): number {
+  return Math.max(4, 2 * availableParallelism());
+}
 
 const SETTINGS = {
   isolate: {
@@ -169,6 +176,12 @@ export const conformanceWorkload: Workload<S, ConformanceParams> = {
     }
     // Read now so a broken file stops the run while planning, not when the unit starts.
     if (settings.tolerancesFile) readToleranceFile(settings.tolerancesFile);
+    for (const root of unit.onnxTests ?? []) checkInputFolder(root, 'onnxTests folder');
+    const most = maxWorkers();
+    if (settings.workers !== null && settings.workers > most)
+      throw new InputError(
+        `--workers ${settings.workers} (setting "workers") is more than this machine's ${availableParallelism()} cores allow (at most ${most}: twice the cores, or 4)`,
+      );
     return { unit, settings, filter: unit.filter ?? null, roots: unit.onnxTests };
   },
   needs: (p) => ({ models: [], devices: p.settings.compareDevice ? [p.settings.compareDevice] : [] }),

@@ -7,6 +7,7 @@ import {
   DEFAULT_LLM_SETTINGS,
   MIN_AUTO_REQUESTS,
   overheadLine,
+  readPromptFile,
   runLlm,
   validateLlmSettings,
   type LlmReport,
@@ -340,6 +341,8 @@ export const llmWorkload: Workload<S, LlmParams> = {
   resolve(unit, settings, plan) {
     const where = (k: string) => `unit ${plan.unitId}: setting "${k}"`;
     if (settings.slaSearch !== null && settings.slo === null) throw new InputError(`${where('slaSearch')} needs an slo to search against`);
+    // Read now, so a missing or malformed prompt file stops the run while planning, not after the model loaded.
+    if (settings.promptFile) readPromptFile(settings.promptFile);
     const llm = llmSettings(unit.model ?? null, settings, where);
     // Cross-setting rules (requests below the concurrency, lengths drawn two ways, …) are refused while planning.
     validateLlmSettings({ ...llm, seed: llm.seed ?? plan.seed });
