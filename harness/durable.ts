@@ -77,7 +77,9 @@ export function makeOutputDir(dir: string, what = '--out'): void {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue;
       const mapped = writeFailure(err, path);
-      throw mapped !== err ? mapped : new EnvironmentError(`${what} ${dir} cannot be created (${code ?? (err as Error).message} at ${path})`);
+      throw mapped !== err
+        ? mapped
+        : new EnvironmentError(`${what} ${dir} cannot be created (${code ?? (err as Error).message} at ${path})`);
     }
     created.push({ path, folder: true });
   }
