@@ -428,6 +428,11 @@ async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log
   options.log(usesAvailable ? `devices available here: ${availableSpecs.join(', ') || 'none'}` : '');
   const suitePath = suitePathResolver(loaded, options.allowOutsidePaths);
   const unitSpecs = planUnits(suite, availableSpecs, override, suitePath);
+  // The suite's own files are resolved (and confined) here too, so `--list` refuses what the run would.
+  const suiteFiles = {
+    baseline: suite.baseline ? suitePath(suite.baseline, 'baseline') : null,
+    criteria: typeof suite.criteria === 'string' ? suitePath(suite.criteria, 'criteria') : null,
+  };
   // Every unit's settings are checked while planning (exit 2): a typo stops the run before it starts.
   const resolved = unitSpecs.map((u) => resolveUnit(u, suite.seed ?? 1));
   // Devices a unit needs besides its own (an accuracy reference, a compare device) are checked like the others.
@@ -435,12 +440,12 @@ async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log
   for (const spec of extra) registerSpecSecrets(spec);
   if (extra.length) await checkSpecs([...new Set(extra)]);
   if (unitSpecs.length === 0) throw new EnvironmentError(`suite ${suite.name} has no unit to run: no device it names is available here`);
-  return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs, resolved, suitePath };
+  return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs, resolved, suiteFiles };
 }
 
 async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan: RunPlan; inputs: RunInputs }> {
   const all = await resolveUnits(options);
-  const { loaded, suite, override, usesAvailable, candidates, suitePath } = all;
+  const { loaded, suite, override, usesAvailable, candidates, suiteFiles } = all;
   const chosen = options.selectUnits ? new Set(options.selectUnits(all.unitSpecs, suite).map((u) => u.id)) : null;
   const unitSpecs = chosen ? all.unitSpecs.filter((u) => chosen.has(u.id)) : all.unitSpecs;
   const resolved = chosen ? all.resolved.filter((u) => chosen.has(u.id)) : all.resolved;
@@ -476,7 +481,7 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
     }
   }
 
-  const baselinePath = options.baseline ?? (suite.baseline ? suitePath(suite.baseline, 'baseline') : null);
+  const baselinePath = options.baseline ?? suiteFiles.baseline;
   let baseline: RunPlan['baseline'] = null;
   if (baselinePath) {
     if (!existsSync(baselinePath)) throw new InputError(`baseline report ${baselinePath} does not exist`);
@@ -488,7 +493,7 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
     baseline = { path: resolve(baselinePath), sha256: sha256Hex(readFileSync(baselinePath)) };
   }
   let criteria: RunInputs['criteria'] = null;
-  const criteriaPath = options.criteria ?? (typeof suite.criteria === 'string' ? suitePath(suite.criteria, 'criteria') : null);
+  const criteriaPath = options.criteria ?? suiteFiles.criteria;
   if (criteriaPath) {
     const c = loadCriteria(criteriaPath);
     criteria = { source: resolve(criteriaPath), sha256: c.sha256, criteria: c.criteria };

@@ -168,6 +168,7 @@ test('absolute paths, symlinks out of the folder, test data, settings files and 
     ['prompt', [{ kind: 'llm', model: 'tiny-llama', settings: { promptFile: '../../x.txt' } }], {}, 'units/0/settings/promptFile'],
     ['conf', [{ ...scenario('tiny-bert'), settings: { mlperfConf: 'ok.conf,/etc/hosts' } }], {}, 'units/0/settings/mlperfConf'],
     ['baseline', [MICRO], { baseline: '../../good/report.json' }, 'baseline'],
+    ['criteria', [MICRO], { criteria: '/etc/criteria.json' }, 'criteria'],
   ];
   for (const [name, units, extra, field] of cases) {
     const file = suiteWith(name, units, extra);
