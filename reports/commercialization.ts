@@ -14,6 +14,7 @@ import {
   type ComparisonView,
 } from './comparison.js';
 import { canonicalDigest } from './digest.js';
+import { markdownFileLink } from './escape.js';
 import { formatValue, metric } from './metrics.js';
 import { COMMERCIALIZATION_ID, COMMERCIALIZATION_VERSION } from './schemas/commercialization.js';
 import type { RunReport, UnitRecord, Verdict } from './types.js';
@@ -338,7 +339,7 @@ export function renderCommercializationMarkdown(c: CommercializationReport): str
   const esc = mdCell;
   const rows = mdTable;
   const runLink = (unit: string, digest: string) => ({
-    raw: `[${esc(workloadTitle(unit))}](${encodeURI(c.runReport.path)}) \`${digest.slice(0, 16)}…\``,
+    raw: `[${esc(workloadTitle(unit))}](${markdownFileLink(c.runReport.path)}) \`${digest.slice(0, 16).replace(/[^0-9a-f]/gi, '?')}…\``,
   });
   const counts = { pass: 0, fail: 0, 'not-measured': 0 } as Record<string, number>;
   for (const v of c.verdicts) counts[v.verdict] = (counts[v.verdict] ?? 0) + 1;

@@ -4,6 +4,7 @@
 // favours. Also the per-device LLM series (TTFT, TPOT, output tokens/s against concurrency or
 // request rate) from llm units' points, for the charts. Pure: reads reports, runs nothing.
 import { pairUnits, type Comparison } from './compare.js';
+import { escapeMarkdown } from './escape.js';
 import { metric, METRIC_NAMES } from './metrics.js';
 import type { RunReport, UnitRecord } from './types.js';
 
@@ -280,16 +281,7 @@ export function workloadTitle(workloadOrId: string): string {
 }
 
 /** Escapes a Markdown table cell so names cannot break the table or inject HTML. */
-export function mdCell(text: unknown): string {
-  if (text === null || text === undefined) return '—';
-  return String(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/[`*_[\]]/g, (c) => `\\${c}`)
-    .replace(/\r?\n/g, ' ');
-}
+export const mdCell = escapeMarkdown;
 
 /** A Markdown table; cells are escaped unless given as `{ raw }` (already-safe Markdown such as a link). */
 export function mdTable(header: readonly string[], rows: readonly (readonly unknown[])[]): string {

@@ -108,7 +108,12 @@ export function verifyDocument(
     throw new SignatureError('the signature file holds no valid public key');
   }
   if (trustedPublicKeyPem !== undefined) {
-    const trusted = createPublicKey(trustedPublicKeyPem).export({ type: 'spki', format: 'der' });
+    let trusted: Buffer;
+    try {
+      trusted = createPublicKey(trustedPublicKeyPem).export({ type: 'spki', format: 'der' });
+    } catch (err) {
+      throw new SignatureError(`the trusted public key is not a PEM key (${(err as Error).message})`);
+    }
     if (!trusted.equals(key.export({ type: 'spki', format: 'der' })))
       problems.push('the signature was made with a different key than the trusted public key');
   }

@@ -5,13 +5,14 @@ import { compareReports } from '../../reports/compare.js';
 import { formatValue } from '../../reports/metrics.js';
 import { EXIT, InputError } from '../errors.js';
 import { emit, keepJson, table } from '../output.js';
-import { readRunReport } from './report.js';
+import { PUBLIC_KEY_ENV, readRunReport } from './report-trust.js';
 import type { Command } from './types.js';
 
 interface CompareArgs {
   baseline: string;
   candidate: string;
   'max-regression': number;
+  'public-key'?: string;
 }
 
 export const compareCommand: Command<CompareArgs> = {
@@ -23,13 +24,18 @@ export const compareCommand: Command<CompareArgs> = {
       .positional('baseline', { type: 'string', describe: 'The reference report.json' })
       .positional('candidate', { type: 'string', describe: 'The report.json to judge' })
       .option('max-regression', { type: 'number', default: 5, describe: 'Largest change for the worse allowed, in percent, per metric' })
+      .option('public-key', {
+        type: 'string',
+        describe: `Refuse (exit 2) a report whose detached signature (FILE.sig) does not verify with this ed25519 public key (PEM); default: $${PUBLIC_KEY_ENV}`,
+      })
       .example('npuval compare gpu/report.json npu/report.json --max-regression 10', ''),
   handler: async (args) => {
     const threshold = args['max-regression'];
     if (!Number.isFinite(threshold) || threshold < 0)
       throw new InputError(`--max-regression ${threshold} is not a non-negative number of percent`);
-    const { report: base } = readRunReport(args.baseline);
-    const { report: cand } = readRunReport(args.candidate);
+    // Both must pass `report validate` (and, with a trusted key, their signature checks) before any figure is compared.
+    const { report: base } = readRunReport(args.baseline, { publicKey: args['public-key'] });
+    const { report: cand } = readRunReport(args.candidate, { publicKey: args['public-key'] });
     const c = compareReports(base, cand, threshold);
     keepJson(args, 'compare.json', c);
     emit(args, c, () => {

@@ -4,21 +4,19 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import YAML from 'yaml';
 import { compareReports } from '../../reports/compare.js';
-import { checkConsistency } from '../../reports/consistency.js';
 import { renderCsv } from '../../reports/render/csv.js';
 import { renderHtml } from '../../reports/render/html.js';
 import { renderJunit } from '../../reports/render/junit.js';
 import { renderMarkdown } from '../../reports/render/markdown.js';
-import { generateSigningKey, signDocument, verifyDocument, type SignatureFile } from '../../reports/sign.js';
-import type { RunReport } from '../../reports/types.js';
+import { generateSigningKey, signDocument, verifyDocument } from '../../reports/sign.js';
 import { schemaNameOf, schemaOf, SCHEMA_NAMES, validate, type SchemaName } from '../../reports/validate.js';
 import { EXIT, InputError } from '../errors.js';
 import { readInputFile, readInputText } from '../input-file.js';
 import { emit } from '../output.js';
 import { readBaseline } from '../run/outputs.js';
 import { makeOutputDir, writeOutputFile } from '../durable.js';
+import { PUBLIC_KEY_ENV, readDoc, readRunReport, readSignature, runReportProblems, trustedKeyFile } from './report-trust.js';
 import type { Command } from './types.js';
 
 const ACTIONS = ['validate', 'render', 'sign', 'verify', 'keygen', 'schema'] as const;
@@ -30,15 +28,6 @@ interface ReportArgs {
   key?: string;
   sig?: string;
   'public-key'?: string;
-}
-
-function readDoc(file: string): { bytes: Buffer; doc: unknown } {
-  const bytes = readInputFile(file, 'file');
-  try {
-    return { bytes, doc: /\.ya?ml$/i.test(file) ? YAML.parse(bytes.toString('utf8')) : JSON.parse(bytes.toString('utf8')) };
-  } catch (err) {
-    throw new InputError(`${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`);
-  }
 }
 
 /** A PEM key file: garbage is bad input naming the flag, so exit 1 keeps meaning "the signature does not verify". */
@@ -53,13 +42,7 @@ function readKey(path: string, flag: string, kind: 'private' | 'public'): string
   return pem;
 }
 
-/** Reads and schema-checks a run report; bad input (exit 2) listing every problem otherwise. */
-export function readRunReport(file: string): { bytes: Buffer; report: RunReport } {
-  const { bytes, doc } = readDoc(file);
-  const errors = validate('run-report', doc);
-  if (errors.length) throw new InputError(`${file} is not a valid run report:\n${errors.join('\n')}`);
-  return { bytes, report: doc as RunReport };
-}
+export { readRunReport };
 
 export const reportCommand: Command<ReportArgs> = {
   command: 'report <action> [file]',
@@ -80,10 +63,10 @@ export const reportCommand: Command<ReportArgs> = {
         type: 'string',
         describe: 'sign: the ed25519 private key (PEM, PKCS#8) — make one with `npuval report keygen --out DIR`',
       })
-      .option('sig', { type: 'string', describe: 'sign/verify: the detached signature file (default FILE.sig)' })
+      .option('sig', { type: 'string', describe: 'sign/verify/render: the detached signature file (default FILE.sig)' })
       .option('public-key', {
         type: 'string',
-        describe: 'verify: require the signature to be made with this public key (PEM); without it only integrity is checked',
+        describe: `verify: require the signature to be made with this public key (PEM); without it only integrity is checked. render: refuse (exit 2) a report whose signature does not verify with it. Default: $${PUBLIC_KEY_ENV}`,
       })
       .example('npuval report validate out/report.json', 'schema check; problems as `path: message`, one per line')
       .example('npuval report render out/report.json --out html/', 're-render report.md/html, junit.xml, results.csv')
@@ -118,14 +101,10 @@ export const reportCommand: Command<ReportArgs> = {
         const { doc } = readDoc(file);
         const name = args.schema ?? schemaNameOf(doc);
         if (!name) throw new InputError(`${file} names no npuval schema in "$schema"; pass --schema (${SCHEMA_NAMES.join(', ')})`);
-        const errors = validate(name, doc);
-        // A schema-valid run report is also checked for consistency and for changed artifacts.
-        const consistency =
-          errors.length === 0 && name === 'run-report' ? checkConsistency(doc as RunReport, dirname(resolve(file))) : null;
-        const problems = [...errors, ...(consistency?.problems ?? [])];
-        const notes = [...(consistency?.unchecked ?? [])];
+        // A schema-valid run report is also checked for consistency and for changed artifacts (as render and compare do).
+        const { problems, notes } = name === 'run-report' ? runReportProblems(file, doc) : { problems: validate(name, doc), notes: [] };
         // The schema checks each kind's declared settings; cross-field rules, device specs and model files need planning.
-        if (errors.length === 0 && name === 'suite')
+        if (problems.length === 0 && name === 'suite')
           notes.push(
             `the schema (with each unit kind's settings) is checked; cross-setting rules, device specs and model files are checked by \`npuval run --suite ${file} --list\``,
           );
@@ -138,7 +117,8 @@ export const reportCommand: Command<ReportArgs> = {
         return problems.length ? EXIT.input : EXIT.ok;
       }
       case 'render': {
-        const { report } = readRunReport(file);
+        // Only a report `report validate` accepts (and, with a trusted key, whose signature verifies) is rendered.
+        const { report } = readRunReport(file, { publicKey: args['public-key'], sig: args.sig });
         const dir = resolve(args.out ?? dirname(file));
         makeOutputDir(dir);
         const notes: string[] = [];
@@ -168,14 +148,9 @@ export const reportCommand: Command<ReportArgs> = {
       case 'verify': {
         const sigPath = args.sig ?? `${file}.sig`;
         const doc = readInputFile(file, 'file');
-        const sigText = readInputText(sigPath, 'signature file');
-        let sig: SignatureFile;
-        try {
-          sig = JSON.parse(sigText) as SignatureFile;
-        } catch {
-          throw new InputError(`signature file ${sigPath} is not JSON`);
-        }
-        const trusted = args['public-key'] ? readKey(args['public-key'], '--public-key', 'public') : undefined;
+        const sig = readSignature(sigPath, '');
+        const key = trustedKeyFile(args['public-key']);
+        const trusted = key ? readKey(key.path, args['public-key'] !== undefined ? '--public-key' : PUBLIC_KEY_ENV, 'public') : undefined;
         const result = verifyDocument(doc, sig, trusted, file);
         emit(args, { file, signature: sigPath, ok: result.ok, problems: result.problems, trustedKey: trusted !== undefined }, () =>
           result.ok

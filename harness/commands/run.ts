@@ -17,6 +17,7 @@ interface RunArgs {
   product?: string;
   resume?: string;
   list: boolean;
+  'allow-outside-paths': boolean;
 }
 
 export { EXIT_INTERRUPTED };
@@ -45,6 +46,12 @@ export const runCommand: Command<RunArgs> = {
         type: 'string',
         describe: "Product description file (JSON or YAML, MLPerf system-description fields); overrides the suite's product",
       })
+      .option('allow-outside-paths', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'Let the suite file name paths outside its own folder (models, test data, prompt, tolerance, criteria, conf and baseline files); refused otherwise',
+      })
       .option('list', {
         type: 'boolean',
         default: false,
@@ -60,7 +67,12 @@ export const runCommand: Command<RunArgs> = {
       .example('npuval run --suite kcloud-npu --device ort:cpu --list', 'what a suite would run here, without running it'),
   handler: async (args) => {
     if (args.list) {
-      const listed = await listUnits({ suite: args.suite, devices: args.device, log: () => {} });
+      const listed = await listUnits({
+        suite: args.suite,
+        devices: args.device,
+        allowOutsidePaths: args['allow-outside-paths'],
+        log: () => {},
+      });
       emit(args, listed, () =>
         [
           `suite ${listed.suite}: ${listed.units.length} units${listed.available ? ` (devices available here: ${listed.available.join(', ')})` : ''}`,
@@ -82,6 +94,7 @@ export const runCommand: Command<RunArgs> = {
       criteria: args.criteria,
       product: args.product,
       resume: args.resume,
+      allowOutsidePaths: args['allow-outside-paths'],
       outDir: args.resume ?? outPath(args),
       log: (line) => {
         if (line) process.stderr.write(`npuval: ${line}\n`);

@@ -47,6 +47,8 @@ export interface RunOptions {
   readonly onProgress?: (line: string, last: boolean) => void;
   /** Built-in suite objects by name besides the shipped ones (commands pass their one-unit suite here). */
   readonly suiteObject?: Suite;
+  /** A suite file may name paths outside its folder (--allow-outside-paths); refused otherwise. */
+  readonly allowOutsidePaths?: boolean;
   /**
    * Runs only the units this returns out of the whole plan (a cluster shard; harness/cluster): the
    * run's plan and journal then hold just those. Called once, while planning, with every planned unit.
@@ -412,13 +414,13 @@ function oneLine(message: string): string {
 
 /** The units a suite expands to here (devices probed, nothing run, no journal): `npuval run --list`. */
 export async function listUnits(
-  options: Pick<RunOptions, 'suite' | 'devices' | 'log' | 'suiteObject'>,
+  options: Pick<RunOptions, 'suite' | 'devices' | 'log' | 'suiteObject' | 'allowOutsidePaths'>,
 ): Promise<{ suite: string; available: string[] | null; units: PlannedUnitSpec[] }> {
   const { loaded, availableSpecs, usesAvailable, unitSpecs } = await resolveUnits(options);
   return { suite: loaded.suite.name, available: usesAvailable ? availableSpecs : null, units: unitSpecs };
 }
 
-async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log' | 'suiteObject'>) {
+async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log' | 'suiteObject' | 'allowOutsidePaths'>) {
   const loaded = options.suiteObject
     ? { suite: options.suiteObject, source: 'builtin' as const, path: null, sha256: sha256Hex(JSON.stringify(options.suiteObject)) }
     : loadSuite(options.suite ?? 'default');
@@ -435,7 +437,13 @@ async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log
   const candidates = usesAvailable ? await probeAll() : [];
   const availableSpecs = candidates.filter((a) => a.available).map((a) => a.id);
   options.log(usesAvailable ? `devices available here: ${availableSpecs.join(', ') || 'none'}` : '');
-  const unitSpecs = planUnits(suite, availableSpecs, override, suitePathResolver(loaded));
+  const suitePath = suitePathResolver(loaded, options.allowOutsidePaths);
+  const unitSpecs = planUnits(suite, availableSpecs, override, suitePath);
+  // The suite's own files are resolved (and confined) here too, so `--list` refuses what the run would.
+  const suiteFiles = {
+    baseline: suite.baseline ? suitePath(suite.baseline, 'baseline') : null,
+    criteria: typeof suite.criteria === 'string' ? suitePath(suite.criteria, 'criteria') : null,
+  };
   // Every unit's settings are checked while planning (exit 2): a typo stops the run before it starts.
   const resolved = unitSpecs.map((u) => resolveUnit(u, suite.seed ?? 1));
   // Devices a unit needs besides its own (an accuracy reference, a compare device) are checked like the others.
@@ -443,12 +451,12 @@ async function resolveUnits(options: Pick<RunOptions, 'suite' | 'devices' | 'log
   for (const spec of extra) registerSpecSecrets(spec);
   if (extra.length) await checkSpecs([...new Set(extra)]);
   if (unitSpecs.length === 0) throw new EnvironmentError(`suite ${suite.name} has no unit to run: no device it names is available here`);
-  return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs, resolved };
+  return { loaded, suite, override, usesAvailable, candidates, availableSpecs, unitSpecs, resolved, suiteFiles };
 }
 
 async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan: RunPlan; inputs: RunInputs }> {
   const all = await resolveUnits(options);
-  const { loaded, suite, override, usesAvailable, candidates } = all;
+  const { loaded, suite, override, usesAvailable, candidates, suiteFiles } = all;
   const chosen = options.selectUnits ? new Set(options.selectUnits(all.unitSpecs, suite).map((u) => u.id)) : null;
   const unitSpecs = chosen ? all.unitSpecs.filter((u) => chosen.has(u.id)) : all.unitSpecs;
   const resolved = chosen ? all.resolved.filter((u) => chosen.has(u.id)) : all.resolved;
@@ -484,8 +492,7 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
     }
   }
 
-  const baselinePath =
-    options.baseline ?? (suite.baseline && loaded.path ? resolve(loaded.path, '..', suite.baseline) : suite.baseline) ?? null;
+  const baselinePath = options.baseline ?? suiteFiles.baseline;
   let baseline: RunPlan['baseline'] = null;
   if (baselinePath) {
     checkInputFile(baselinePath, 'baseline report');
@@ -497,9 +504,7 @@ async function makePlan(options: RunOptions, models: ModelStore): Promise<{ plan
     baseline = { path: resolve(baselinePath), sha256: sha256Hex(readFileSync(baselinePath)) };
   }
   let criteria: RunInputs['criteria'] = null;
-  const criteriaPath =
-    options.criteria ??
-    (typeof suite.criteria === 'string' ? (loaded.path ? resolve(loaded.path, '..', suite.criteria) : suite.criteria) : null);
+  const criteriaPath = options.criteria ?? suiteFiles.criteria;
   if (criteriaPath) {
     const c = loadCriteria(criteriaPath);
     criteria = { source: resolve(criteriaPath), sha256: c.sha256, criteria: c.criteria };

@@ -2,8 +2,8 @@
 // LLM, cluster) and their settings, plus baseline, criteria, product and fleet for the reports.
 // JSON or YAML, checked against the suite schema (reports/schemas/suite.ts). Built-in suites are
 // JSON modules next to this file.
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import YAML from 'yaml';
 import { sha256Hex } from '../../reports/digest.js';
 import { validate, type SchemaName } from '../../reports/validate.js';
@@ -92,13 +92,45 @@ export function loadSuite(nameOrPath: string): LoadedSuite {
   return { suite, source: 'file', path, sha256: sha256Hex(bytes) };
 }
 
+/** Resolves a path written in a suite field (`field` is its JSON Pointer, e.g. units/0/model). */
+export type SuitePathResolver = (path: string, field: string) => string;
+
+/** The flag that lets a suite file name paths outside its own folder. */
+export const ALLOW_OUTSIDE_FLAG = '--allow-outside-paths';
+
+/** `path` with symlinks resolved as far as it exists (the rest, not yet created, appended as written). */
+function realPathSoFar(path: string): string {
+  const rest: string[] = [];
+  let head = path;
+  while (!existsSync(head) && dirname(head) !== head) {
+    rest.unshift(basename(head));
+    head = dirname(head);
+  }
+  return join(realpathSync(head), ...rest);
+}
+
 /**
  * Resolves a path written in a suite: relative paths from the suite file's folder (as a baseline
- * or criteria file next to it), and from the current directory for built-in suites.
+ * or criteria file next to it), and from the current directory for built-in and command suites.
+ * A suite file is confined to its folder: a path that leaves it (`..`, an absolute path, or a
+ * symlink pointing out) is bad input unless `allowOutside` (the user's --allow-outside-paths), so a
+ * suite from elsewhere cannot make a run read, hash and report arbitrary files.
  */
-export function suitePathResolver(loaded: LoadedSuite): (p: string) => string {
-  const base = loaded.path ? dirname(loaded.path) : process.cwd();
-  return (p) => resolve(base, p);
+export function suitePathResolver(loaded: LoadedSuite, allowOutside = false): SuitePathResolver {
+  if (!loaded.path) return (p) => resolve(p);
+  const base = dirname(loaded.path);
+  const root = realpathSync(base);
+  return (p, field) => {
+    const path = resolve(base, p);
+    if (allowOutside) return path;
+    const real = realPathSoFar(path);
+    const rel = relative(root, real);
+    if (rel === '' || (rel.split(sep)[0] !== '..' && !isAbsolute(rel))) return path;
+    const via = real === path ? '' : ` (it resolves to ${real})`;
+    throw new InputError(
+      `suite ${loaded.path}: ${field}: "${p}" is outside the suite's folder ${base}${via}; pass ${ALLOW_OUTSIDE_FLAG} to allow it`,
+    );
+  };
 }
 
 /** A criteria file (JSON or YAML, schema-checked). */

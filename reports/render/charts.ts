@@ -4,6 +4,7 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { Comparison } from '../compare.js';
 import { buildComparisonView, deviceOfId, llmSeries, ratioText, workloadTitle, type ComparisonView } from '../comparison.js';
+import { showControls } from '../escape.js';
 import type { RunReport } from '../types.js';
 
 export interface Chart {
@@ -20,7 +21,8 @@ async function toSvg(spec: vl.TopLevelSpec): Promise<string> {
   const compiled = vl.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
-    return await view.toSVG();
+    // Vega escapes markup in labels but keeps bidi and control characters; show those as text too.
+    return showControls(await view.toSVG());
   } finally {
     view.finalize();
   }

@@ -1,16 +1,12 @@
 // CSV of the headline metrics: one row per unit and metric, units and directions from the registry.
 import { metric } from '../metrics.js';
+import { escapeCsv } from '../escape.js';
 import type { RunReport } from '../types.js';
 
 export const CSV_HEADER = ['unit', 'kind', 'device', 'model', 'status', 'valid', 'metric', 'value', 'unit_of_measure', 'better'] as const;
 
-/** RFC 4180 quoting; a leading =, +, - or @ is prefixed with ' so spreadsheets do not run it as a formula. */
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+/** RFC 4180 quoting, control characters shown, formula-like text prefixed with ' (reports/escape.ts). */
+const cell = escapeCsv;
 
 export function renderCsv(report: RunReport): string {
   const rows: unknown[][] = [[...CSV_HEADER]];

@@ -13,14 +13,13 @@ import {
   workloadTitle,
   type ComparisonView,
 } from '../comparison.js';
+import { escapeHtml } from '../escape.js';
 import type { RunReport } from '../types.js';
 import { buildCharts, type Chart } from './charts.js';
 import { bytes, headlineText, validityLabel } from './text.js';
 
-export function esc(text: unknown): string {
-  if (text === null || text === undefined) return '—';
-  return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+/** Escapes text for HTML (reports/escape.ts: entities, and control and bidi characters made visible). */
+export const esc = escapeHtml;
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 

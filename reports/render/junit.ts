@@ -1,20 +1,10 @@
 // JUnit XML for CI systems: one <testsuite> per unit; each validity check and each conformance case
 // is a <testcase>. A unit that errored gets one <testcase> carrying the <error>.
+import { escapeXml } from '../escape.js';
 import type { RunReport, UnitRecord } from '../types.js';
 
-/** XML-escapes text and drops characters XML 1.0 cannot hold. */
-export function xml(text: string): string {
-  return (
-    text
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/"/g, '&quot;')
-      .replace(/'/g, '&apos;')
-  );
-}
+/** XML-escapes text; characters XML 1.0 cannot hold, and bidi controls, are shown as `\u{…}` (reports/escape.ts). */
+export const xml = escapeXml;
 
 interface Case {
   name: string;

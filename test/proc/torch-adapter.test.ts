@@ -72,7 +72,7 @@ systemTest(test, torchDep, 'bench, accuracy, LLM and conformance through the CLI
   ];
   writeFileSync(file, JSON.stringify({ name: 'torch-parity', seed: 1, devices: [TORCH], units }));
   const out = join(tmp, 'parity');
-  const r = npuval('run', '--suite', file, '--out', out);
+  const r = npuval('run', '--suite', file, '--out', out, '--allow-outside-paths'); // the fixtures live in the repo, the suite in a temp folder
   // The fixtures hold a case whose expected output is wrong on purpose: that unit fails (exit 1).
   assert.is(r.status, 1, r.stderr);
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { units: Unit[] };
