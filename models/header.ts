@@ -59,7 +59,7 @@ export function checkOnnxHeader(path: string): void {
   let size: number;
   try {
     const st = statSync(path);
-    if (!st.isFile()) throw new ModelInputError(`model file ${path} is not a regular file`);
+    if (!st.isFile()) throw new ModelInputError(`model file ${path} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}, not an ONNX file`);
     size = st.size;
   } catch (err) {
     if (err instanceof ModelInputError) throw err;
@@ -73,7 +73,7 @@ export function checkOnnxHeader(path: string): void {
   }
   try {
     const why = notModelProto(fd, size);
-    if (why) throw new ModelInputError(`model file ${path} is not an ONNX model: ${why}`);
+    if (why) throw new ModelInputError(`model file ${path} is not a valid ONNX model: ${why}`);
   } finally {
     closeSync(fd);
   }

@@ -4,6 +4,8 @@
 // `conformance` and `micro` build a one-unit suite from their flags (oneUnitSuite) and run it here,
 // so every command writes the same report.json, report.md, report.html, junit.xml and results.csv.
 import type { Options } from 'yargs';
+import { checkOnnxHeader } from '../../models/header.js';
+import { isModelPath } from '../../models/resolve.js';
 import type { UnitRecord } from '../../reports/types.js';
 import { EXIT, InputError } from '../errors.js';
 import { emit, type CommonArgs } from '../output.js';
@@ -40,6 +42,16 @@ export function oneUnitSuite(
 ): Suite {
   checkFlags(workloadOf(kind).settings, args);
   const settings = settingsFromArgs(workloadOf(kind).settings, args);
+  // A model file is checked here, so its sentence names the flag rather than the command's own suite.
+  for (const u of units) {
+    const devices = Array.isArray(u.devices) ? u.devices : [];
+    if (u.model === undefined || !isModelPath(u.model) || devices.some((d) => d.startsWith('endpoint:'))) continue;
+    try {
+      checkOnnxHeader(u.model);
+    } catch (err) {
+      throw new InputError(`--model: ${(err as Error).message}`);
+    }
+  }
   return {
     name: `npuval-${command}`,
     description: `npuval ${command}, as a suite of its own`,

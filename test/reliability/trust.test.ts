@@ -187,7 +187,7 @@ test('--allow-outside-paths lets a suite name files elsewhere; the model is stil
   assert.is((JSON.parse(listed.stdout) as { units: { model: string }[] }).units[0]!.model, outsideModel);
   const evil = npuval('run', '--suite', suiteWith('evil-allowed', [scenario(passwd)]), '--list', '--allow-outside-paths');
   assert.is(evil.status, 2);
-  assert.match(oneSentence(evil.stderr), /units\/0\/model: model file \/etc\/passwd is not an ONNX model: /);
+  assert.match(oneSentence(evil.stderr), /units\/0\/model: model file \/etc\/passwd is not a valid ONNX model: /);
 });
 
 test('model files are checked while planning (run --list): missing, a folder, not ONNX, truncated', () => {
@@ -197,9 +197,9 @@ test('model files are checked while planning (run --list): missing, a folder, no
   copyFileSync(outsideModel, join(suites, 'real.onnx'));
   const cases: [string, RegExp][] = [
     ['missing.onnx', /model file .*missing\.onnx does not exist/],
-    ['folder.onnx', /model file .*folder\.onnx is not a regular file/],
-    ['text.onnx', /model file .*text\.onnx is not an ONNX model: byte \d+ is not a ModelProto field/],
-    ['cut.onnx', /model file .*cut\.onnx is not an ONNX model: the field at byte \d+ runs past the end of the file/],
+    ['folder.onnx', /model file .*folder\.onnx is a folder, not an ONNX file/],
+    ['text.onnx', /model file .*text\.onnx is not a valid ONNX model: byte \d+ is not a ModelProto field/],
+    ['cut.onnx', /model file .*cut\.onnx is not a valid ONNX model: the field at byte \d+ runs past the end of the file/],
   ];
   for (const [model, message] of cases) {
     const r = npuval('run', '--suite', suiteWith(`m-${model}`, [scenario(model)]), '--list');
