@@ -127,19 +127,20 @@ export async function campaign(
   while (next < total) {
     const from = next;
     // Each worker runs from `from` until the end or until an input hangs.
-    next = await new Promise<number>((resolveNext, reject) => {
+    next = await new Promise<number>((resolveNext) => {
       const worker = new Worker(new URL('./worker.js', import.meta.url), {
         workerData: { target: target.name, module: (options.module ?? new URL('./targets.js', import.meta.url)).href, source, from },
         // Readers' own warnings (YAML's unresolved tags) would flood the output: the outcome is what counts.
         execArgv: ['--no-warnings'],
       });
       let current = from;
-      let hung = false;
+      // Set once this worker's end is accounted for (a hang, an uncaught error), so 'exit' adds nothing.
+      let settled = false;
       let timer: NodeJS.Timeout;
       const arm = (ms: number) => {
         clearTimeout(timer);
         timer = setTimeout(() => {
-          hung = true;
+          settled = true;
           hangs.push({ i: current, kind: 'hang', message: `no answer within ${ms} ms`, input: inputOf(current) });
           void worker.terminate().then(() => resolveNext(current + 1));
         }, ms);
@@ -157,13 +158,17 @@ export async function campaign(
           if (errors.size < 10_000) errors.add(foldMessage(r.outcome.message));
         } else crashes.push({ i: r.i, kind: 'crash', message: r.outcome.message, input: inputOf(r.i) });
       });
+      // An error thrown outside the input's own call (an unhandled rejection it left behind) ends the worker: a crash.
       worker.on('error', (err) => {
         clearTimeout(timer);
-        reject(err);
+        if (settled) return;
+        settled = true;
+        crashes.push({ i: current, kind: 'crash', message: `uncaught in the worker: ${describeCrash(err)}`, input: inputOf(current) });
+        resolveNext(current + 1);
       });
       worker.on('exit', (code) => {
         clearTimeout(timer);
-        if (hung) return;
+        if (settled) return;
         if (current >= total) return resolveNext(total);
         // The input took the whole thread down (process.exit, an abort in native code): a crash.
         crashes.push({ i: current, kind: 'crash', message: `the worker exited (code ${code}) on this input`, input: inputOf(current) });

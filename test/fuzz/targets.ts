@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { createDevice } from '../../devices/index.js';
-import { streamedEvents } from '../../devices/endpoint/session.js';
+import { EndpointError, streamedEvents } from '../../devices/endpoint/session.js';
 import { decodeValues, encodeFrame, FrameReader, isBadFrame, PayloadBuilder, encodeValues, WireError } from '../../devices/proc/wire.js';
 import { JournalFormatError, readJournal } from '../../harness/journal.js';
 import { seededRng, type Rng } from '../../harness/random.js';
@@ -16,7 +16,6 @@ import { inspectModel } from '../../models/inspect.js';
 import { decodeModel, decodeValueBytes, onnx } from '../../models/onnx/tensor.js';
 import { assembleReport, journalState, JournalContentError } from '../../reports/assemble.js';
 import { mutateJson, type LengthField } from './mutate.js';
-import { EndpointError } from '../../devices/endpoint/session.js';
 
 export interface FuzzTarget {
   readonly name: string;
@@ -24,7 +23,7 @@ export interface FuzzTarget {
   readonly reads: string;
   /** Valid inputs the mutations start from; each must read without error. */
   seeds(): Uint8Array[];
-  /** Reads one input as npuval does; `scratch` is an empty folder of this worker for readers that take files. */
+  /** Reads one input as npuval does; `scratch` is a folder of this worker's own, for readers that take files. */
   run(input: Uint8Array, scratch: string): void | Promise<void>;
   /** The reader's documented answer to bad input. */
   expected(err: unknown): boolean;
@@ -52,7 +51,7 @@ interface ProtoType {
 
 const isInputError = (err: unknown) => (err as { exitCode?: unknown } | null)?.exitCode === 2;
 
-/** Files under `dir` whose name matches, smallest-first cap so mutation stays fast. */
+/** Files under `dir` whose name matches, in sorted order, up to `limit` files of at most `maxBytes` (small inputs mutate fast). */
 function filesUnder(dir: string, match: RegExp, maxBytes: number, limit: number): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
