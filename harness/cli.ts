@@ -58,7 +58,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     .version()
     .wrap(Math.min(HELP_WIDTH.max, terminalColumns(HELP_WIDTH.fallback)))
     .epilog(
-      'Exit codes: 0 success; 1 the run finished but something failed, was INVALID or regressed; 2 bad input; 3 environment (device or dependency missing, or an output the system would not write); 70 internal error (a bug: please report it with the --verbose output); 130 interrupted.',
+      'Exit codes: 0 success; 1 the run finished but something failed, was INVALID or regressed; 2 bad input; 3 environment (device or dependency missing, or an output the system would not write); 70 internal error (a bug: please report it with the --verbose output); 130 interrupted (SIGINT), 143 terminated (SIGTERM), partial reports written.',
     )
     .fail((msg, err) => {
       if (err) throw err;

@@ -12,12 +12,13 @@ export class EnvironmentError extends Error {
 }
 
 /**
- * The exit codes. 1 means only "the run finished, but something failed, was INVALID or regressed";
- * an error npuval did not expect (a bug) is 70, sysexits' EX_SOFTWARE, so a CI gate that treats 1
- * as a regression never mistakes a crash for one. (SIGINT is 130: commands/execute.ts.)
+ * Every exit code npuval uses. 1 means only "the run finished, but something failed, was INVALID or
+ * regressed"; an error npuval did not expect (a bug) is 70, sysexits' EX_SOFTWARE, so a CI gate that
+ * treats 1 as a regression never mistakes a crash for one. A run stopped by SIGINT exits 130 and by
+ * SIGTERM 143 (128 + the signal's number, as shells report a process the signal ended), after writing
+ * its partial reports (commands/execute.ts).
  */
-/** Every exit code npuval uses: 130 is SIGINT, as shells report a process it ended. */
-export const EXIT = { ok: 0, failed: 1, input: 2, environment: 3, internal: 70, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failed: 1, input: 2, environment: 3, internal: 70, interrupted: 130, terminated: 143 } as const;
 
 export function exitCodeOf(err: unknown): number | null {
   const code = (err as { exitCode?: unknown } | null)?.exitCode;

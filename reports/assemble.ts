@@ -66,8 +66,10 @@ export function journalState(records: readonly { type: string; time: string }[])
   const attempts = new Map<string, number>();
   const sessions: { startedAt: string; endedAt: string | null; outcome: RunSession['outcome']; argv: readonly string[] }[] = [];
   let targets: JournalState['targets'] = null;
-  for (const raw of records) {
+  for (const [index, raw] of records.entries()) {
     const r = raw as RunRecord;
+    const broken = recordProblem(r);
+    if (broken) throw new JournalContentError(`journal record ${index + 1} (${r.type}) ${broken}, so it was not written by npuval`);
     switch (r.type) {
       case 'run-start': {
         plan ??= r.plan;
@@ -98,6 +100,32 @@ export function journalState(records: readonly { type: string; time: string }[])
   }
   if (!plan) throw new JournalContentError('the journal has no run-start record, so it is not the journal of an npuval run');
   return { plan, finished, attempts, sessions, targets };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** What is wrong with one of the run's own records, in the fields read here (other record types pass). */
+function recordProblem(r: RunRecord): string | null {
+  switch (r.type) {
+    case 'run-start': {
+      const plan = r.plan as unknown;
+      if (!isObject(plan)) return 'has no plan object';
+      if (!Array.isArray(plan.units) || !plan.units.every((u) => isObject(u) && typeof u.id === 'string'))
+        return 'has no plan.units list of units with string ids';
+      if (!Array.isArray(plan.notes)) return 'has no plan.notes list';
+      return Array.isArray(r.argv) ? null : 'has no argv list';
+    }
+    case 'unit-start':
+      return typeof r.unit === 'string' ? null : 'names no unit';
+    case 'unit-end':
+      return isObject(r.unit) && typeof r.unit.id === 'string' && isObject(r.unit.validity)
+        ? null
+        : 'holds no unit record with a string id and a validity object';
+    case 'targets':
+      return Array.isArray(r.notes) ? null : 'has no notes list';
+    default:
+      return null;
+  }
 }
 
 export interface AssembleOptions {

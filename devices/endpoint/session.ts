@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Completion, GenerateEvent, GenerateRequest, GenerationSession } from '../types.js';
 import { errorMessage, get, readText, send, shownUrl } from './http.js';
-import { parseChunk, parseCompletion, requestBody, type EndpointApi } from './openai.js';
+import { parseChunk, parseCompletion, requestBody, type EndpointApi, type ParsedChunk } from './openai.js';
 import { timedEvents } from './sse.js';
 
 export interface EndpointConfig {
@@ -20,6 +20,32 @@ export interface EndpointConfig {
 /** Thrown for HTTP errors and errors the server sends inside the stream. */
 export class EndpointError extends Error {}
 
+/**
+ * Reads a streamed response body (SSE) into generation events; anything that is not a well-formed
+ * stream ends in an EndpointError. After [DONE] the rest of the body is read to its end (normally
+ * nothing), so the connection goes back to the keep-alive pool instead of being held by an unread body.
+ */
+export async function* streamedEvents(body: AsyncIterable<Uint8Array>, api: EndpointApi, url: string): AsyncGenerator<GenerateEvent> {
+  let done = false;
+  for await (const e of timedEvents(body)) {
+    if (done) continue;
+    if (e.data === '[DONE]') {
+      done = true;
+      continue;
+    }
+    if (e.event === 'error') throw new EndpointError(`server error in stream: ${errorMessage(e.data)}`);
+    let chunk: ParsedChunk;
+    try {
+      chunk = parseChunk(e.data, api);
+    } catch (err) {
+      throw new EndpointError((err as Error).message);
+    }
+    if (chunk.error !== null) throw new EndpointError(`server error in stream: ${chunk.error}`);
+    yield { time: e.time, text: chunk.text, finishReason: chunk.finishReason, usage: chunk.usage };
+  }
+  if (!done) throw new EndpointError(`stream from ${shownUrl(url)} ended without [DONE]`);
+}
+
 export class EndpointSession implements GenerationSession {
   readonly model: string;
   readonly acceptsTokenIds: boolean;
@@ -35,21 +61,7 @@ export class EndpointSession implements GenerationSession {
       const text = await readText(res).catch(() => '');
       throw new EndpointError(`HTTP ${res.statusCode} from ${shownUrl(url)}: ${errorMessage(text)}`);
     }
-    // After [DONE] the rest of the body is read to its end (normally nothing), so the connection
-    // goes back to the keep-alive pool instead of being held by an unread body.
-    let done = false;
-    for await (const e of timedEvents(res)) {
-      if (done) continue;
-      if (e.data === '[DONE]') {
-        done = true;
-        continue;
-      }
-      if (e.event === 'error') throw new EndpointError(`server error in stream: ${errorMessage(e.data)}`);
-      const chunk = parseChunk(e.data, this.config.api);
-      if (chunk.error !== null) throw new EndpointError(`server error in stream: ${chunk.error}`);
-      yield { time: e.time, text: chunk.text, finishReason: chunk.finishReason, usage: chunk.usage };
-    }
-    if (!done) throw new EndpointError(`stream from ${shownUrl(url)} ended without [DONE]`);
+    yield* streamedEvents(res, this.config.api, url);
   }
 
   /** One request with `stream: false`: the whole response at once. */

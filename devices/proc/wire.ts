@@ -161,12 +161,24 @@ export class FrameReader {
       } else {
         this.parsed = parseHeader(bytes);
         // Aligned, so ALIGN-aligned tensors can be viewed in place.
-        this.payload = this.allocate(this.payloadBytes);
+        this.payload = this.allocatePayload();
         this.filled = 0;
         this.state = 'payload';
       }
     }
     return out;
+  }
+
+  /** A length no buffer can have (over the typed-array limit, or more than memory) is a broken stream, not a crash. */
+  private allocatePayload(): Uint8Array {
+    try {
+      return this.allocate(this.payloadBytes);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      throw new WireError(
+        `a frame at byte ${this.frameStart} announces a ${this.payloadBytes}-byte payload, which cannot be allocated (${err.message})`,
+      );
+    }
   }
 
   /** `after`: the bytes that follow in the chunk, shown with the prefix when it is not one. */

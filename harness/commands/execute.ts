@@ -1,5 +1,5 @@
-// Runs a suite for a command, with what every command shares: SIGINT stops after journaling what
-// finished (a second SIGINT quits at once), the reports are written from the journal, and the exit
+// Runs a suite for a command, with what every command shares: SIGINT or SIGTERM stops after journaling
+// what finished (a second signal quits at once), the reports are written from the journal, and the exit
 // code says how it went. `npuval run` runs the suite it is given; `bench`, `llm`, `accuracy`,
 // `conformance` and `micro` build a one-unit suite from their flags (oneUnitSuite) and run it here,
 // so every command writes the same report.json, report.md, report.html, junit.xml and results.csv.
@@ -18,12 +18,16 @@ import { workloadOf } from '../workloads/registry.js';
 /** Exit status after SIGINT, as shells report a process ended by it. */
 export const EXIT_INTERRUPTED = EXIT.interrupted;
 
+/** The signals that stop a run cleanly, and the exit status after each (128 + its number). */
+export const EXIT_BY_SIGNAL = { SIGINT: EXIT.interrupted, SIGTERM: EXIT.terminated } as const;
+export type StopSignal = keyof typeof EXIT_BY_SIGNAL;
+
 export interface Executed {
   readonly result: RunResult;
   readonly written: WrittenReports;
   /** The finished units, in plan order. */
   readonly units: readonly UnitRecord[];
-  /** 0 all passed and VALID, 1 something failed or was INVALID, 130 interrupted. */
+  /** 0 all passed and VALID, 1 something failed or was INVALID, 130 interrupted (SIGINT), 143 terminated (SIGTERM). */
   readonly code: number;
 }
 
@@ -60,23 +64,27 @@ export function oneUnitSuite(
   };
 }
 
-/** Runs the suite with SIGINT handling and writes the reports. */
+/**
+ * Runs the suite with SIGINT/SIGTERM handling and writes the reports. The first signal aborts the
+ * run's AbortSignal (its reason is the signal's name): the unit in flight is abandoned at once and its
+ * requests are cancelled; a second signal quits without the reports.
+ */
 export async function executeSuite(
   args: CommonArgs,
   options: Omit<RunOptions, 'signal' | 'log' | 'argv'> & { log?: (line: string) => void },
 ): Promise<Executed> {
   const controller = new AbortController();
-  let signals = 0;
-  const onSigint = () => {
-    signals += 1;
-    if (signals === 1) {
-      process.stderr.write('\nnpuval: SIGINT: stopping after journaling the units that finished (press Ctrl-C again to quit at once)\n');
-      controller.abort();
+  let stoppedBy: StopSignal | null = null;
+  const onSignal = (signal: StopSignal) => {
+    if (stoppedBy === null) {
+      stoppedBy = signal;
+      process.stderr.write(`\nnpuval: ${signal}: stopping after journaling the units that finished (send it again to quit at once)\n`);
+      controller.abort(signal);
     } else {
-      process.exit(EXIT_INTERRUPTED);
+      process.exit(EXIT_BY_SIGNAL[signal]);
     }
   };
-  process.on('SIGINT', onSigint);
+  for (const s of Object.keys(EXIT_BY_SIGNAL) as StopSignal[]) process.on(s, onSignal);
   const log =
     options.log ??
     ((line: string) => {
@@ -89,18 +97,19 @@ export async function executeSuite(
     const units = written.report.units;
     const s = written.report.summary;
     if (result.interrupted) {
+      const code = EXIT_BY_SIGNAL[stoppedBy ?? 'SIGINT'];
       process.stderr.write(
-        `npuval: interrupted: ${s.units} of ${s.planned} units finished and are journaled in ${result.outDir}/journal.jsonl ` +
-          `(partial reports written). Resume with: npuval run --resume ${result.outDir}\n`,
+        `npuval: interrupted (${stoppedBy ?? 'SIGINT'}): ${s.units} of ${s.planned} units finished and are journaled in ${result.outDir}/journal.jsonl ` +
+          `(partial reports written, marked incomplete). Resume with: npuval run --resume ${result.outDir}\n`,
       );
-      // A unit's native work may still be winding down; do not wait for it.
-      setTimeout(() => process.exit(EXIT_INTERRUPTED), 1000).unref();
-      return { result, written, units, code: EXIT_INTERRUPTED };
+      // A unit's native work (an ORT run, an adapter's reply) may still be winding down; do not wait for it.
+      setTimeout(() => process.exit(code), 1000).unref();
+      return { result, written, units, code };
     }
     const failed = s.fail + s.error + s.invalid > 0 || written.commercialization?.overall === 'fail';
     return { result, written, units, code: failed ? EXIT.failed : EXIT.ok };
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const s of Object.keys(EXIT_BY_SIGNAL) as StopSignal[]) process.off(s, onSignal);
   }
 }
 

@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import type { LlmReport } from '../llm/run.js';
 import { renderLlmReport as render } from '../llm/render.js';
 import { outPath } from '../output.js';
-import { emitUnits, executeSuite, EXIT_INTERRUPTED, oneUnitSuite, raiseUnitError, workloadOptions } from './execute.js';
+import { emitUnits, executeSuite, oneUnitSuite, raiseUnitError, workloadOptions } from './execute.js';
 import type { Command } from './types.js';
 
 interface LlmArgs {
@@ -71,7 +71,7 @@ export const llmCommand: Command<LlmArgs> = {
     });
     raiseUnitError(e.units);
     const report = e.units[0]?.result as unknown as LlmReport | undefined;
-    if (e.code === EXIT_INTERRUPTED) return EXIT_INTERRUPTED;
+    if (e.result.interrupted) return e.code;
     emitUnits(args, e, report ? { ...report } : {}, () =>
       report ? render(report) : e.units.map((u) => `${u.id}: ${u.status}${u.error ? ` — ${u.error.message}` : ''}`).join('\n'),
     );

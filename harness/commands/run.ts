@@ -102,10 +102,10 @@ export const runCommand: Command<RunArgs> = {
     });
     const { result, written } = e;
     const s = written.report.summary;
-    if (e.code === EXIT_INTERRUPTED) {
+    if (result.interrupted) {
       if (args.json)
         emit(args, { outDir: result.outDir, interrupted: true, resume: `npuval run --resume ${result.outDir}`, summary: s }, () => '');
-      return EXIT_INTERRUPTED;
+      return e.code;
     }
     emit(
       args,

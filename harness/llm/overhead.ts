@@ -178,7 +178,7 @@ async function measureTtftOverhead(
     return values.length ? { method: 'probe', values } : null;
   }
   notes.push(`HTTP overhead probe not used: ${refused}`);
-  const values = await roundTrips(device, session, requests, warmup, notes);
+  const values = await roundTrips(device, session, requests, warmup, notes, o.signal);
   return values ? { method: 'round-trip', values } : null;
 }
 
@@ -188,8 +188,7 @@ async function probeRefusal(session: GenerationSession, o: OverheadOptions): Pro
   const expected = Array.from({ length: o.genLen }, (_, i) => ids[i % ids.length]!);
   let text = '';
   try {
-    for await (const e of session.generate({ prompt, maxTokens: o.genLen, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) }))
-      text += e.text;
+    for await (const e of session.generate({ prompt, maxTokens: o.genLen, fixedLength: true, signal: requestSignal(o) })) text += e.text;
   } catch (err) {
     const message = (err as Error).message.slice(0, 160);
     // Servers answer an unknown model with 404 (vLLM, OpenAI); anything else refused this request, not the probe.
@@ -221,7 +220,7 @@ async function measureTpotOverhead(
     const unstreamed = async (i: number, maxTokens: number): Promise<number> => {
       const { prompt } = o.prompt(i);
       const t = performance.now();
-      const r = await complete({ prompt, maxTokens, fixedLength: true, signal: AbortSignal.timeout(o.timeoutMs) });
+      const r = await complete({ prompt, maxTokens, fixedLength: true, signal: requestSignal(o) });
       const ms = performance.now() - t;
       if (r.usage && r.usage.completionTokens !== maxTokens)
         throw new Error(`an unstreamed request for ${maxTokens} tokens returned ${r.usage.completionTokens}`);
@@ -271,14 +270,15 @@ async function roundTrips(
   count: number,
   warmup: number,
   notes: string[],
+  runSignal?: AbortSignal,
 ): Promise<number[] | null> {
   const times: number[] = [];
   try {
     session ??= await openGeneration(device);
     if (!session.ping) throw new Error(`${device.id} has no round trip that generates nothing`);
-    for (let i = 0; i < count + warmup; i++) {
+    for (let i = 0; i < count + warmup && !runSignal?.aborted; i++) {
       const t = performance.now();
-      await session.ping(AbortSignal.timeout(10_000));
+      await session.ping(requestSignal({ timeoutMs: 10_000, signal: runSignal }));
       if (i >= warmup) times.push(performance.now() - t);
     }
   } catch (err) {
@@ -286,4 +286,10 @@ async function roundTrips(
     return null;
   }
   return times;
+}
+
+/** A request's signal: its timeout, and the run's signal (SIGINT/SIGTERM) so an interruption cancels it at once. */
+function requestSignal(o: { readonly timeoutMs: number; readonly signal?: AbortSignal }): AbortSignal {
+  const timeout = AbortSignal.timeout(o.timeoutMs);
+  return o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
 }

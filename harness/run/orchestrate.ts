@@ -1,6 +1,6 @@
 // `npuval run`: plans a suite, runs its units one at a time, journals each as it finishes, and
 // assembles and renders the reports from the journal. `--resume DIR` re-reads the journal:
-// finished units are kept, the unit that was in flight runs again. SIGINT stops the unit in
+// finished units are kept, the unit that was in flight runs again. SIGINT or SIGTERM stops the unit in
 // flight (its partial result is discarded, never journaled) and leaves a journal to resume from.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -40,7 +40,7 @@ export interface RunOptions {
   readonly argv: readonly string[];
   /** Progress lines (stderr in the CLI). */
   readonly log: (line: string) => void;
-  /** Aborting stops the run after journaling what finished (the CLI wires SIGINT to it). */
+  /** Aborting stops the run after journaling what finished (the CLI wires SIGINT and SIGTERM to it; the reason names the signal). */
   readonly signal: AbortSignal;
   /** Given to workloads for their own progress lines (absent: they stay quiet). */
   readonly workloadLog?: (line: string) => void;
@@ -81,9 +81,19 @@ export { JOURNAL_FILE };
 
 class Interrupted extends Error {}
 
-/** SIGINT before the journal was started: exit as interrupted, with nothing to resume. */
+/** SIGINT or SIGTERM before the journal was started: exit as interrupted (130, 143), with nothing to resume. */
 export class InterruptedBeforeStart extends Error {
-  readonly exitCode = 130;
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The signal that aborted the run: the abort reason the CLI gives (`controller.abort('SIGTERM')`), else SIGINT. */
+function stopSignal(signal: AbortSignal): string {
+  return signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
 }
 
 export async function runSuite(options: RunOptions): Promise<RunResult> {
@@ -124,7 +134,10 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     ({ plan, inputs } = await makePlan(options, store));
   }
   if (options.signal.aborted)
-    throw new InterruptedBeforeStart('interrupted (SIGINT) while planning, before any unit ran; nothing to resume');
+    throw new InterruptedBeforeStart(
+      `interrupted (${stopSignal(options.signal)}) while planning, before any unit ran; nothing to resume`,
+      stopSignal(options.signal) === 'SIGTERM' ? 143 : 130,
+    );
 
   // Made here, level by level, so a folder that cannot be made is exit 3 naming --out (or --resume), not a hang or a crash.
   makeOutputDir(outDir, resuming ? '--resume' : '--out');
@@ -235,7 +248,7 @@ function write(journal: Journal, record: RunRecordInput): void {
 }
 
 function interrupted(journal: Journal, outDir: string, inputs: RunInputs, unit: string | null, options: RunOptions): RunResult {
-  write(journal, { type: 'run-interrupted', unit, signal: 'SIGINT' });
+  write(journal, { type: 'run-interrupted', unit, signal: stopSignal(options.signal) });
   journal.close();
   options.log(`interrupted${unit ? ` during ${unit} (it will run again)` : ''}`);
   return { outDir, state: journalState(readJournal(join(outDir, JOURNAL_FILE)).records), inputs, interrupted: true, interruptedUnit: unit };

@@ -170,7 +170,9 @@ function readExternal(p: ITensorProto, baseDir: string | undefined): Uint8Array 
     throw new ModelInputError(`External data file ${file} of ${describe(p)} cannot be opened.`);
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new ModelInputError(`External data ${file} of ${describe(p)} is not a file.`);
+    const size = stat.size;
     const length = entries.has('length') ? Number(entries.get('length')) : size - offset;
     if (!(offset >= 0 && length >= 0 && offset + length <= size)) {
       throw new ModelInputError(
@@ -441,8 +443,11 @@ export type ValueKind = 'tensor' | 'sequence' | 'optional' | 'map';
  * files themselves don't). Sequences become arrays, an empty optional null, a map a list of [key, value] pairs.
  */
 export function readValueFile(path: string, kind: ValueKind): Value {
-  const bytes = readBytes(path);
-  const baseDir = dirname(path);
+  return decodeValueBytes(readBytes(path), kind, path, dirname(path));
+}
+
+/** readValueFile's reading of bytes already in memory: `path` names them in errors, `baseDir` holds any external data. */
+export function decodeValueBytes(bytes: Uint8Array, kind: ValueKind, path: string, baseDir: string): Value {
   let decoded: unknown;
   try {
     if (kind === 'tensor') decoded = onnx.TensorProto.decode(bytes);
