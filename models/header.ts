@@ -59,7 +59,8 @@ export function checkOnnxHeader(path: string): void {
   let size: number;
   try {
     const st = statSync(path);
-    if (!st.isFile()) throw new ModelInputError(`model file ${path} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}, not an ONNX file`);
+    if (!st.isFile())
+      throw new ModelInputError(`model file ${path} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}, not an ONNX file`);
     size = st.size;
   } catch (err) {
     if (err instanceof ModelInputError) throw err;
