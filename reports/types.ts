@@ -53,6 +53,8 @@ export interface UnitRecord {
   readonly artifacts: readonly Artifact[];
   /** Where the unit ran, in a merged clustered run (absent in a plain run). */
   readonly placement?: UnitPlacement;
+  /** Plain-text lines the unit's workload renders from its result (e.g. an LLM statistics table), shown in report.md/html. */
+  readonly details?: readonly string[];
 }
 
 export interface UnitPlacement {

@@ -378,7 +378,7 @@ function toRecord(
   }
   const w = workloadOf(unit.kind);
   const headline = typeof w.headline === 'function' ? w.headline(o) : w.headline;
-  return {
+  const record: UnitRecord = {
     id: unit.id,
     workload: unit.workload,
     kind: unit.kind,
@@ -403,6 +403,9 @@ function toRecord(
     error,
     artifacts: [...(o.artifacts ?? [])],
   };
+  // The workload's own text of its result (statistics tables, replica lines), for report.md/html.
+  const details = record.result && w.render ? w.render(record).flatMap((l) => l.split('\n')) : [];
+  return details.length ? { ...record, details } : record;
 }
 
 /** Round-trips through JSON (NaN/Infinity → null, typed arrays → plain arrays, bigint → number). */

@@ -113,7 +113,7 @@ export interface Workload<S extends SettingDecls = SettingDecls, P extends Param
   readonly resultSchema: Schema;
   /** Metric names the text summary shows first, in order (a function when it depends on the outcome); names without a value are dropped. */
   readonly headline: readonly string[] | ((outcome: UnitOutcome) => readonly string[]);
-  /** Extra text lines for a finished unit (after the headline metrics), for the console and report.md. */
+  /** Plain-text lines of a finished unit's result beyond its headline metrics and reasons (recorded as the unit's `details`, shown in report.md/html). */
   render?(record: UnitRecord): string[];
 }
 

@@ -236,6 +236,7 @@ export async function renderHtml(report: RunReport, options: HtmlOptions = {}): 
     parts.push(
       `<details><summary>${esc(u.title)} — ${esc(u.status)}, ${u.attempts} attempt(s), ${(u.durationMs / 1000).toFixed(2)} s</summary>` +
         (lines.length ? `<ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '') +
+        (u.details?.length ? `<pre>${u.details.map(esc).join('\n')}</pre>` : '') +
         (u.validity.checks.length
           ? table(
               ['check', 'result', 'detail'],

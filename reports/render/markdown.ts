@@ -3,6 +3,7 @@
 import { formatValue } from '../metrics.js';
 import type { Comparison } from '../compare.js';
 import { buildComparisonView, comparisonMarkdown, mdCell, mdTable, targetsMarkdown } from '../comparison.js';
+import { showControls } from '../escape.js';
 import type { RunReport } from '../types.js';
 import { bytes, headlineText, validityLabel } from './text.js';
 
@@ -43,6 +44,12 @@ export function renderMarkdown(report: RunReport, comparison: Comparison | null 
       const lines = [...(u.error ? [`error: ${u.error.message}`] : []), ...u.validity.reasons.map((r) => `INVALID: ${r}`), ...u.notes];
       out.push(`- **${md(u.title)}**: ${lines.map(md).join('; ')}`);
     }
+  }
+  const detailed = report.units.filter((u) => u.details?.length);
+  if (detailed.length) {
+    out.push('', '### Details', '');
+    // An indented code block: no line of it can become markup; control characters are shown as escapes.
+    for (const u of detailed) out.push(`**${md(u.title)}**`, '', ...u.details!.map((l) => `    ${showControls(l)}`), '');
   }
   if (comparison) {
     const view = buildComparisonView({ candidate: report, baseline: options.baseline ?? null, comparison });

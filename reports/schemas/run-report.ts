@@ -110,8 +110,9 @@ const unit = (kinds: readonly KindSchema[]): Schema => ({
       error: nullable(strictObject({ message: str, exitCode: nullable(int) })),
       artifacts: arrayOf(artifact),
       placement,
+      details: arrayOf(str),
     },
-    ['placement'],
+    ['placement', 'details'],
   ),
   ...(kinds.length ? { allOf: resultByKind(kinds) } : {}),
 });

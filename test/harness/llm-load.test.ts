@@ -116,6 +116,37 @@ test('npuval llm: --requests below --concurrency and a concurrency above the in-
   assert.match(search.stderr, /--requests 8 is too few for --sla-search: the SLO's p99 needs at least 100 requests per point/);
 });
 
+test("report.md and report.html show an llm unit's per-request statistics (mean, p50 … p99) beside its headline", () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'npuval-llm-details-')), 'out');
+  const r = npuval(
+    'llm',
+    '--device',
+    'ort:cpu',
+    '--model',
+    'tiny-llama',
+    '--no-bandwidth',
+    '--concurrency',
+    '2',
+    '--requests',
+    '4',
+    '--prompt-len',
+    '8',
+    '--gen-len',
+    '4',
+    '--out',
+    out,
+  );
+  assert.is(r.status, 0, r.stderr);
+  const unit = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { units: { details?: string[] }[] }).units[0]!;
+  const header = unit.details!.find((l) => /\bmean\b.*\bp50\b.*\bp90\b.*\bp95\b.*\bp99\b/.test(l));
+  assert.ok(header, unit.details!.join('\n'));
+  assert.ok(unit.details!.some((l) => /TTFT/.test(l)));
+  const md = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.match(md, /### Details/);
+  assert.ok(md.includes(`    ${header}`), 'the table is an indented code block in report.md');
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<pre>[^<]*per-request statistics/);
+});
+
 test('in-process under load: --batch defaults to the concurrency, so no request waits for a slot it was promised', async () => {
   const r = await runLlm({ ...inProcess, concurrency: 3, requests: 6 });
   const p = r.points[0]!;

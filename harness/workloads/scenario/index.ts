@@ -600,6 +600,6 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
     ].filter((n) => !(o.result?.scenario === 'offline' && n.startsWith('latency_'))),
   render(record: UnitRecord) {
     const r = record.result as unknown as (ScenarioResult & { replicas?: ReplicaSummary }) | null;
-    return [...(r?.replicas ? replicaLines(r.replicas) : []), ...(r && !r.valid ? r.validity.reasons.map((x) => `  - ${x}`) : [])];
+    return r?.replicas ? replicaLines(r.replicas) : [];
   },
 };
