@@ -205,7 +205,7 @@ test('a model with a fixed batch runs multi-sample queries as concurrent runs', 
     assert.is(r.batching, 'concurrent-runs');
     assert.is(r.result, 'VALID', r.validity.reasons.join('; '));
     assert.is(r.compute.effectiveTflops, null);
-    assert.match(r.compute.note!, /no analytic FLOP count/);
+    assert.match(r.compute.note!, /not measured: FLOPs of a user model are unknown; pass --flops/);
   } finally {
     await s.close();
   }
