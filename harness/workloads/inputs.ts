@@ -4,6 +4,7 @@
 import type { ModelDtype } from '../../models/resolve.js';
 import { declaredInputs, isModelPath } from '../../models/resolve.js';
 import { checkSeedable } from '../../models/inputs.js';
+import { inspectFile } from '../../models/inspect.js';
 import { readInputSamples, splitRows, type InputSample } from '../../models/input-files.js';
 import { InputError } from '../errors.js';
 import { batchDims } from '../scenarios/workload.js';
@@ -18,8 +19,9 @@ export interface ModelInputSettings {
 /**
  * The samples of the unit's inputs folder, checked against `model`'s inputs; null without one.
  * `rows`: each sample becomes one batch row (a scenario sets the batch dim per query), so files
- * with several rows are split and the batch dim is not held to --dim; and without a folder, a
- * user's file is checked to be seedable (every symbolic dim bound, a vocabulary for token ids).
+ * with several rows are split and the batch dim is not held to --dim. Without a folder, a user's
+ * file is checked to be seedable (every symbolic dim bound, a vocabulary for token ids; without
+ * `rows`, as accuracy does, a fixed logits width stands in for the vocabulary).
  */
 export function planInputSamples(
   unitId: string,
@@ -28,7 +30,7 @@ export function planInputSamples(
   s: ModelInputSettings,
   opts: { rows: boolean },
 ): InputSample[] | null {
-  if (s.inputs === null && !(opts.rows && isModelPath(model))) return null;
+  if (s.inputs === null && !isModelPath(model)) return null;
   // A folder's errors name the setting; a seedability error names the model (it may be --dim or --vocab that is missing).
   const where = s.inputs === null ? `unit ${unitId}: model ${model}` : settingName(unitId, 'inputs');
   try {
@@ -36,7 +38,8 @@ export function planInputSamples(
     const batch = opts.rows ? batchDims({ inputs: declared }) : { inputs: [], symbols: [] };
     if (s.inputs === null) {
       const rowDims = Object.fromEntries(batch.symbols.map((d) => [d, 1]));
-      checkSeedable(declared, { dims: { ...s.dims, ...rowDims }, vocabSize: s.vocabSize ?? undefined });
+      const vocabSize = s.vocabSize ?? (opts.rows ? null : logitsWidth(model));
+      checkSeedable(declared, { dims: { ...s.dims, ...rowDims }, vocabSize: vocabSize ?? undefined });
       return null;
     }
     const samples = readInputSamples(s.inputs, declared, { dims: s.dims ?? {}, free: batch.symbols });
@@ -45,6 +48,13 @@ export function planInputSamples(
     if ((err as { exitCode?: number }).exitCode !== 2) throw err;
     throw new InputError(`${where}: ${(err as Error).message}`);
   }
+}
+
+/** The fixed last dim of a user file's logits output (accuracy draws token ids below it), or null. */
+function logitsWidth(file: string): number | null {
+  const logits = inspectFile(file).outputs.find((o) => /logits/i.test(o.name));
+  const last = logits?.shape?.at(-1);
+  return typeof last === 'number' ? last : null;
 }
 
 /** A zoo model's FLOPs are analytic: a user figure would replace a computed one, so it is refused. */

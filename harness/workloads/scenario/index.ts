@@ -613,7 +613,7 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
         `${where('performanceSampleCount')} does not apply with inputs: the QSL is the folder's ${samples.length} sample(s)`,
       );
     // With an inputs folder the QSL is its samples, and the report records that size.
-    if (samples) settings = { ...settings, performanceSampleCount: samples.length };
+    const resolved = samples ? { ...settings, performanceSampleCount: samples.length } : settings;
     let loadgen: ScenarioSettings;
     let conf: ConfSettings | null = null;
     try {
@@ -624,7 +624,7 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
           .filter((x) => x.length > 0);
         conf = confSettings(readConf(paths), settings.mlperfModel ?? unit.model!, scenario as ScenarioName);
       }
-      loadgen = loadgenSettings(scenario, settings, plan.seed, conf?.overrides);
+      loadgen = loadgenSettings(scenario, resolved, plan.seed, conf?.overrides);
     } catch (err) {
       throw new InputError(`unit ${plan.unitId}: ${(err as Error).message}`);
     }
@@ -634,7 +634,7 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
     const replicaDevices = settings.replicas === null ? [] : [plan.device ?? '', ...settings.replicas];
     return {
       unit,
-      settings,
+      settings: resolved,
       model: unit.model!,
       loadgen,
       expectedLatencyNs: conf?.expectedLatencyNs,
