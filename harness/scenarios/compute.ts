@@ -54,15 +54,7 @@ export function costLabel(source: CostSource | null, flag: '--flops' | '--bytes'
   return source === 'analytic' ? 'analytic (zoo cost model)' : source === 'user-supplied' ? `user-supplied (${flag})` : 'not given';
 }
 
-export function effectiveCompute(
-  cost: SampleCost | number | null,
-  samplesPerSecond: number | null,
-  peak: PeakInfo | undefined,
-): EffectiveCompute {
-  const c: SampleCost =
-    typeof cost === 'object' && cost !== null
-      ? cost
-      : { flopsPerSample: cost, flopsSource: cost === null ? null : 'analytic', bytesPerSample: null };
+export function effectiveCompute(c: SampleCost, samplesPerSecond: number | null, peak: PeakInfo | undefined): EffectiveCompute {
   const { flopsPerSample, bytesPerSample } = c;
   const effective = flopsPerSample !== null && samplesPerSecond !== null ? (flopsPerSample * samplesPerSecond) / 1e12 : null;
   const notes: string[] = [];

@@ -1,6 +1,7 @@
 // Plan-time handling of a user's own model for the kinds that run one (scenario, accuracy): the
 // inputs folder is read and checked against the model's declared inputs before anything runs, and
 // per-sample FLOPs are refused for zoo models, whose analytic count the report already carries.
+import { resolve } from 'node:path';
 import type { ModelDtype } from '../../models/resolve.js';
 import { declaredInputs, isModelPath } from '../../models/resolve.js';
 import { checkSeedable } from '../../models/inputs.js';
@@ -52,7 +53,7 @@ export function planInputSamples(
 
 /** The fixed last dim of a user file's logits output (accuracy draws token ids below it), or null. */
 function logitsWidth(file: string): number | null {
-  const logits = inspectFile(file).outputs.find((o) => /logits/i.test(o.name));
+  const logits = inspectFile(resolve(file)).outputs.find((o) => /logits/i.test(o.name));
   const last = logits?.shape?.at(-1);
   return typeof last === 'number' ? last : null;
 }
