@@ -1,6 +1,6 @@
 // Plan-time handling of a user's own model for the kinds that run one (scenario, accuracy): the
 // inputs folder is read and checked against the model's declared inputs before anything runs, and
-// per-sample FLOPs are refused for zoo models, whose analytic count the report already carries.
+// a user's file without one is checked to be seedable (its dims and vocabulary given).
 import { resolve } from 'node:path';
 import type { ModelDtype } from '../../models/resolve.js';
 import { declaredInputs, isModelPath } from '../../models/resolve.js';
@@ -56,14 +56,6 @@ function logitsWidth(file: string): number | null {
   const logits = inspectFile(resolve(file)).outputs.find((o) => /logits/i.test(o.name));
   const last = logits?.shape?.at(-1);
   return typeof last === 'number' ? last : null;
-}
-
-/** A zoo model's FLOPs are analytic: a user figure would replace a computed one, so it is refused. */
-export function refuseZooFlops(unitId: string, model: string, flopsPerSample: number | null): void {
-  if (flopsPerSample !== null && !isModelPath(model))
-    throw new InputError(
-      `${settingName(unitId, 'flopsPerSample')} applies to a user's ONNX file; zoo model ${model} has analytic FLOPs (see the report's Models table)`,
-    );
 }
 
 /** One note line saying where the unit's samples came from. */

@@ -120,24 +120,25 @@ export const INPUTS_SETTING = {
 } as const satisfies StringSetting;
 
 /** A positive count that the flag may write with an SI suffix (3.5G = 3.5e9). */
-function perSample(what: string, flag: string, unit: string) {
+function perSample(what: string, flag: string, unit: string, max: number) {
   return {
     type: 'number',
     default: null,
     min: 0,
     exclusiveMin: true,
+    max,
     unit,
     flag,
     flagParse: parseQuantity,
-    doc: `${what} of one sample, for a model npuval has no analytic count of (a user's ONNX file); e.g. 1.2e9 or 3.5G on the CLI. Reported as user-supplied`,
+    doc: `${what} of one sample, for your own ONNX file (or in place of a zoo model's analytic count); e.g. 1.2e9 or 3.5G on the CLI. Reported as user-supplied`,
   } as const satisfies NumberSetting;
 }
 
 /** FLOPs of one sample (2 per multiply-add): effective compute and utilization for a user's model. */
-export const FLOPS_SETTING = perSample('FLOPs (2 per multiply-add)', 'flops', 'FLOP');
+export const FLOPS_SETTING = perSample('FLOPs (2 per multiply-add)', 'flops', 'FLOP', 1e18);
 
 /** Bytes one sample moves to and from memory: arithmetic intensity and the roofline position. */
-export const BYTES_SETTING = perSample('Bytes moved to and from memory', 'bytes', 'bytes');
+export const BYTES_SETTING = perSample('Bytes moved to and from memory', 'bytes', 'bytes', 1e15);
 
 const SI: Readonly<Record<string, number>> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
 

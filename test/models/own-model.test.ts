@@ -103,10 +103,16 @@ test('bench without --flops says effective compute is not measured and why', () 
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /not measured: FLOPs of a user model are unknown; pass --flops/);
 });
 
-test('--flops is refused for a zoo model (its FLOPs are analytic) and a bad quantity is exit 2', () => {
-  const zoo = npuval('bench', '--device', 'ort:cpu', '--model', 'tiny-bert', ...quick, '--flops', '1e6', '--out', join(dir, 'x3'));
-  assert.is(zoo.status, 2, zoo.stderr);
-  assert.match(zoo.stderr, /setting "flopsPerSample" applies to a user's ONNX file; zoo model tiny-bert has analytic FLOPs/);
+test('on a zoo model --flops replaces the analytic count, labelled user-supplied; a bad quantity is exit 2', () => {
+  const out = join(dir, 'zoo-flops');
+  const zoo = npuval('bench', '--device', 'ort:cpu', '--model', 'tiny-bert', ...quick, '--flops', '1e6', '--out', out);
+  assert.is(zoo.status, 0, zoo.stderr);
+  const u = report(out).units[0]!;
+  assert.is(computeOf(u).flopsPerSample, 1e6);
+  assert.is(computeOf(u).flopsSource, 'user-supplied');
+  assert.ok(Math.abs(u.metrics.effective_tflops! - (1e6 * u.metrics.samples_per_second!) / 1e12) < 1e-15);
+  assert.ok(report(out).models[0]!.flopsPerSample! > 0); // the Models table keeps the analytic count
+  assert.not.equal(report(out).models[0]!.flopsPerSample, 1e6);
   const bad = bench(...ownFlags, '--flops', '3.5 gigaflops', '--out', join(dir, 'x4'));
   assert.is(bad.status, 2, bad.stderr);
   assert.match(bad.stderr, /--flops 3\.5 gigaflops is not a number such as 1\.2e9 or 3\.5G/);

@@ -28,7 +28,7 @@ import type { InputSample } from '../../../models/input-files.js';
 import { writeUnitFile } from '../files.js';
 import { costLabel } from '../../scenarios/compute.js';
 import type { ModelDtype } from '../../../models/resolve.js';
-import { inputsNote, planInputSamples, refuseZooFlops } from '../inputs.js';
+import { inputsNote, planInputSamples } from '../inputs.js';
 import { BYTES_SETTING, DIMS_SETTING, FLOPS_SETTING, INPUTS_SETTING, type Resolved, VOCAB_SETTING } from '../settings.js';
 import { computeMetrics, type MetricBinding, type Params, type Workload, type WorkloadContext } from '../types.js';
 
@@ -606,7 +606,6 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
         `${where('minDurationMs')} (${settings.minDurationMs} ms) is longer than maxDurationMs (${settings.maxDurationMs} ms), so the run could only be INVALID`,
       );
     }
-    refuseZooFlops(plan.unitId, unit.model!, settings.flopsPerSample);
     const samples = planInputSamples(plan.unitId, unit.model!, settings.dtype as ModelDtype, settings, { rows: true });
     if (samples && unit.settings?.performanceSampleCount !== undefined)
       throw new InputError(
