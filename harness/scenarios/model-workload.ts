@@ -65,13 +65,15 @@ export function modelWorkload(
     const seq = dims.sequence_length ?? DEFAULT_DIMS.sequence_length;
     flopsPerSample = cost.flopsPerSample ?? (seq !== undefined ? cost.prefillFlops(1, seq) : null);
   }
-  // The QSL holds every sample in memory at once: refuse before allocating what cannot fit.
-  const sampleBytes = seededInputBytes(session.inputs, dims);
-  checkMemory(
-    sampleBytes * opts.count,
-    `the sample library (${opts.count} samples × ${gib(sampleBytes)})`,
-    'lower --qsl-size (performanceSampleCount) or the --dim sizes',
-  );
+  // The QSL holds every sample in memory at once: refuse before allocating what cannot fit (an inputs folder's are read already).
+  if (!opts.samples) {
+    const sampleBytes = seededInputBytes(session.inputs, dims);
+    checkMemory(
+      sampleBytes * opts.count,
+      `the sample library (${opts.count} samples × ${gib(sampleBytes)})`,
+      'lower --qsl-size (performanceSampleCount) or the --dim sizes',
+    );
+  }
   return buildWorkload(session, {
     name: model.name,
     count: opts.count,
