@@ -3,7 +3,7 @@
 // user-supplied, `accuracy` compares it on a vendor process adapter against ort:cpu, a suite runs it
 // with the same settings, and an inputs folder (ONNX test-data input_N.pb or .npy) replaces the
 // seeded samples — checked against the model at plan time. Everything runs through the real CLI.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -264,6 +264,7 @@ test('a suite unit takes the same settings: vocabSize, dims, flopsPerSample, byt
   const suiteDir = join(dir, 'suite');
   mkdirSync(suiteDir);
   writeFileSync(join(suiteDir, 'user.onnx'), readFileSync(model));
+  cpSync(pbFolder, join(suiteDir, 'samples'), { recursive: true }); // suite paths stay inside the suite's folder
   const suite = {
     name: 'own-model',
     devices: ['ort:cpu'],
@@ -279,7 +280,7 @@ test('a suite unit takes the same settings: vocabSize, dims, flopsPerSample, byt
         id: 'from-files',
         scenario: 'single-stream',
         model: './user.onnx',
-        settings: { inputs: '../inputs-pb', flopsPerSample: FLOPS, minDurationMs: 200, warmupMs: 50 },
+        settings: { inputs: './samples', flopsPerSample: FLOPS, minDurationMs: 200, warmupMs: 50 },
       },
       {
         kind: 'accuracy',
