@@ -69,6 +69,7 @@ function fill(type: DType, count: number, f: (i: number) => number): Exclude<Ten
   return out;
 }
 
+/** Every dim value seeded inputs use: the given ones over the defaults, total_sequence_length derived. */
 function withDefaults(given: Record<string, number> | undefined): Record<string, number> {
   const dims: Record<string, number> = { ...DEFAULT_DIMS, ...given };
   if (given?.total_sequence_length === undefined) {
@@ -89,27 +90,39 @@ export function seededInputBytes(inputs: readonly ValueInfo[], given?: Record<st
   return bytes;
 }
 
+/** The shape of one seeded input, or the one-sentence reason it cannot be seeded (exit 2). */
+function seedShape(info: ValueInfo, dims: Record<string, number>, vocabSize: number | undefined): number[] {
+  if (info.kind !== 'tensor' || !info.type)
+    throw new ModelInputError(`Input "${info.name}" is not a tensor; seeded inputs cover tensors only.`);
+  const shape = resolveDims(info, dims);
+  if (isTokenIds(info.name)) {
+    if (vocabSize === undefined)
+      throw new ModelInputError(`Input "${info.name}" holds token ids; give the vocabulary size (vocabSize / --vocab) to draw them from.`);
+    if (!Number.isInteger(vocabSize) || vocabSize < 1)
+      throw new ModelInputError(`The vocabulary size (vocabSize / --vocab) must be a positive integer, not ${vocabSize}.`);
+  }
+  return shape;
+}
+
+/** Checks that seededInputs can make every input (dims bound, a vocabulary for token ids) without making them. */
+export function checkSeedable(inputs: readonly ValueInfo[], opts: Omit<SeededInputOptions, 'seed'>): void {
+  const dims = withDefaults(opts.dims);
+  for (const info of inputs) seedShape(info, dims, opts.vocabSize);
+}
+
 /** One seeded tensor per tensor input of `inputs`; non-tensor inputs (sequences, maps) are an error. */
 export function seededInputs(inputs: readonly ValueInfo[], opts: SeededInputOptions): Record<string, Tensor> {
   const dims = withDefaults(opts.dims);
   const out: Record<string, Tensor> = {};
   for (const info of inputs) {
-    if (info.kind !== 'tensor' || !info.type)
-      throw new ModelInputError(`Input "${info.name}" is not a tensor; seeded inputs cover tensors only.`);
-    const type = info.type;
-    const shape = resolveDims(info, dims);
+    const shape = seedShape(info, dims, opts.vocabSize);
+    const type = info.type!;
     const count = shape.reduce((a, b) => a * b, 1);
     const rng = new Rng(opts.seed, info.name);
     const isFloat = type === 'float32' || type === 'float16' || type === 'bfloat16' || type === 'float64';
     let f: (i: number) => number;
     if (isTokenIds(info.name)) {
-      if (opts.vocabSize === undefined)
-        throw new ModelInputError(
-          `Input "${info.name}" holds token ids; give the vocabulary size (vocabSize / --vocab) to draw them from.`,
-        );
-      const vocab = opts.vocabSize;
-      if (!Number.isInteger(vocab) || vocab < 1)
-        throw new ModelInputError(`The vocabulary size (vocabSize / --vocab) must be a positive integer, not ${vocab}.`);
+      const vocab = opts.vocabSize!;
       f = () => rng.int(vocab);
     } else if (info.name === 'attention_mask') {
       f = () => 1;

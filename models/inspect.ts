@@ -46,7 +46,8 @@ export interface ModelInspection {
   decoderWithPast: DecoderConvention;
 }
 
-function ioInfo(v: IValueInfo): IoInfo {
+/** One graph input or output as inspect reports it. */
+export function ioInfo(v: IValueInfo): IoInfo {
   const t = v.type;
   const name = v.name ?? '';
   if (t?.tensorType) {
@@ -169,7 +170,7 @@ function checkExternalData(model: OnnxModel, path: string): void {
 }
 
 /** The inspected inputs as session-style ValueInfos (what seededInputs takes). */
-export function inputValueInfos(m: ModelInspection): ValueInfo[] {
+export function inputValueInfos(m: Pick<ModelInspection, 'inputs'>): ValueInfo[] {
   return m.inputs.map((i) =>
     i.kind === 'tensor' && i.dtype && i.dtype in ONNX_DTYPE
       ? { name: i.name, kind: 'tensor' as const, type: i.dtype as DType, shape: i.shape ?? undefined }

@@ -3,8 +3,9 @@
 // weights (in memory, or through the model cache above protobuf's 2 GB limit).
 import { resolve } from 'node:path';
 import { ModelInputError } from './errors.js';
-import { inspectFile } from './inspect.js';
-import { DEFAULT_SEED, getZooEntry, zooModelSource, type ZooEntry } from './zoo/index.js';
+import type { ValueInfo } from '../devices/types.js';
+import { inputValueInfos, inspectFile, ioInfo } from './inspect.js';
+import { DEFAULT_SEED, getZooEntry, zooModelSource, zooPlan, type ZooEntry } from './zoo/index.js';
 
 export type ModelDtype = 'float32' | 'float16';
 
@@ -48,4 +49,15 @@ export function resolveModel(name: string, opts: { dtype?: ModelDtype; seed?: nu
 /** The zoo entry of a model name without building it, or null for a file. Throws for an unknown preset. */
 export function zooEntryOf(name: string): ZooEntry | null {
   return isModelPath(name) ? null : getZooEntry(name);
+}
+
+/**
+ * The inputs a model declares (names, dtypes, fixed and symbolic dims), read without building it:
+ * a file's graph, or a preset's graph plan (no weights), with initializers left out.
+ */
+export function declaredInputs(name: string, opts: { dtype?: ModelDtype } = {}): ValueInfo[] {
+  if (isModelPath(name)) return inputValueInfos(inspectFile(resolve(name)));
+  const graph = zooPlan(name, { dtype: opts.dtype }).proto.graph!;
+  const weights = new Set((graph.initializer ?? []).map((t) => t.name));
+  return inputValueInfos({ inputs: (graph.input ?? []).filter((v) => !weights.has(v.name ?? '')).map(ioInfo) });
 }

@@ -106,7 +106,7 @@ export const METRICS: readonly MetricDef[] = [
     label: 'effective compute',
     unit: 'TFLOP/s',
     direction: 'higher',
-    formula: 'analytic model FLOPs per sample × samples_per_second / 1e12',
+    formula: 'model FLOPs per sample (analytic for zoo models; user-supplied --flops for a user model) × samples_per_second / 1e12',
     kinds: ['scenario', 'llm', 'micro'],
   },
   {
@@ -116,6 +116,23 @@ export const METRICS: readonly MetricDef[] = [
     direction: 'higher',
     formula: '100 × effective_tflops / catalog peak TFLOP/s at the precision run (catalog fact, not measured)',
     kinds: ['scenario', 'llm', 'micro'],
+  },
+  {
+    name: 'memory_traffic_gbps',
+    label: 'memory traffic',
+    unit: 'GB/s',
+    direction: 'higher',
+    formula: 'bytes per sample (user-supplied --bytes) × samples_per_second / 1e9',
+    kinds: ['scenario'],
+  },
+  {
+    name: 'roofline_pct',
+    label: 'of roofline',
+    unit: '%',
+    direction: 'higher',
+    formula:
+      '100 × effective_tflops / min(catalog peak TFLOP/s, arithmetic intensity × catalog memory TB/s); intensity = FLOPs / bytes per sample (catalog facts, not measured)',
+    kinds: ['scenario'],
   },
   {
     name: 'power_avg_w',

@@ -62,6 +62,12 @@ export interface AccuracyOptions {
   readonly criteria?: Partial<AccuracyCriteria>;
   /** Zoo models only: build the weights and activations in this type (float16: llama presets). */
   readonly dtype?: 'float32' | 'float16';
+  /** The user's own samples (an inputs folder, checked against the model), compared instead of seeded ones; `dims` as the files bind them. */
+  readonly inputs?: {
+    readonly folder: string;
+    readonly feeds: readonly Readonly<Record<string, Tensor>>[];
+    readonly dims: Readonly<Record<string, number>>;
+  };
 }
 
 export interface OutputAccuracy {
@@ -116,6 +122,8 @@ export interface AccuracyResult {
   readonly reference: string;
   readonly samples: number;
   readonly seed: number;
+  /** The inputs folder the samples came from; null: seeded samples. */
+  readonly inputs: string | null;
   readonly dims: Readonly<Record<string, number>>;
   readonly outputs: readonly OutputAccuracy[];
   readonly generation: GenerationAccuracy | null;
@@ -132,7 +140,7 @@ export interface AccuracyResult {
  * that cannot open the model → its own error.
  */
 export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null): Promise<AccuracyResult> {
-  const samples = opts.samples ?? 4;
+  const samples = opts.inputs?.feeds.length ?? opts.samples ?? 4;
   const seed = opts.seed ?? 0;
   const tokens = opts.tokens ?? 16;
   if (!Number.isInteger(samples) || samples < 1) throw new InputError(`--samples ${samples} must be a positive integer`);
@@ -140,7 +148,7 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
   const criteria: AccuracyCriteria = { ...DEFAULT_CRITERIA, ...opts.criteria };
   checkCriteria(criteria);
   const { source, vocabSize, device, reference } = opts;
-  const dims = { batch_size: 1, sequence_length: 8, ...opts.dims };
+  const dims = opts.inputs ? { ...opts.inputs.dims } : { batch_size: 1, sequence_length: 8, ...opts.dims };
   journal?.append('accuracy.start', {
     model: opts.model,
     device: device.id,
@@ -195,7 +203,7 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
     const vocab = vocabSize ?? logitsWidth(sd);
     const prompts: number[][] = [];
     for (let i = 0; i < samples; i++) {
-      const feeds = seededInputs(sd.inputs, { seed: seed + i, dims, vocabSize: vocab ?? undefined });
+      const feeds = opts.inputs?.feeds[i] ?? seededInputs(sd.inputs, { seed: seed + i, dims, vocabSize: vocab ?? undefined });
       const ids = feeds.input_ids;
       if (ids) for (let b = 0; b < ids.dims[0]!; b++) prompts.push(rowOf(ids, b));
       const od = await sd.run(feeds).catch(fail(device.id, 'run'));
@@ -279,6 +287,7 @@ export async function runAccuracy(opts: AccuracyOptions, journal: Journal | null
       reference: reference.id,
       samples,
       seed,
+      inputs: opts.inputs?.folder ?? null,
       dims,
       outputs,
       generation,

@@ -56,7 +56,7 @@ export const accuracyCommand: Command<AccuracyArgs> = {
 function render(r: AccuracyResult): string {
   const g = (x: number | null, digits = 6) => (x === null ? '—' : Number(x.toPrecision(digits)).toString());
   const parts = [
-    `${r.model}${r.dtype ? ` (${r.dtype})` : ''}: ${r.device} vs reference ${r.reference}, ${r.samples} seeded sample(s) from seed ${r.seed}`,
+    `${r.model}${r.dtype ? ` (${r.dtype})` : ''}: ${r.device} vs reference ${r.reference}, ${r.samples} ${r.inputs ? `sample(s) from inputs folder ${r.inputs}` : `seeded sample(s) from seed ${r.seed}`}`,
     table(
       ['output', 'dtype', 'shape', 'min cosine', 'max abs err', 'max rel err', 'top-1', 'top-5'],
       r.outputs.map((o) => [

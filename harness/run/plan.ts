@@ -35,6 +35,7 @@ const PATH_SETTINGS: Readonly<Record<string, 'one' | 'comma-list'>> = {
   tolerancesFile: 'one',
   promptFile: 'one',
   criteriaFile: 'one',
+  inputs: 'one',
   mlperfConf: 'comma-list',
 };
 

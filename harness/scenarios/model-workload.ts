@@ -1,7 +1,7 @@
 // Workloads from a model name: a zoo preset (built in memory, with its analytic cost) or an ONNX
 // file (cost unknown). Samples come from models/inputs.ts seededInputs, one batch row each.
 import { existsSync } from 'node:fs';
-import type { Session } from '../../devices/types.js';
+import type { Feeds, Session } from '../../devices/types.js';
 import { modelCost } from '../../models/cost.js';
 import { DEFAULT_DIMS, seededInputBytes, seededInputs } from '../../models/inputs.js';
 import { getZooEntry, zooModelSource, type ZooEntry } from '../../models/zoo/index.js';
@@ -39,9 +39,15 @@ export interface ModelWorkloadOptions {
   readonly dims?: Readonly<Record<string, number>>;
   /** Vocabulary for token-id inputs; zoo models know theirs. */
   readonly vocabSize?: number;
+  /** The user's samples (an inputs folder, checked at plan time), one batch row each: the QSL instead of seeded ones. */
+  readonly samples?: readonly Feeds[];
+  /** FLOPs per sample the user gave (a user's ONNX file; zoo models have their analytic count). */
+  readonly flopsPerSample?: number;
+  /** Bytes per sample the user gave, for the roofline. */
+  readonly bytesPerSample?: number;
 }
 
-/** The workload for `model` opened as `session`, with FLOPs per sample from the zoo's analytic cost. */
+/** The workload for `model` opened as `session`, with FLOPs per sample from the zoo's analytic cost or the user. */
 export function modelWorkload(
   session: Session,
   model: Pick<BenchModel, 'name' | 'zoo' | 'precision'>,
@@ -52,26 +58,31 @@ export function modelWorkload(
   const config = model.zoo?.config as { vocab_size?: number; seq_len?: number } | undefined;
   if (config?.seq_len !== undefined && dims.sequence_length === undefined) dims.sequence_length = config.seq_len;
   const vocabSize = opts.vocabSize ?? config?.vocab_size;
-  let flopsPerSample: number | null = null;
-  if (model.zoo) {
+  let flopsPerSample: number | null = opts.flopsPerSample ?? null;
+  if (model.zoo && opts.flopsPerSample === undefined) {
     const cost = modelCost(model.zoo);
     // Decoders have no per-sample figure: a sample is then one prefill of sequence_length tokens.
     const seq = dims.sequence_length ?? DEFAULT_DIMS.sequence_length;
     flopsPerSample = cost.flopsPerSample ?? (seq !== undefined ? cost.prefillFlops(1, seq) : null);
   }
-  // The QSL holds every sample in memory at once: refuse before allocating what cannot fit.
-  const sampleBytes = seededInputBytes(session.inputs, dims);
-  checkMemory(
-    sampleBytes * opts.count,
-    `the sample library (${opts.count} samples × ${gib(sampleBytes)})`,
-    'lower --qsl-size (performanceSampleCount) or the --dim sizes',
-  );
+  // The QSL holds every sample in memory at once: refuse before allocating what cannot fit (an inputs folder's are read already).
+  if (!opts.samples) {
+    const sampleBytes = seededInputBytes(session.inputs, dims);
+    checkMemory(
+      sampleBytes * opts.count,
+      `the sample library (${opts.count} samples × ${gib(sampleBytes)})`,
+      'lower --qsl-size (performanceSampleCount) or the --dim sizes',
+    );
+  }
   return buildWorkload(session, {
     name: model.name,
     count: opts.count,
     qslSeed: opts.qslSeed,
     flopsPerSample,
+    flopsSource: opts.flopsPerSample === undefined ? 'analytic' : 'user-supplied',
+    bytesPerSample: opts.bytesPerSample ?? null,
     precision: model.precision,
+    samples: opts.samples,
     generate: (seed) => seededInputs(session.inputs, { seed, dims, vocabSize }),
   });
 }

@@ -21,5 +21,13 @@ export function lookUpPeak(description: DeviceDescription, precision: string): P
   const figure = peakTflops(entry, precision as Precision);
   if (figure.value === null)
     return { entry: null, reason: `catalog ${entry.id} has no ${precision} peak (${figure.note ?? 'not published'})` };
-  return { entry: entry.id, tflops: figure.value, precision, source: figure.source ?? 'no source' };
+  const bandwidth = entry.memoryBandwidthTBs;
+  return {
+    entry: entry.id,
+    tflops: figure.value,
+    precision,
+    source: figure.source ?? 'no source',
+    bandwidthTBs: bandwidth.value,
+    bandwidthSource: bandwidth.source ?? null,
+  };
 }

@@ -9,24 +9,22 @@ import { driveScenario, type ProgressCounters, type RawRun } from './drivers.js'
 import { LOADGEN_SCENARIO_NAME, type ScenarioName, type ScenarioSettings } from './settings.js';
 import { judge, latenciesOf, pctLabel, toNs, type Validity } from './validity.js';
 import type { Batching, Workload } from './workload.js';
+import { effectiveCompute, type EffectiveCompute } from './compute.js';
+
+export { effectiveCompute, type EffectiveCompute };
 
 /** The catalog peak the caller found for the device at the run's precision, or why there is none. */
 export type PeakInfo =
-  | { readonly entry: string; readonly tflops: number; readonly precision: string; readonly source: string }
+  | {
+      readonly entry: string;
+      readonly tflops: number;
+      readonly precision: string;
+      readonly source: string;
+      /** The entry's memory bandwidth (TB/s) and its source, for the roofline; null when the catalog has none. */
+      readonly bandwidthTBs?: number | null;
+      readonly bandwidthSource?: string | null;
+    }
   | { readonly entry: null; readonly reason: string };
-
-/** Effective compute: analytic FLOPs × the measured sample rate, and its share of the catalog peak. */
-export interface EffectiveCompute {
-  readonly flopsPerSample: number | null;
-  /** flopsPerSample × metric samples/s, in TFLOP/s; null when FLOPs are unknown. */
-  readonly effectiveTflops: number | null;
-  /** The catalog's peak (a cited fact, not a measurement), or null with the reason in `note`. */
-  readonly peakTflops: number | null;
-  readonly peakSource: string | null;
-  /** effective / peak, 0–1; null when either is unknown. */
-  readonly utilization: number | null;
-  readonly note: string | null;
-}
 
 export type PowerSummary =
   | {
@@ -313,7 +311,15 @@ export function assembleResult(
           : null,
     },
     loadgen,
-    compute: effectiveCompute(workload.flopsPerSample, samplesPerSecond, options.peak),
+    compute: effectiveCompute(
+      {
+        flopsPerSample: workload.flopsPerSample,
+        flopsSource: workload.flopsSource ?? 'analytic',
+        bytesPerSample: workload.bytesPerSample ?? null,
+      },
+      samplesPerSecond,
+      options.peak,
+    ),
     power: summarizePower(options.power, reading, run.queriesIssued, samples, samplesPerSecond),
   };
 }
@@ -357,32 +363,6 @@ export function nsLatencies(values: readonly number[], target: number): NsLatenc
     mean: Number(sum / BigInt(sorted.length)),
     percentiles: LOADGEN_PERCENTILES.map((q) => percentile(sorted, q)),
     target: percentile(sorted, target),
-  };
-}
-
-export function effectiveCompute(
-  flopsPerSample: number | null,
-  samplesPerSecond: number | null,
-  peak: PeakInfo | undefined,
-): EffectiveCompute {
-  const effective = flopsPerSample !== null && samplesPerSecond !== null ? (flopsPerSample * samplesPerSecond) / 1e12 : null;
-  const notes: string[] = [];
-  if (flopsPerSample === null) notes.push('the model has no analytic FLOP count, so effective compute is not computed');
-  let peakTflops: number | null = null;
-  let peakSource: string | null = null;
-  if (!peak) notes.push('no catalog peak was looked up for this device');
-  else if (peak.entry === null) notes.push(peak.reason);
-  else {
-    peakTflops = peak.tflops;
-    peakSource = `catalog ${peak.entry}, ${peak.precision} peak (${peak.source})`;
-  }
-  return {
-    flopsPerSample,
-    effectiveTflops: effective,
-    peakTflops,
-    peakSource,
-    utilization: effective !== null && peakTflops ? effective / peakTflops : null,
-    note: notes.length ? notes.join('; ') : null,
   };
 }
 

@@ -7,6 +7,7 @@
 import type { BoundEarlyStopping, PercentileEarlyStopping } from '../stats.js';
 import { LOADGEN_PERCENTILES, type NsLatencies, type ScenarioResult } from './run.js';
 import { pctLabel, toNs } from './validity.js';
+import { computeLines } from './compute.js';
 
 const RULE = '================================================';
 
@@ -286,12 +287,7 @@ function npuvalLines(r: ScenarioResult): string[] {
   else if (s.samplesPerQuery > 1) out.push(`samples per query run as : ${r.batching}`);
   if (r.latency.issueDelay) out.push(`issue delay p99 (ns) : ${ns(r.latency.issueDelay.p99)} (issued − scheduled)`);
   const c = r.compute;
-  out.push(
-    `effective compute : ${c.effectiveTflops === null ? 'not computed' : `${fmtFlops(c.effectiveTflops * 1e12)} (analytic FLOPs × measured samples/s)`}`,
-  );
-  out.push(
-    `utilization : ${c.utilization === null ? 'n/a' : `${(c.utilization * 100).toFixed(2)} % of ${c.peakTflops} TFLOP/s, ${c.peakSource}`}`,
-  );
+  out.push(...computeLines(c, fmtFlops));
   if (c.note) out.push(`  note : ${c.note}`);
   const pw = r.power;
   if (pw.measured) {

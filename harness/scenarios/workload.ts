@@ -4,6 +4,7 @@
 // here once, so every scenario does it the same way.
 import type { Feeds, Session, Tensor, TensorData, Value } from '../../devices/types.js';
 import { InputError } from '../errors.js';
+import type { CostSource } from './compute.js';
 
 export interface Workload {
   /** The model's name as the user gave it (zoo name or file path). */
@@ -12,8 +13,12 @@ export interface Workload {
   readonly samples: readonly Feeds[];
   /** Inputs whose leading dimension is the batch; empty when the model's batch is fixed. */
   readonly batchInputs: readonly string[];
-  /** Analytic FLOPs per sample (2 per multiply-add), or null when unknown. */
+  /** FLOPs per sample (2 per multiply-add), or null when unknown. */
   readonly flopsPerSample: number | null;
+  /** Where flopsPerSample came from (default analytic). */
+  readonly flopsSource?: CostSource;
+  /** Bytes one sample moves (user-supplied), for the roofline; absent or null when unknown. */
+  readonly bytesPerSample?: number | null;
   /** Precision the model runs at, e.g. fp32, fp16 (for utilization against the catalog peak). */
   readonly precision: string;
 }
@@ -30,7 +35,7 @@ export function batchingOf(workload: Workload, session: Session): Batching {
  * Names the inputs whose leading dim is symbolic (or unknown): those are batched by concatenation.
  * The symbol's name is returned so samples can be generated with that dim bound to 1.
  */
-export function batchDims(session: Session): { inputs: string[]; symbols: string[] } {
+export function batchDims(session: Pick<Session, 'inputs'>): { inputs: string[]; symbols: string[] } {
   const inputs: string[] = [];
   const symbols = new Set<string>();
   for (const info of session.inputs) {
@@ -55,14 +60,26 @@ export function buildWorkload(
     qslSeed: number;
     generate: (seed: number) => Feeds;
     flopsPerSample: number | null;
+    flopsSource?: CostSource;
+    bytesPerSample?: number | null;
     precision: string;
+    /** The user's samples (an inputs folder): the QSL is these, in turn, instead of generated ones. */
+    samples?: readonly Feeds[];
   },
 ): Workload {
   const { inputs } = batchDims(session);
-  const samples = Array.from({ length: opts.count }, (_, i) => opts.generate(opts.qslSeed + i));
+  const samples = opts.samples ? [...opts.samples] : Array.from({ length: opts.count }, (_, i) => opts.generate(opts.qslSeed + i));
   // A batch input is concatenated along dim 0, so each sample must have leading dim 1 there.
   const batchInputs = inputs.filter((name) => samples.every((s) => isTensor(s[name]) && s[name].dims[0] === 1));
-  return { name: opts.name, samples, batchInputs, flopsPerSample: opts.flopsPerSample, precision: opts.precision };
+  return {
+    name: opts.name,
+    samples,
+    batchInputs,
+    flopsPerSample: opts.flopsPerSample,
+    flopsSource: opts.flopsSource,
+    bytesPerSample: opts.bytesPerSample ?? null,
+    precision: opts.precision,
+  };
 }
 
 function isTensor(v: Value | undefined): v is Tensor {

@@ -103,6 +103,53 @@ export const VOCAB_SETTING = {
   doc: 'Vocabulary size for token-id inputs of an ONNX file (zoo models know theirs)',
 } as const satisfies NumberSetting;
 
+/** Values of a model's symbolic input dims (`--dim seq=128`), for kinds that make or check its inputs. */
+export const DIMS_SETTING = {
+  type: 'dims',
+  default: null,
+  flag: 'dim',
+  doc: 'Symbolic input dims of the model, e.g. sequence_length=128 (a scenario sets the batch dim per query; unset: batch_size/batch/N 1, sequence_length 8, others must be given)',
+} as const satisfies DimsSetting;
+
+/** A folder of the user's own input samples instead of seeded ones (models/input-files.ts reads it). */
+export const INPUTS_SETTING = {
+  type: 'string',
+  default: null,
+  flag: 'inputs',
+  doc: 'Folder of input samples used in turn instead of seeded ones: ONNX test-data input_N.pb (TensorProto; one sample, or one per test_data_set_N/ subfolder) or .npy files named input_N.npy or after the input; checked against the model at plan time',
+} as const satisfies StringSetting;
+
+/** A positive count that the flag may write with an SI suffix (3.5G = 3.5e9). */
+function perSample(what: string, flag: string, unit: string, max: number) {
+  return {
+    type: 'number',
+    default: null,
+    min: 0,
+    exclusiveMin: true,
+    max,
+    unit,
+    flag,
+    flagParse: parseQuantity,
+    doc: `${what} of one sample, for your own ONNX file (or in place of a zoo model's analytic count); e.g. 1.2e9 or 3.5G on the CLI. Reported as user-supplied`,
+  } as const satisfies NumberSetting;
+}
+
+/** FLOPs of one sample (2 per multiply-add): effective compute and utilization for a user's model. */
+export const FLOPS_SETTING = perSample('FLOPs (2 per multiply-add)', 'flops', 'FLOP', 1e18);
+
+/** Bytes one sample moves to and from memory: arithmetic intensity and the roofline position. */
+export const BYTES_SETTING = perSample('Bytes moved to and from memory', 'bytes', 'bytes', 1e15);
+
+const SI: Readonly<Record<string, number>> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
+
+/** `1.2e9`, `3.5G`, `800M` → a number; anything else is bad input naming the flag. */
+export function parseQuantity(text: string, where: string): number {
+  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)(e[+-]?\d+)?\s*([kKMGTP]?)\s*$/i.exec(text);
+  const scale = m ? SI[m[3]!] : undefined;
+  if (!m || scale === undefined) throw new InputError(`${where} ${text} is not a number such as 1.2e9 or 3.5G (SI suffixes k, M, G, T, P)`);
+  return Number(`${m[1]}${m[2] ?? ''}`) * scale;
+}
+
 /** How errors name one of a unit's settings: `unit ID: setting "KEY"`. */
 export function settingName(unitId: string, key: string): string {
   return `unit ${unitId}: setting "${key}"`;

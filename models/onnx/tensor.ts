@@ -144,7 +144,7 @@ function describe(p: ITensorProto): string {
 }
 
 /** Copies bytes into a fresh, aligned buffer and views them as `type`'s array. */
-function fromRaw(type: NumericDType, bytes: Uint8Array, length: number): Exclude<TensorData, string[]> {
+export function fromRaw(type: NumericDType, bytes: Uint8Array, length: number): Exclude<TensorData, string[]> {
   const Ctor = ARRAY_OF[type];
   const copy = new ArrayBuffer(bytes.byteLength);
   new Uint8Array(copy).set(bytes);

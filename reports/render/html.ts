@@ -16,7 +16,7 @@ import {
 import { escapeHtml } from '../escape.js';
 import type { RunReport } from '../types.js';
 import { buildCharts, type Chart } from './charts.js';
-import { bytes, headlineText, validityLabel } from './text.js';
+import { bytes, headlineText, modelFlopsText, validityLabel } from './text.js';
 
 /** Escapes text for HTML (reports/escape.ts: entities, and control and bidi characters made visible). */
 export const esc = escapeHtml;
@@ -327,7 +327,7 @@ export async function renderHtml(report: RunReport, options: HtmlOptions = {}): 
           esc(m.name),
           esc(m.source),
           esc(m.params?.toLocaleString('en-US') ?? null),
-          esc(m.flopsPerSample?.toExponential(3) ?? 'per token / not computed'),
+          esc(modelFlopsText(m)),
           `<code>${esc(m.sha256)}</code>`,
         ]),
       ),

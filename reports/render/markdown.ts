@@ -5,7 +5,7 @@ import type { Comparison } from '../compare.js';
 import { buildComparisonView, comparisonMarkdown, mdCell, mdTable, targetsMarkdown } from '../comparison.js';
 import { showControls } from '../escape.js';
 import type { RunReport } from '../types.js';
-import { bytes, headlineText, validityLabel } from './text.js';
+import { bytes, headlineText, modelFlopsText, validityLabel } from './text.js';
 
 /** Escapes a table cell (the shared rule in reports/comparison.ts). */
 export const md = mdCell;
@@ -119,7 +119,7 @@ export function renderMarkdown(report: RunReport, comparison: Comparison | null 
           m.name,
           m.source,
           m.params?.toLocaleString('en-US') ?? null,
-          m.flopsPerSample?.toExponential(3) ?? 'per token / not computed',
+          modelFlopsText(m),
           m.sha256.slice(0, 16) + '…',
         ]),
       ),

@@ -23,3 +23,9 @@ export function headlineText(u: UnitRecord): string[] {
 export function bytes(n: number): string {
   return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${n} B`;
 }
+
+/** The Models table's FLOPs cell: a zoo model's analytic count, per token for decoders, unknown for a user's file. */
+export function modelFlopsText(m: { readonly source: string; readonly flopsPerSample: number | null }): string {
+  if (m.flopsPerSample !== null) return m.flopsPerSample.toExponential(3);
+  return m.source === 'file' ? "unknown (a user's model: a unit's --flops shows in its notes)" : 'per token (decoder)';
+}

@@ -205,7 +205,7 @@ test('a model with a fixed batch runs multi-sample queries as concurrent runs', 
     assert.is(r.batching, 'concurrent-runs');
     assert.is(r.result, 'VALID', r.validity.reasons.join('; '));
     assert.is(r.compute.effectiveTflops, null);
-    assert.match(r.compute.note!, /no analytic FLOP count/);
+    assert.match(r.compute.note!, /not measured: FLOPs of a user model are unknown; pass --flops/);
   } finally {
     await s.close();
   }
@@ -290,7 +290,7 @@ test('effective compute against a catalog peak when the device name maps to an e
   assert.is(peak.entry, 'nvidia-h100-sxm');
   if (peak.entry === null) return;
   assert.ok(peak.tflops > 0 && /^https?:/.test(peak.source));
-  const c = effectiveCompute(1e9, 1000, peak); // 1 GFLOP per sample at 1000 samples/s = 1 TFLOP/s
+  const c = effectiveCompute({ flopsPerSample: 1e9, flopsSource: 'analytic', bytesPerSample: null }, 1000, peak); // 1 GFLOP per sample at 1000 samples/s = 1 TFLOP/s
   assert.is(c.effectiveTflops, 1);
   assert.ok(Math.abs(c.utilization! - 1 / peak.tflops) < 1e-12);
   assert.match(c.peakSource!, /^catalog nvidia-h100-sxm, fp32 peak/);

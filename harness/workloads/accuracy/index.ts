@@ -10,7 +10,10 @@ import {
   type AccuracyResult,
 } from '../../accuracy/index.js';
 import { arrayOf, bool, nonEmpty, nonNegInt, nullable, num, str } from '../../../reports/schemas/common.js';
-import { type Resolved, VOCAB_SETTING } from '../settings.js';
+import type { InputSample } from '../../../models/input-files.js';
+import type { ModelDtype } from '../../../models/resolve.js';
+import { inputsNote, planInputSamples } from '../inputs.js';
+import { DIMS_SETTING, INPUTS_SETTING, type Resolved, VOCAB_SETTING } from '../settings.js';
 import { computeMetrics, type MetricBinding, type Params, type UnitOutcome, type Workload } from '../types.js';
 
 const threshold = (doc: string, flag: string, dflt: number | null, min: number, max?: number) =>
@@ -26,8 +29,9 @@ const SETTINGS = {
     flag: 'tokens',
     doc: 'Greedy tokens generated with the KV cache for decoder models (0 skips generation)',
   },
-  dims: { type: 'dims', default: null, flag: 'dim', doc: 'Symbolic input dims (default batch_size=1 sequence_length=8)' },
-  vocab: VOCAB_SETTING,
+  dims: DIMS_SETTING,
+  vocabSize: VOCAB_SETTING,
+  inputs: INPUTS_SETTING,
   dtype: {
     type: 'string',
     default: null,
@@ -69,6 +73,8 @@ interface AccuracyParams extends Params<S> {
   readonly reference: string;
   readonly samples: number;
   readonly criteria: Partial<AccuracyCriteria>;
+  /** The inputs folder's samples (checked at plan time); null: seeded samples. */
+  readonly inputSamples: readonly InputSample[] | null;
 }
 
 /** Thresholds: the file, then the inline object, then each threshold setting (a flag wins over a file). */
@@ -153,6 +159,7 @@ const resultSchema = {
     reference: nonEmpty,
     samples: nonNegInt,
     seed: nonNegInt,
+    inputs: nullable(str),
     dims: { type: 'object', additionalProperties: nonNegInt },
     outputs: arrayOf({
       type: 'object',
@@ -204,6 +211,9 @@ export const accuracyWorkload: Workload<S, AccuracyParams> = {
       reference: unit.reference!,
       samples: unit.samples ?? 4,
       criteria: criteriaOf(settings, `unit ${plan.unitId}`),
+      inputSamples: planInputSamples(plan.unitId, unit.model!, (settings.dtype ?? undefined) as ModelDtype | undefined, settings, {
+        rows: false,
+      }),
     };
   },
   needs: (p) => ({
@@ -212,7 +222,7 @@ export const accuracyWorkload: Workload<S, AccuracyParams> = {
   }),
   async run(p, ctx) {
     const model = ctx.model(p.model);
-    const vocab = p.settings.vocab ?? model.zoo?.config.vocab_size;
+    const vocab = p.settings.vocabSize ?? model.zoo?.config.vocab_size;
     const r = await runAccuracy(
       {
         device: ctx.device!,
@@ -226,10 +236,14 @@ export const accuracyWorkload: Workload<S, AccuracyParams> = {
         dims: p.settings.dims ?? undefined,
         criteria: p.criteria,
         dtype: (p.settings.dtype as 'float32' | 'float16' | null) ?? undefined,
+        inputs: p.inputSamples
+          ? { folder: p.settings.inputs!, feeds: p.inputSamples.map((x) => x.feeds), dims: p.inputSamples[0]!.dims }
+          : undefined,
       },
       ctx.journal,
     );
-    return accuracyOutcome(r);
+    const outcome = accuracyOutcome(r);
+    return p.inputSamples ? { ...outcome, notes: [inputsNote(p.settings.inputs!, p.inputSamples), ...outcome.notes] } : outcome;
   },
   resultSchema,
   headline: ['cosine_similarity_min', 'max_abs_error', 'max_rel_error', 'top1_agreement_pct', 'token_agreement_pct'],

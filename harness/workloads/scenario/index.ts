@@ -24,8 +24,12 @@ import { confSettings, readConf, type ConfSettings } from '../../scenarios/mlper
 import type { ScenarioName, SettingsOverrides } from '../../scenarios/settings.js';
 import { renderMlperfSummary, renderNpuvalSummary } from '../../scenarios/summary.js';
 import type { Statistics } from '../../stats.js';
+import type { InputSample } from '../../../models/input-files.js';
 import { writeUnitFile } from '../files.js';
-import { type Resolved, VOCAB_SETTING } from '../settings.js';
+import { costLabel } from '../../scenarios/compute.js';
+import type { ModelDtype } from '../../../models/resolve.js';
+import { inputsNote, planInputSamples } from '../inputs.js';
+import { BYTES_SETTING, DIMS_SETTING, FLOPS_SETTING, INPUTS_SETTING, type Resolved, VOCAB_SETTING } from '../settings.js';
 import { computeMetrics, type MetricBinding, type Params, type Workload, type WorkloadContext } from '../types.js';
 
 const SETTINGS = {
@@ -140,8 +144,11 @@ const SETTINGS = {
     flag: 'qsl-size',
     doc: 'Distinct seeded samples held in memory; queries draw from them',
   },
-  dims: { type: 'dims', default: null, flag: 'dim', doc: 'Symbolic input dims, e.g. sequence_length=128 (the batch dim is set per query)' },
-  vocab: VOCAB_SETTING,
+  dims: DIMS_SETTING,
+  vocabSize: VOCAB_SETTING,
+  inputs: INPUTS_SETTING,
+  flopsPerSample: FLOPS_SETTING,
+  bytesPerSample: BYTES_SETTING,
   dtype: {
     type: 'string',
     default: 'float32',
@@ -214,6 +221,8 @@ interface ScenarioParams extends Params<S> {
   readonly confNotes: readonly string[];
   /** With replicas: every replica's device spec, the unit's first; empty without. */
   readonly replicaDevices: readonly string[];
+  /** The inputs folder's samples (checked at plan time), one batch row each; null: seeded samples. */
+  readonly samples: readonly InputSample[] | null;
 }
 
 type Measured = ScenarioResult & { readonly sessionOpenMs: number };
@@ -231,6 +240,8 @@ const powerOnly = (name: string, pick: (r: Measured & { power: { measured: true 
   name,
   compute: (r) => (r.power.measured ? pick(r as Measured & { power: { measured: true } }) : null),
 });
+
+const scaled = (v: number | null | undefined, by: number) => (v === null || v === undefined ? null : v * by);
 
 const METRICS: readonly MetricBinding<Measured>[] = [
   latency('latency_p50_ms', (s) => s.p50),
@@ -257,11 +268,31 @@ const METRICS: readonly MetricBinding<Measured>[] = [
   { name: 'duration_s', compute: (r) => r.times.finalQueryCompletedMs / 1000 },
   { name: 'effective_tflops', compute: (r) => r.compute.effectiveTflops },
   { name: 'utilization_pct', compute: (r) => (r.compute.utilization === null ? null : r.compute.utilization * 100) },
+  { name: 'memory_traffic_gbps', compute: (r) => scaled(r.compute.achievedBytesPerSecond, 1e-9) },
+  { name: 'roofline_pct', compute: (r) => scaled(r.compute.roofline?.ofAttainable, 100) },
   powerOnly('power_avg_w', (r) => r.power.avgWatts),
   powerOnly('energy_per_query_j', (r) => r.power.joulesPerQuery),
   powerOnly('samples_per_second_per_watt', (r) => r.power.samplesPerSecondPerWatt),
   { name: 'session_open_ms', compute: (r) => r.sessionOpenMs },
 ];
+
+/** Where the run's FLOPs and bytes per sample came from, for report.md (user figures are labelled as such). */
+function costNotes(r: ScenarioResult): string[] {
+  const c = r.compute;
+  return [
+    ...(c.flopsPerSample !== null
+      ? [`FLOPs per sample: ${c.flopsPerSample.toExponential(3)}, ${costLabel(c.flopsSource, '--flops')}`]
+      : []),
+    ...(c.bytesPerSample !== null
+      ? [`bytes per sample: ${c.bytesPerSample.toExponential(3)}, ${costLabel(c.bytesSource, '--bytes')}`]
+      : []),
+    ...(c.roofline
+      ? [
+          `roofline: arithmetic intensity ${c.roofline.arithmeticIntensity.toPrecision(4)} FLOP/byte${c.roofline.ofAttainable === null ? '' : `, ${c.roofline.boundBy}-bound, ${(c.roofline.ofAttainable * 100).toFixed(2)} % of the roof (${c.roofline.bandwidthSource})`}`,
+        ]
+      : []),
+  ];
+}
 
 /** Per-replica lines for the console and report.md. */
 function replicaLines(x: ReplicaSummary): string[] {
@@ -279,6 +310,9 @@ function replicaLines(x: ReplicaSummary): string[] {
 export function scenarioMetrics(r: ScenarioResult, sessionOpenMs: number | null = null): Record<string, number | null> {
   const m = computeMetrics(METRICS, { ...r, sessionOpenMs: sessionOpenMs ?? NaN });
   if (!r.power.measured) for (const k of ['power_avg_w', 'energy_per_query_j', 'samples_per_second_per_watt']) delete m[k];
+  // Bytes per sample are the user's opt-in figure (--bytes): without them these metrics do not exist.
+  if (r.compute.bytesPerSample === null || r.compute.bytesPerSample === undefined) delete m.memory_traffic_gbps;
+  if (!r.compute.roofline) delete m.roofline_pct;
   if (sessionOpenMs === null) delete m.session_open_ms;
   return m;
 }
@@ -377,7 +411,10 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
         count: p.loadgen.performanceSampleCount,
         qslSeed: p.loadgen.seeds.qsl,
         dims: p.settings.dims ?? {},
-        vocabSize: p.settings.vocab ?? undefined,
+        vocabSize: p.settings.vocabSize ?? undefined,
+        samples: p.samples?.map((x) => x.feeds),
+        flopsPerSample: p.settings.flopsPerSample ?? undefined,
+        bytesPerSample: p.settings.bytesPerSample ?? undefined,
       },
     );
     const options = {
@@ -402,7 +439,7 @@ async function run(p: ScenarioParams, ctx: WorkloadContext) {
   }
   // The result of the unit: the run at the peak (or the last probe when none was VALID), else the one run.
   const r = search ? (search.best ?? results.at(-1)!) : results[0]!;
-  const notes: string[] = [...p.confNotes];
+  const notes: string[] = [...p.confNotes, ...(p.samples ? [inputsNote(p.settings.inputs!, p.samples)] : []), ...costNotes(r)];
   if (r.compute.note) notes.push(`compute: ${r.compute.note}`);
   if (!r.power.measured) notes.push(`power not measured: ${r.power.reason}`);
   if (replicas) {
@@ -485,7 +522,17 @@ const resultSchema = {
       properties: { result: { type: 'object', properties: { key: str, value: nullable(num) }, required: ['key', 'value'] } },
       required: ['result'],
     },
-    compute: { type: 'object', properties: { effectiveTflops: nullable(num) }, required: ['effectiveTflops'] },
+    compute: {
+      type: 'object',
+      properties: {
+        flopsPerSample: nullable(num),
+        flopsSource: nullable({ enum: ['analytic', 'user-supplied'] }),
+        effectiveTflops: nullable(num),
+        bytesPerSample: nullable(num),
+        roofline: nullable({ type: 'object', properties: { arithmeticIntensity: num }, required: ['arithmeticIntensity'] }),
+      },
+      required: ['effectiveTflops'],
+    },
     power: { type: 'object', properties: { measured: bool }, required: ['measured'] },
     findPeak: nullable({
       type: 'object',
@@ -559,6 +606,13 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
         `${where('minDurationMs')} (${settings.minDurationMs} ms) is longer than maxDurationMs (${settings.maxDurationMs} ms), so the run could only be INVALID`,
       );
     }
+    const samples = planInputSamples(plan.unitId, unit.model!, settings.dtype as ModelDtype, settings, { rows: true });
+    if (samples && unit.settings?.performanceSampleCount !== undefined)
+      throw new InputError(
+        `${where('performanceSampleCount')} does not apply with inputs: the QSL is the folder's ${samples.length} sample(s)`,
+      );
+    // With an inputs folder the QSL is its samples, and the report records that size.
+    const resolved = samples ? { ...settings, performanceSampleCount: samples.length } : settings;
     let loadgen: ScenarioSettings;
     let conf: ConfSettings | null = null;
     try {
@@ -569,7 +623,7 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
           .filter((x) => x.length > 0);
         conf = confSettings(readConf(paths), settings.mlperfModel ?? unit.model!, scenario as ScenarioName);
       }
-      loadgen = loadgenSettings(scenario, settings, plan.seed, conf?.overrides);
+      loadgen = loadgenSettings(scenario, resolved, plan.seed, conf?.overrides);
     } catch (err) {
       throw new InputError(`unit ${plan.unitId}: ${(err as Error).message}`);
     }
@@ -577,7 +631,16 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
       ? [`mlperfConf: ${conf.ignored.join(', ')} not applied (npuval's generator is not LoadGen's; the run's seeds are npuval's)`]
       : [];
     const replicaDevices = settings.replicas === null ? [] : [plan.device ?? '', ...settings.replicas];
-    return { unit, settings, model: unit.model!, loadgen, expectedLatencyNs: conf?.expectedLatencyNs, confNotes, replicaDevices };
+    return {
+      unit,
+      settings: resolved,
+      model: unit.model!,
+      loadgen,
+      expectedLatencyNs: conf?.expectedLatencyNs,
+      confNotes,
+      replicaDevices,
+      samples,
+    };
   },
   // Replica devices besides the unit's own are created by the orchestrator like any other.
   needs: (p) => ({
@@ -597,6 +660,8 @@ export const scenarioWorkload: Workload<S, ScenarioParams> = {
       'scaling_efficiency_pct',
       'effective_tflops',
       'utilization_pct',
+      'memory_traffic_gbps',
+      'roofline_pct',
     ].filter((n) => !(o.result?.scenario === 'offline' && n.startsWith('latency_'))),
   render(record: UnitRecord) {
     const r = record.result as unknown as (ScenarioResult & { replicas?: ReplicaSummary }) | null;
