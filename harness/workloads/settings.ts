@@ -119,8 +119,8 @@ export const INPUTS_SETTING = {
   doc: 'Folder of input samples used in turn instead of seeded ones: ONNX test-data input_N.pb (TensorProto; one sample, or one per test_data_set_N/ subfolder) or .npy files named input_N.npy or after the input; checked against the model at plan time',
 } as const satisfies StringSetting;
 
-/** A positive count that the flag may write with an SI suffix (3.5G = 3.5e9). */
-function perSample(what: string, flag: string, unit: string, max: number) {
+/** A positive count that the flag may write with an SI suffix (3.5G = 3.5e9): FLOPs or bytes the user supplies. */
+export function quantitySetting(flag: string, unit: string, max: number, doc: string) {
   return {
     type: 'number',
     default: null,
@@ -130,15 +130,18 @@ function perSample(what: string, flag: string, unit: string, max: number) {
     unit,
     flag,
     flagParse: parseQuantity,
-    doc: `${what} of one sample, for your own ONNX file (or in place of a zoo model's analytic count); e.g. 1.2e9 or 3.5G on the CLI. Reported as user-supplied`,
+    doc,
   } as const satisfies NumberSetting;
 }
 
+const perSample = (what: string) =>
+  `${what} of one sample, for your own ONNX file (or in place of a zoo model's analytic count); e.g. 1.2e9 or 3.5G on the CLI. Reported as user-supplied`;
+
 /** FLOPs of one sample (2 per multiply-add): effective compute and utilization for a user's model. */
-export const FLOPS_SETTING = perSample('FLOPs (2 per multiply-add)', 'flops', 'FLOP', 1e18);
+export const FLOPS_SETTING = quantitySetting('flops', 'FLOP', 1e18, perSample('FLOPs (2 per multiply-add)'));
 
 /** Bytes one sample moves to and from memory: arithmetic intensity and the roofline position. */
-export const BYTES_SETTING = perSample('Bytes moved to and from memory', 'bytes', 'bytes', 1e15);
+export const BYTES_SETTING = quantitySetting('bytes', 'bytes', 1e15, perSample('Bytes moved to and from memory'));
 
 const SI: Readonly<Record<string, number>> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
 

@@ -18,7 +18,7 @@ import { statisticsLines } from '../../llm/render.js';
 import { parseSlo, SLO_PRESETS } from '../../llm/slo.js';
 import { arrayOf, nullable, type Schema, str } from '../../../reports/schemas/common.js';
 import type { Statistics } from '../../stats.js';
-import type { Resolved } from '../settings.js';
+import { quantitySetting, type Resolved } from '../settings.js';
 import { computeMetrics, type MetricBinding, type Params, type Workload } from '../types.js';
 
 const D = DEFAULT_LLM_SETTINGS;
@@ -172,26 +172,18 @@ const SETTINGS = {
     flag: 'engine',
     doc: "Who generates on a device that runs the decoder: npuval's batching engine (prefill/decode split, roofline), or a proc: adapter's own generate (PROTOCOL.md; a vendor LLM engine), measured as a load like an endpoint",
   },
-  flopsPerToken: {
-    type: 'number',
-    default: null,
-    min: 0,
-    exclusiveMin: true,
-    max: 1e18,
-    unit: 'FLOP',
-    flag: 'flops',
-    doc: "Your decoder's FLOPs per token (≈ 2 × parameters) for prefill/decode TFLOP/s and load points' effective TFLOP/s; replaces the zoo's analytic count",
-  },
-  bytesPerToken: {
-    type: 'number',
-    default: null,
-    min: 0,
-    exclusiveMin: true,
-    max: 1e15,
-    unit: 'bytes',
-    flag: 'bytes',
-    doc: "Bytes one decode step reads (≈ weight bytes) for your decoder's decode bytes/s against the measured roofline; replaces the zoo's analytic count",
-  },
+  flopsPerToken: quantitySetting(
+    'flops',
+    'FLOP',
+    1e18,
+    "Your decoder's FLOPs per token (≈ 2 × parameters; e.g. 2.4e9 or 2.4G) for prefill/decode TFLOP/s and load points' effective TFLOP/s; replaces the zoo's analytic count",
+  ),
+  bytesPerToken: quantitySetting(
+    'bytes',
+    'bytes',
+    1e15,
+    "Bytes one decode step reads (≈ weight bytes; e.g. 2.5G) for your decoder's decode bytes/s against the measured roofline; replaces the zoo's analytic count",
+  ),
 } as const;
 
 type S = typeof SETTINGS;
