@@ -143,7 +143,8 @@ function suiteWith(name: string, units: object[], extra: object = {}): string {
   return writeJson(join(suites, `${name}.json`), { name, devices: ['ort:cpu'], units, ...extra });
 }
 
-const scenario = (model: string) => ({ kind: 'scenario', scenario: 'single-stream', model });
+// A user file with token inputs needs its vocabulary (the own-model rule), so every unit names one.
+const scenario = (model: string) => ({ kind: 'scenario', scenario: 'single-stream', model, settings: { vocabSize: 1000 } });
 
 test('a suite naming a model outside its folder is refused (exit 2) naming the suite file, the field and the path', () => {
   const file = suiteWith('evil', [MICRO, scenario(passwd)]);
