@@ -1,13 +1,10 @@
 // The one rule for files and folders a user names (docs/reliability.md#bad-input): a missing file,
 // a folder where a file belongs, or an unreadable file is bad input (exit 2) in one sentence naming
-// the flag or field and the path; a disk that is full or read-only is an unavailable resource (exit 3).
+// the flag or field and the path (a refused write is durable.ts's: exit 3 naming the path).
 // models/inspect.ts applies the same rule to ONNX files (models/ stands alone).
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { EnvironmentError, InputError } from './errors.js';
-
-/** Error codes of a file system that cannot take a write: this machine's problem, not the input's. */
-const UNAVAILABLE = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EMFILE', 'ENFILE', 'EIO']);
+import { InputError } from './errors.js';
 
 /** Why a file system call failed, as the end of a sentence. */
 export function fsReason(err: unknown): string {
@@ -60,33 +57,4 @@ export function checkOutputFolder(dir: string, what = '--out'): void {
   }
   while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
   if (!statSync(p).isDirectory()) throw new InputError(`${what} ${dir} lies under ${p}, which is a file, not a folder`);
-}
-
-/** Wraps a write: a full or read-only disk is exit 3 naming the path; other failures pass through. */
-export function writingTo<T>(path: string, what: string, write: () => T): T {
-  try {
-    return write();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code && UNAVAILABLE.has(code)) throw new EnvironmentError(`${what} ${path} cannot be written: ${fsReason(err)} (${code})`);
-    if (code === 'EACCES' || code === 'EPERM') throw new EnvironmentError(`${what} ${path} cannot be written: permission denied`);
-    throw err;
-  }
-}
-
-/** writingTo for a promise. */
-export async function writingToAsync<T>(path: string, what: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    return writingTo(path, what, () => {
-      throw err;
-    });
-  }
-}
-
-/** Whether an error is a file system's "cannot take a write" (for the CLI's last resort). */
-export function isUnavailableFs(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return typeof code === 'string' && UNAVAILABLE.has(code);
 }

@@ -3,10 +3,10 @@ import type { Argv } from 'yargs';
 import { DEFAULT_SEED, listZoo, getZooEntry, exportZooModel, type ZooEntry } from '../../models/zoo/index.js';
 import { inspectFile, inputValueInfos, type ModelInspection, type IoInfo } from '../../models/inspect.js';
 import { seededInputBytes, seededInputs, parseDimFlags } from '../../models/inputs.js';
-import { checkOutputFolder, writingTo, writingToAsync } from '../input-file.js';
+import { writeFailure, writeOutputFile } from '../durable.js';
+import { checkOutputFolder } from '../input-file.js';
 import { checkMemory } from '../resources.js';
 import { encodeValue } from '../../models/onnx/tensor.js';
-import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { emit, keepJson, outDir, outPath, table } from '../output.js';
@@ -85,8 +85,11 @@ export const modelsCommand: Command<ModelsArgs> = {
         if (!args.out.endsWith('.onnx')) checkOutputFolder(args.out);
         const path = args.out.endsWith('.onnx') ? args.out : `${args.out.replace(/\/+$/, '')}/${entry.name}.onnx`;
         checkOutputFolder(dirname(path));
-        const written = await writingToAsync(path, '--out', () =>
-          exportZooModel(entry.name, path, { dtype: args.dtype, seed: weightSeed, variant: args.variant }),
+        // models/ writes the file itself; a write the system refuses is exit 3 naming it, as for every output.
+        const written = await exportZooModel(entry.name, path, { dtype: args.dtype, seed: weightSeed, variant: args.variant }).catch(
+          (err: unknown) => {
+            throw writeFailure(err, path);
+          },
         );
         const result = { name: entry.name, dtype: args.dtype, weightSeed, variant: args.variant, params: entry.params, ...written };
         emit(
@@ -128,7 +131,7 @@ export const modelsCommand: Command<ModelsArgs> = {
         const files = info.inputs.map((input, i) => {
           const t = tensors[input.name]!;
           const file = join(dir, `input_${i}.pb`);
-          writingTo(file, '--out', () => writeFileSync(file, encodeValue(t, 'tensor', input.name)));
+          writeOutputFile(file, encodeValue(t, 'tensor', input.name));
           return { name: input.name, dtype: t.type, dims: [...t.dims], file };
         });
         emit(args, { model: args.target, seed, vocab: vocab ?? null, inputs: files }, () =>
