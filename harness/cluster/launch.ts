@@ -92,11 +92,23 @@ export async function launchLocal(o: LocalOptions): Promise<number[]> {
   return Promise.all(runs);
 }
 
+/** A cluster launch stopped by SIGINT or SIGTERM: exit 130 or 143, after the workers were stopped. */
+export class LaunchInterrupted extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
 export interface SlurmOptions extends LaunchOptions {
   /** Extra `#SBATCH` options, e.g. `--partition=npu`, `--time=30`. */
   readonly sbatchArgs: readonly string[];
   readonly pollMs: number;
   readonly log: (line: string) => void;
+  /** Aborted (SIGINT/SIGTERM): the job is cancelled with scancel and the wait ends. */
+  readonly signal?: AbortSignal;
 }
 
 /** The batch script: one allocation of N tasks, one `srun` step whose tasks are the workers (SLURM_PROCID = shard). */
@@ -144,6 +156,16 @@ export async function launchSlurm(o: SlurmOptions): Promise<{ job: string; state
   o.log(`submitted Slurm job ${job} (${o.workers} tasks; script ${script}); waiting for it`);
   let last = '';
   for (;;) {
+    if (o.signal?.aborted) {
+      // A pending or running job would otherwise outlive npuval and hold its allocation.
+      const cancel = spawnSync('scancel', [job], { encoding: 'utf8' });
+      const how =
+        cancel.status === 0 ? 'cancelled with scancel' : `scancel failed (${(cancel.stderr || String(cancel.error ?? '')).trim()})`;
+      throw new LaunchInterrupted(
+        `interrupted (${String(o.signal.reason)}): Slurm job ${job} ${how}; shards that finished are in ${out} (npuval cluster merge ${out})`,
+        o.signal.reason === 'SIGTERM' ? 143 : 130,
+      );
+    }
     const r = spawnSync('scontrol', ['show', 'job', '-o', job], { encoding: 'utf8' });
     const state = /JobState=(\S+)/.exec(r.stdout ?? '')?.[1] ?? null;
     // A finished job leaves the controller's memory after MinJobAge; then it is gone, and done.
@@ -156,7 +178,17 @@ export async function launchSlurm(o: SlurmOptions): Promise<{ job: string; state
       const exit = /ExitCode=(\S+)/.exec(r.stdout)?.[1];
       return { job, state: exit ? `${state} (exit ${exit})` : state };
     }
-    await new Promise((r2) => setTimeout(r2, o.pollMs));
+    await new Promise<void>((r2) => {
+      const timer = setTimeout(r2, o.pollMs);
+      o.signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          r2();
+        },
+        { once: true },
+      );
+    });
   }
 }
 

@@ -168,8 +168,24 @@ async function launch(args: ClusterArgs & CommonArgs): Promise<number> {
     const budget = threads ?? Math.max(1, Math.floor(cpus().length / workers));
     await launchLocal({ outDir: out, workers, runArgs, threads: budget, workerDevices: args['worker-device'] ?? [], log });
   } else if (args.launcher === 'slurm') {
-    const r = await launchSlurm({ outDir: out, workers, runArgs, threads, sbatchArgs: args['sbatch-arg'] ?? [], pollMs: 500, log });
-    log(`Slurm job ${r.job} ended: ${r.state}`);
+    const stop = new AbortController();
+    const onSignal = (name: NodeJS.Signals) => stop.abort(name);
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    try {
+      const r = await launchSlurm({
+        outDir: out,
+        workers,
+        runArgs,
+        threads,
+        sbatchArgs: args['sbatch-arg'] ?? [],
+        pollMs: 500,
+        log,
+        signal: stop.signal,
+      });
+      log(`Slurm job ${r.job} ended: ${r.state}`);
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    }
   } else if (args.launcher === 'k8s') {
     const mount = args.mount;
     const path = writeK8sJob({

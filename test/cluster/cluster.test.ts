@@ -277,6 +277,42 @@ systemTest(
   },
 );
 
+systemTest(test, slurmDep, 'slurm: SIGINT while waiting cancels the job with scancel and exits 130, naming the job', async () => {
+  const dir = join(tmp, 'slurm-cancel');
+  // --begin in an hour keeps the job pending, so only the signal can end the wait.
+  const child = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'bin/npuval.js'),
+      'cluster',
+      '--launcher',
+      'slurm',
+      '--workers',
+      '1',
+      '--suite',
+      TINY,
+      '--out',
+      dir,
+      '--sbatch-arg=--begin=now+3600',
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  const ended = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+  await new Promise<void>((submitted) =>
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/submitted Slurm job \d+/.test(stderr)) submitted();
+    }),
+  );
+  child.kill('SIGINT');
+  assert.is(await ended, 130, stderr);
+  const job = /submitted Slurm job (\d+)/.exec(stderr)![1]!;
+  assert.match(stderr, new RegExp(`interrupted \\(SIGINT\\): Slurm job ${job} cancelled with scancel`));
+  const state = spawnSync('scontrol', ['show', 'job', '-o', job], { encoding: 'utf8' }).stdout;
+  assert.ok(!state || /JobState=CANCELLED/.test(state), state);
+});
+
 systemTest(
   test,
   slurmDep,
