@@ -40,6 +40,8 @@ export interface LocalOptions extends LaunchOptions {
   /** One device spec per worker, opened in place of the plan's one device (empty: the plan's). */
   readonly workerDevices: readonly string[];
   readonly log: (line: string) => void;
+  /** Aborted (SIGINT/SIGTERM): the signal is passed on to every worker, which writes its partial report and exits. */
+  readonly signal?: AbortSignal;
 }
 
 /** Starts the N workers on this host and waits for all; each one's output goes to OUT/logs/worker-K.log. */
@@ -76,6 +78,8 @@ export async function launchLocal(o: LocalOptions): Promise<number[]> {
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
     o.log(`worker ${k}: started (pid ${child.pid}), log ${logPath}`);
+    // A terminal's Ctrl-C reaches the workers itself; a SIGTERM sent to npuval alone must be passed on.
+    o.signal?.addEventListener('abort', () => child.kill(o.signal!.reason as NodeJS.Signals), { once: true });
     return new Promise<number>((done) => {
       child.on('close', (code, signal) => {
         out.end();
@@ -89,7 +93,14 @@ export async function launchLocal(o: LocalOptions): Promise<number[]> {
       });
     });
   });
-  return Promise.all(runs);
+  const codes = await Promise.all(runs);
+  if (o.signal?.aborted) {
+    throw new LaunchInterrupted(
+      `interrupted (${String(o.signal.reason)}): the ${o.workers} workers were stopped and wrote their partial reports in ${o.outDir} (npuval cluster merge ${o.outDir})`,
+      o.signal.reason === 'SIGTERM' ? 143 : 130,
+    );
+  }
+  return codes;
 }
 
 /** A cluster launch stopped by SIGINT or SIGTERM: exit 130 or 143, after the workers were stopped. */

@@ -163,30 +163,7 @@ async function launch(args: ClusterArgs & CommonArgs): Promise<number> {
     if (!args.json) process.stderr.write(`npuval: ${line}\n`);
   };
   const threads = positiveInt('threads', args.threads) ?? null;
-  if (args.launcher === 'local') {
-    // Each worker gets its share of this host's cores unless told otherwise.
-    const budget = threads ?? Math.max(1, Math.floor(cpus().length / workers));
-    await launchLocal({ outDir: out, workers, runArgs, threads: budget, workerDevices: args['worker-device'] ?? [], log });
-  } else if (args.launcher === 'slurm') {
-    const stop = new AbortController();
-    const onSignal = (name: NodeJS.Signals) => stop.abort(name);
-    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-    try {
-      const r = await launchSlurm({
-        outDir: out,
-        workers,
-        runArgs,
-        threads,
-        sbatchArgs: args['sbatch-arg'] ?? [],
-        pollMs: 500,
-        log,
-        signal: stop.signal,
-      });
-      log(`Slurm job ${r.job} ended: ${r.state}`);
-    } finally {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    }
-  } else if (args.launcher === 'k8s') {
+  if (args.launcher === 'k8s') {
     const mount = args.mount;
     const path = writeK8sJob({
       outDir: out,
@@ -210,8 +187,33 @@ async function launch(args: ClusterArgs & CommonArgs): Promise<number> {
       ].join('\n'),
     );
     return EXIT.ok;
-  } else {
+  }
+  if (args.launcher !== 'local' && args.launcher !== 'slurm')
     throw new InputError(`--launcher ${args.launcher}: choose local, slurm or k8s`);
+  // SIGINT/SIGTERM stop the workers (local) or cancel the job (slurm) instead of leaving them behind.
+  const stop = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => stop.abort(name);
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    if (args.launcher === 'local') {
+      // Each worker gets its share of this host's cores unless told otherwise.
+      const budget = threads ?? Math.max(1, Math.floor(cpus().length / workers));
+      await launchLocal({
+        outDir: out,
+        workers,
+        runArgs,
+        threads: budget,
+        workerDevices: args['worker-device'] ?? [],
+        log,
+        signal: stop.signal,
+      });
+    } else {
+      const sbatchArgs = args['sbatch-arg'] ?? [];
+      const r = await launchSlurm({ outDir: out, workers, runArgs, threads, sbatchArgs, pollMs: 500, log, signal: stop.signal });
+      log(`Slurm job ${r.job} ended: ${r.state}`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
   const merged = await mergeShards(out);
   emit(

@@ -2,9 +2,10 @@
 // the same plan; merge refuses a missing shard, a duplicated shard and a shard of another plan
 // (exit 2, one sentence each); the Kubernetes manifest is a valid batch/v1 Indexed Job and its
 // workers find their shard from JOB_COMPLETION_INDEX; a real one-node Slurm runs a 2-task suite.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, spawnSync } from 'node:child_process';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { test } from 'uvu';
@@ -276,6 +277,49 @@ systemTest(
     );
   },
 );
+
+test('local: SIGTERM to npuval alone stops every worker, which writes its partial report; exit 143', async () => {
+  const dir = join(tmp, 'local-term');
+  const suite = join(tmp, 'long.json');
+  const long = {
+    kind: 'scenario',
+    scenario: 'single-stream',
+    model: 'tiny-bert',
+    settings: { minDurationMs: 60_000, maxDurationMs: 120_000 },
+  };
+  writeFileSync(
+    suite,
+    JSON.stringify({
+      name: 'long',
+      devices: ['ort:cpu'],
+      units: [
+        { ...long, id: 'a' },
+        { ...long, id: 'b' },
+      ],
+    }),
+  );
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'bin/npuval.js'), 'cluster', '--launcher', 'local', '--workers', '2', '--suite', suite, '--out', dir],
+    // detached: the signal goes to npuval only, not to a process group the workers share with it.
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+  );
+  let stderr = '';
+  const ended = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+  await new Promise<void>((started) =>
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/worker 1: started/.test(stderr)) started();
+    }),
+  );
+  // Let both workers start their units, then stop npuval.
+  for (let k = 0; k < 100 && !['0', '1'].every((w) => existsSync(join(dir, 'shards', w, 'journal.jsonl'))); k++) await sleep(100);
+  child.kill('SIGTERM');
+  assert.is(await ended, 143, stderr);
+  assert.match(stderr, /interrupted \(SIGTERM\): the 2 workers were stopped/);
+  assert.match(stderr, /worker 0: exited 143/);
+  assert.match(stderr, /worker 1: exited 143/);
+});
 
 systemTest(test, slurmDep, 'slurm: SIGINT while waiting cancels the job with scancel and exits 130, naming the job', async () => {
   const dir = join(tmp, 'slurm-cancel');
