@@ -223,19 +223,24 @@ class CaseBatcher {
 const FLUSH_MS = 100;
 
 function filteredResult(c: TestCase, filter: string): CaseResult {
+  return notRun(c, 'skipped', 'filtered', `does not match --filter ${filter}`, 0);
+}
+
+/** A case recorded without a result of its own (filtered out, or abandoned at its timeout). */
+function notRun(c: TestCase, status: CaseResult['status'], cause: CaseResult['cause'], reason: string, ms: number): CaseResult {
   return {
     id: c.id,
     suite: c.suite,
-    status: 'skipped',
-    cause: 'filtered',
-    reason: `does not match --filter ${filter}`,
+    status,
+    cause,
+    reason,
     ops: [],
     nodeOps: [],
     opset: null,
     irVersion: null,
     dataSets: c.dataSets.length,
     mismatch: null,
-    ms: 0,
+    ms,
   };
 }
 
@@ -245,20 +250,15 @@ function withTimeout(p: Promise<CaseResult>, c: TestCase, timeoutS: number): Pro
   const late = new Promise<CaseResult>((resolve) => {
     timer = setTimeout(
       () =>
-        resolve({
-          id: c.id,
-          suite: c.suite,
-          status: 'error',
-          cause: 'timeout',
-          reason: `the case ran past the ${timeoutS} s per-case timeout (in-process: abandoned, not stopped; use --isolate to kill it)`,
-          ops: [],
-          nodeOps: [],
-          opset: null,
-          irVersion: null,
-          dataSets: c.dataSets.length,
-          mismatch: null,
-          ms: timeoutS * 1000,
-        }),
+        resolve(
+          notRun(
+            c,
+            'error',
+            'timeout',
+            `the case ran past the ${timeoutS} s per-case timeout (in-process: abandoned, not stopped; use --isolate to kill it)`,
+            timeoutS * 1000,
+          ),
+        ),
       timeoutS * 1000,
     );
   });

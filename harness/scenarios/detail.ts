@@ -24,6 +24,7 @@ import {
   loadgenRates,
   text,
   type LoadgenValue,
+  seedAndLogSettings,
 } from './summary.js';
 
 export interface DetailOptions {
@@ -104,16 +105,7 @@ function requestedSettings(r: ScenarioResult, expectedLatencyNs: number | undefi
     // Offline: LoadGen sizes its one query by at least min_query_count samples.
     ['min_query_count', int(r.scenario === 'offline' ? s.minSampleCount : s.minQueryCount)],
     ['max_query_count', int(0)],
-    ['qsl_rng_seed', int(s.seeds.qsl)],
-    ['sample_index_rng_seed', int(s.seeds.sampleIndex)],
-    ['schedule_rng_seed', int(s.seeds.schedule)],
-    ['accuracy_log_rng_seed', int(0)],
-    ['accuracy_log_probability', dbl(0)],
-    ['accuracy_log_sampling_target', int(0)],
-    ['print_timestamps', bool(false)],
-    ['performance_issue_unique', bool(false)],
-    ['performance_issue_same', bool(false)],
-    ['performance_issue_same_index', int(0)],
+    ...seedAndLogSettings(s),
     ['performance_sample_count_override', int(s.performanceSampleCount)],
     ['accuracy_sample_count_override', int(0)],
     ['sample_concatenate_permutation', bool(false)],

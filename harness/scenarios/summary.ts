@@ -70,6 +70,22 @@ export function summaryValue(v: LoadgenValue): string {
 /** LoadGen's scenario default expected latencies (test_settings.h), which give SingleStream/MultiStream target_qps. */
 export const LOADGEN_EXPECTED_LATENCY_NS = { 'single-stream': 1_000_000, 'multi-stream': 8_000_000 } as const;
 
+/** The seeds and the accuracy-log and performance-issue settings, which LoadGen's requested and effective settings list alike. */
+export function seedAndLogSettings(s: ScenarioResult['settings']): [string, LoadgenValue][] {
+  return [
+    ['qsl_rng_seed', int(s.seeds.qsl)],
+    ['sample_index_rng_seed', int(s.seeds.sampleIndex)],
+    ['schedule_rng_seed', int(s.seeds.schedule)],
+    ['accuracy_log_rng_seed', int(0)],
+    ['accuracy_log_probability', dbl(0)],
+    ['accuracy_log_sampling_target', int(0)],
+    ['print_timestamps', bool(false)],
+    ['performance_issue_unique', bool(false)],
+    ['performance_issue_same', bool(false)],
+    ['performance_issue_same_index', int(0)],
+  ];
+}
+
 /**
  * LoadGen's TestSettingsInternal for the run, in the order LogEffectiveSettings logs them (key
  * without the `effective_` prefix). target_qps is derived as LoadGen derives it: 1e9 / the
@@ -101,16 +117,7 @@ export function effectiveSettings(r: ScenarioResult, expectedLatencyNs?: number)
     ['min_query_count', int(minQueries)],
     ['max_query_count', int(0)],
     ['min_sample_count', int(minQueries * spq)],
-    ['qsl_rng_seed', int(s.seeds.qsl)],
-    ['sample_index_rng_seed', int(s.seeds.sampleIndex)],
-    ['schedule_rng_seed', int(s.seeds.schedule)],
-    ['accuracy_log_rng_seed', int(0)],
-    ['accuracy_log_probability', dbl(0)],
-    ['accuracy_log_sampling_target', int(0)],
-    ['print_timestamps', bool(false)],
-    ['performance_issue_unique', bool(false)],
-    ['performance_issue_same', bool(false)],
-    ['performance_issue_same_index', int(0)],
+    ...seedAndLogSettings(s),
     ['performance_sample_count', int(s.performanceSampleCount)],
     ['accuracy_sample_count', int(s.performanceSampleCount)],
     ['sample_concatenate_permutation', bool(false)],

@@ -320,20 +320,8 @@ function integer(o: Record<string, unknown>, key: string, min: number, max: numb
   const v = o[key];
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidType(key, 'an integer', v);
-  if (v < min)
-    throw new ApiError(
-      400,
-      `Invalid '${key}': integer below minimum value. Expected a value >= ${min}, but got ${v} instead.`,
-      key,
-      'integer_below_min_value',
-    );
-  if (v > max)
-    throw new ApiError(
-      400,
-      `Invalid '${key}': integer above maximum value. Expected a value <= ${max}, but got ${v} instead.`,
-      key,
-      'integer_above_max_value',
-    );
+  if (v < min) throw outOfRange(key, 'integer', 'below', `>= ${min}`, v);
+  if (v > max) throw outOfRange(key, 'integer', 'above', `<= ${max}`, v);
   return v;
 }
 
@@ -342,20 +330,18 @@ function number(o: Record<string, unknown>, key: string, min: number, max: numbe
   const v = o[key];
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidType(key, 'a number', v);
-  if (v < min || (!minIncluded && v === min)) {
-    throw new ApiError(
-      400,
-      `Invalid '${key}': decimal below minimum value. Expected a value ${minIncluded ? '>=' : '>'} ${min}, but got ${v} instead.`,
-      key,
-      'decimal_below_min_value',
-    );
-  }
-  if (v > max)
-    throw new ApiError(
-      400,
-      `Invalid '${key}': decimal above maximum value. Expected a value <= ${max}, but got ${v} instead.`,
-      key,
-      'decimal_above_max_value',
-    );
+  if (v < min || (!minIncluded && v === min)) throw outOfRange(key, 'decimal', 'below', `${minIncluded ? '>=' : '>'} ${min}`, v);
+  if (v > max) throw outOfRange(key, 'decimal', 'above', `<= ${max}`, v);
   return v;
+}
+
+/** OpenAI's 400 for a value outside its range (message and code as the API words them). */
+function outOfRange(key: string, kind: 'integer' | 'decimal', side: 'below' | 'above', bound: string, v: number): ApiError {
+  const limit = side === 'below' ? 'minimum' : 'maximum';
+  return new ApiError(
+    400,
+    `Invalid '${key}': ${kind} ${side} ${limit} value. Expected a value ${bound}, but got ${v} instead.`,
+    key,
+    `${kind}_${side}_${side === 'below' ? 'min' : 'max'}_value`,
+  );
 }
